@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `make test`: every stage runs, each prints one summary line at the end, and any failure
+# makes the script exit non-zero.
+#   1. tools      install what is missing (.ci/tools.sh)
+#   2. sqlite     cargo test --workspace (unit + integration on SQLite files)
+#   3. postgres   the integration suite again on a private PostgreSQL cluster
+#   4. build      cargo leptos build --release (hydrated site + server)
+#   5. e2e        end2end/ in Debian Chromium against the release build
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+work=$(mktemp -d /tmp/angel-test.XXXXXX)
+chmod 755 "$work"
+summary=()
+failed=0
+server_pid=""
+
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  .ci/postgres.sh stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+stage() { # name command...
+  local name=$1; shift
+  local start=$SECONDS
+  echo "=== $name"
+  if "$@"; then
+    summary+=("$(printf '%-9s ok      %4ds' "$name" $((SECONDS - start)))")
+  else
+    summary+=("$(printf '%-9s FAILED  %4ds' "$name" $((SECONDS - start)))")
+    failed=1
+  fi
+}
+
+tools() { source .ci/env.sh; }
+
+sqlite_suite() { cargo test --workspace --locked; }
+
+postgres_suite() {
+  local port url
+  port=$(.ci/free-port.sh)
+  url=$(.ci/postgres.sh start "$work/pg" "$port") || return 1
+  ANGEL_TEST_DATABASE_URL=$url cargo test -p angel-tests --locked
+}
+
+build() { cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"; }
+
+e2e() {
+  local port base bin=target/server-release/angel
+  [ -x "$bin" ] || { echo "e2e: no release build"; return 1; }
+  port=$(.ci/free-port.sh)
+  base="http://127.0.0.1:$port"
+  export ANGEL_DATA_DIR="$work/e2e-data" ANGEL_BIND="127.0.0.1:$port" ANGEL_SITE_ROOT="$root/target/site"
+  "$bin" migrate >/dev/null && "$bin" seed >/dev/null || return 1
+  "$bin" serve >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ANGEL_E2E_URL=$base node --test --test-concurrency=1 end2end/ || { tail -n 40 "$work/server.log"; return 1; }
+}
+
+stage tools tools
+if [ $failed = 0 ]; then
+  stage sqlite sqlite_suite
+  stage postgres postgres_suite
+  stage build build
+  stage e2e e2e
+fi
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+exit $failed

@@ -1,0 +1,5 @@
+//! Pure rules of the domain: no Leptos, no database, no clock, no environment.
+//!
+//! Everything here compiles into the browser too, so the same code answers on both sides.
+
+pub mod text;

@@ -1,0 +1,78 @@
+//! The frame of every page: skip link, header with the five areas, language switch, footer.
+
+use leptos::prelude::*;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::i18n::*;
+
+/// Where the no-JavaScript language switch sends the browser (see the server's `/idioma`).
+pub const LANGUAGE_PATH: &str = "/idioma";
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <a class="skip-link" href="#contenido">
+            {t!(i18n, skip_to_content)}
+        </a>
+        <header class="site-header">
+            <div class="bar">
+                <a class="brand" href="/">
+                    <span class="brand-name">{t!(i18n, site_name)}</span>
+                    <span class="brand-tagline">{t!(i18n, site_tagline)}</span>
+                </a>
+                <LanguageSwitch />
+            </div>
+            <nav aria-label=move || t_string!(i18n, nav_label)>
+                <ul>
+                    <li><A href="/" exact=true>{t!(i18n, nav_home)}</A></li>
+                    <li><A href="/programas">{t!(i18n, nav_programs)}</A></li>
+                    <li><A href="/oficina">{t!(i18n, nav_office)}</A></li>
+                    <li><A href="/agencia">{t!(i18n, nav_agency)}</A></li>
+                    <li><A href="/politica">{t!(i18n, nav_policy)}</A></li>
+                    <li><A href="/admin">{t!(i18n, nav_admin)}</A></li>
+                </ul>
+            </nav>
+        </header>
+        <main id="contenido" tabindex="-1">
+            {children()}
+        </main>
+        <footer class="site-footer">
+            <p>{t!(i18n, footer_text)}</p>
+        </footer>
+    }
+}
+
+/// A link to the other language. Without JavaScript it goes through the server, which sets the
+/// preference cookie and sends the browser back; once hydrated it switches in place.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = use_location();
+    let other = move || match i18n.get_locale() {
+        Locale::es_MX => Locale::en,
+        Locale::en => Locale::es_MX,
+    };
+    let href = move || {
+        let back = format!("{}{}", location.pathname.get(), location.search.get());
+        format!("{LANGUAGE_PATH}/{}?volver={}", other().as_str(), utf8_percent_encode(&back, NON_ALPHANUMERIC))
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        i18n.set_locale(other());
+    };
+    view! {
+        <a
+            class="lang-switch"
+            href=href
+            rel="external"
+            hreflang=move || other().as_str()
+            lang=move || other().as_str()
+            title=move || t_string!(i18n, lang_switch_title)
+            on:click=on_click
+        >
+            {t!(i18n, lang_switch)}
+        </a>
+    }
+}

@@ -1,0 +1,3 @@
+//! Services: the operations screens and commands call. Each takes a connection explicitly.
+
+pub mod catalog;

@@ -1,0 +1,34 @@
+//! The schema, as an ordered list of migrations.
+//!
+//! Rules: one concern per migration, `down` always written, never edited after landing, and
+//! portable between SQLite and PostgreSQL (closed sets are TEXT with a CHECK constraint, no
+//! engine-specific types). Seed and demo data are not migrations: see `angel seed`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_agency;
+mod m20261121_000002_create_borough;
+mod m20261121_000003_create_office;
+mod m20261121_000004_create_program;
+mod m20261121_000005_create_life_event;
+mod m20261121_000006_create_life_event_program;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_agency::Migration),
+            Box::new(m20261121_000002_create_borough::Migration),
+            Box::new(m20261121_000003_create_office::Migration),
+            Box::new(m20261121_000004_create_program::Migration),
+            Box::new(m20261121_000005_create_life_event::Migration),
+            Box::new(m20261121_000006_create_life_event_program::Migration),
+        ]
+    }
+}
+
+/// Tables this crate creates, in creation order (tests check that `down` removes them all).
+pub const TABLES: &[&str] =
+    &["agency", "borough", "office", "program", "life_event", "life_event_program"];

@@ -1,0 +1,237 @@
+//! Configuration, loaded once in `main` and passed down; nothing else reads the environment.
+//!
+//! Precedence: command-line flag, then environment variable (clap reads both), then the
+//! optional TOML file (`--config` / `ANGEL_CONFIG`), then the default.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use clap::Args;
+use serde::Deserialize;
+
+/// Where the server runs. Production turns on JSON logs and `Secure` cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Settings after validation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub env: Environment,
+    /// Where the built site (`pkg/angel.js`, `.wasm`, `.css`) is served from.
+    pub site_root: PathBuf,
+}
+
+// The database URL may carry a password: never print it.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database_kind())
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("env", &self.env)
+            .field("site_root", &self.site_root)
+            .finish()
+    }
+}
+
+impl Settings {
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    fn database_kind(&self) -> &'static str {
+        if self.is_sqlite() { "sqlite" } else { "postgres" }
+    }
+
+    /// Settings for a server on an ephemeral port with its own SQLite file (tests, tools).
+    pub fn for_data_dir(data_dir: &Path) -> Settings {
+        Settings {
+            database_url: sqlite_url(data_dir),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_path_buf(),
+            env: Environment::Development,
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("angel.db").display())
+}
+
+/// The configuration flags every subcommand shares (`angel --help` lists them).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// Optional TOML file with the same keys (database_url, bind, data_dir, env, site_root).
+    #[arg(long, env = "ANGEL_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL; default: SQLite file `angel.db` in the data directory.
+    #[arg(long, env = "ANGEL_DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long, env = "ANGEL_BIND", global = true, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Data directory (SQLite database, later the key file) [default: ./data].
+    #[arg(long, env = "ANGEL_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `development` or `production` [default: development].
+    #[arg(long = "env", env = "ANGEL_ENV", global = true, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Directory of the built site [default: target/site].
+    #[arg(long, env = "ANGEL_SITE_ROOT", global = true, value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    env: Option<String>,
+    site_root: Option<PathBuf>,
+}
+
+/// A configuration problem, said so that the person running the command can fix it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("ANGEL_BIND must be an address and port such as 127.0.0.1:3000, got {0:?}")]
+    Bind(String),
+    #[error("ANGEL_ENV must be `development` or `production`, got {0:?}")]
+    Env(String),
+    #[error("ANGEL_DATABASE_URL must start with sqlite:// or postgres://, got a {0:?} URL")]
+    DatabaseScheme(String),
+    #[error("ANGEL_DATA_DIR must not be empty")]
+    EmptyDataDir,
+}
+
+impl ConfigArgs {
+    /// Merges flags, environment, file and defaults, and validates the result.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the setting that is wrong.
+    pub fn load(&self) -> Result<Settings, ConfigError> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "data".into());
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::EmptyDataDir);
+        }
+        let database_url = self
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir));
+        let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|s| database_url.starts_with(s));
+        if !scheme_ok {
+            let scheme = database_url.split(':').next().unwrap_or_default().to_owned();
+            return Err(ConfigError::DatabaseScheme(scheme));
+        }
+        let bind = self.bind.clone().or(file.bind).unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = bind.parse().map_err(|_| ConfigError::Bind(bind))?;
+        let env = match self.environment.clone().or(file.env).as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => return Err(ConfigError::Env(other.to_owned())),
+        };
+        let site_root =
+            self.site_root.clone().or(file.site_root).unwrap_or_else(|| "target/site".into());
+        Ok(Settings { database_url, bind, data_dir, env, site_root })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let error = |reason: String| ConfigError::File { path: path.display().to_string(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    toml::from_str(&text).map_err(|e| error(e.message().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_sqlite_in_data_on_loopback_3000() {
+        let s = ConfigArgs::default().load().unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.database_url, "sqlite://data/angel.db?mode=rwc");
+        assert_eq!(s.env, Environment::Development);
+    }
+
+    #[test]
+    fn rejects_a_bind_without_port() {
+        let args = ConfigArgs { bind: Some("localhost".into()), ..Default::default() };
+        assert_eq!(args.load(), Err(ConfigError::Bind("localhost".into())));
+    }
+
+    #[test]
+    fn rejects_an_unknown_environment() {
+        let args = ConfigArgs { environment: Some("prod".into()), ..Default::default() };
+        assert_eq!(args.load(), Err(ConfigError::Env("prod".into())));
+    }
+
+    #[test]
+    fn rejects_an_unsupported_database_without_echoing_the_url() {
+        let args = ConfigArgs {
+            database_url: Some("mysql://user:secret@db/angel".into()),
+            ..Default::default()
+        };
+        let err = args.load().unwrap_err();
+        assert_eq!(err, ConfigError::DatabaseScheme("mysql".into()));
+        assert!(!err.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("angel-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("angel.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:4000\"\nenv = \"production\"\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(path.clone()),
+            bind: Some("127.0.0.1:5000".into()),
+            ..Default::default()
+        };
+        let s = args.load().unwrap();
+        assert_eq!(s.bind.port(), 5000);
+        assert_eq!(s.env, Environment::Production);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn rejects_unknown_keys_in_the_file() {
+        let dir = std::env::temp_dir().join(format!("angel-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("angel.toml");
+        std::fs::write(&path, "bnid = \"127.0.0.1:4000\"\n").unwrap();
+        let args = ConfigArgs { config: Some(path), ..Default::default() };
+        assert!(matches!(args.load(), Err(ConfigError::File { .. })));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_url() {
+        let args = ConfigArgs {
+            database_url: Some("postgres://angel:secret@db/angel".into()),
+            ..Default::default()
+        };
+        let shown = format!("{:?}", args.load().unwrap());
+        assert!(!shown.contains("secret") && shown.contains("postgres"));
+    }
+}

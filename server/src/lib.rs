@@ -1,0 +1,9 @@
+//! The `angel` server: configuration, telemetry, the HTTP application, CLI commands and the
+//! reference-catalog seed. `main.rs` only calls [`cli::main`].
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod seed;
+pub mod telemetry;

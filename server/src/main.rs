@@ -1,0 +1,5 @@
+//! `angel`: see `angel --help`.
+
+fn main() -> std::process::ExitCode {
+    angel_server::cli::main()
+}
