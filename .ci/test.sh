@@ -45,7 +45,7 @@ postgres_suite() {
   ANGEL_TEST_DATABASE_URL=$url cargo test -p angel-tests --locked
 }
 
-build() { cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"; }
+build() { .ci/build.sh; }
 
 e2e() {
   local port base bin=target/server-release/angel

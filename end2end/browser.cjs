@@ -1,35 +1,24 @@
 // Shared set-up for the browser tests: Debian's Chromium driven by playwright-core.
 // `make test` starts the release build and passes its address in ANGEL_E2E_URL.
+// Playwright gives every launch a fresh, temporary user-data directory of its own.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 const BASE = process.env.ANGEL_E2E_URL;
 if (!BASE) throw new Error('ANGEL_E2E_URL is not set: run the browser tests through `make test`');
 
-async function launch() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'angel-chromium-'));
-  const browser = await chromium.launch({
+function launch() {
+  return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
-  return {
-    browser,
-    async close() {
-      await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }
 
-/// Retries `check` until it returns true or `ms` pass; returns the last result.
+/// Retries `check` until it returns true or `ms` pass.
 async function eventually(check, ms = 30000, every = 250) {
   const end = Date.now() + ms;
   for (;;) {
