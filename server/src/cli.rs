@@ -11,7 +11,7 @@ use crate::config::{ConfigArgs, Settings};
 
 /// Ángel: life-event social services case management for Mexico City.
 #[derive(Debug, Parser)]
-#[command(name = "angel", version, about, long_about = None)]
+#[command(name = "angel", version)]
 pub struct Cli {
     #[command(flatten)]
     pub config: ConfigArgs,
