@@ -60,24 +60,33 @@ for (const javaScriptEnabled of [true, false]) {
   test(`the language switch goes to English and back (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async () => {
     const context = await browser.newContext({ javaScriptEnabled });
     const page = await context.newPage();
-    await page.goto(`${BASE}/programas`);
+    // Switching keeps the page and its search.
+    await page.goto(`${BASE}/programas?q=empleo`);
     const h1 = page.locator('h1');
     assert.equal(await h1.innerText(), 'Programas por situación de vida');
+    const stillFiltered = async () => {
+      assert.equal(new URL(page.url()).search, '?q=empleo');
+      assert.equal(await program(page, 'PAAM').count(), 0);
+      assert.equal(await program(page, 'SEGDES').count(), 1);
+    };
 
     await page.click('.lang-switch');
     assert.ok(await eventually(async () => (await h1.innerText()) === 'Programs by life event', 15000));
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
-    assert.equal(await program(page, 'PAAM').first().locator('h3').innerText().then((t) => t.startsWith('Food Pension')), true);
+    assert.match(await program(page, 'SEGDES').locator('h3').innerText(), /^Unemployment Insurance/);
+    await stillFiltered();
 
     await page.click('.lang-switch');
     assert.ok(await eventually(async () => (await h1.innerText()) === 'Programas por situación de vida', 15000));
     assert.equal(await page.locator('html').getAttribute('lang'), 'es-MX');
+    await stillFiltered();
 
     // The choice is remembered: a new page load comes back in the chosen language.
     await page.click('.lang-switch');
     await eventually(async () => (await h1.innerText()) === 'Programs by life event', 15000);
     await page.reload();
     assert.equal(await h1.innerText(), 'Programs by life event');
+    await stillFiltered();
     await context.close();
   });
 }

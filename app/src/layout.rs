@@ -54,9 +54,12 @@ fn LanguageSwitch() -> impl IntoView {
         Locale::es_MX => Locale::en,
         Locale::en => Locale::es_MX,
     };
+    // Back to this very page, query included (`search` comes without its `?`).
     let href = move || {
-        let back = format!("{}{}", location.pathname.get(), location.search.get());
-        format!("{LANGUAGE_PATH}/{}?volver={}", other().as_str(), utf8_percent_encode(&back, NON_ALPHANUMERIC))
+        let (path, search) = (location.pathname.get(), location.search.get());
+        let back = if search.is_empty() { path } else { format!("{path}?{search}") };
+        let back = utf8_percent_encode(&back, NON_ALPHANUMERIC);
+        format!("{LANGUAGE_PATH}/{}?volver={back}", other().as_str())
     };
     let on_click = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();

@@ -3,6 +3,8 @@
 //! Spans and events carry ids, methods, paths and statuses, never query strings or bodies:
 //! those may hold a CURP, a name or a note.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::Environment;
@@ -10,12 +12,16 @@ use crate::config::Environment;
 /// Default filter: the app at info, the database drivers quiet (they could echo SQL).
 const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
-/// Installs the global subscriber. Safe to call more than once (later calls do nothing).
+/// Installs the global subscriber, writing to stderr (stdout carries command output).
+/// Safe to call more than once (later calls do nothing).
 pub fn init(env: Environment) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let registry = tracing_subscriber::registry().with(filter);
+    let layer = fmt::layer().with_writer(std::io::stderr);
     let _ = match env {
-        Environment::Production => registry.with(fmt::layer().json().flatten_event(true)).try_init(),
-        Environment::Development => registry.with(fmt::layer().with_target(false)).try_init(),
+        Environment::Production => registry.with(layer.json().flatten_event(true)).try_init(),
+        Environment::Development => registry
+            .with(layer.with_target(false).with_ansi(std::io::stderr().is_terminal()))
+            .try_init(),
     };
 }
