@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use angel_entity::{agency, borough, life_event, life_event_program, office, program};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, TransactionTrait, TryInsertResult,
 };
 use serde::Deserialize;
@@ -117,11 +117,20 @@ fn catalog() -> Result<Catalog, DbErr> {
     toml::from_str(CATALOG).map_err(|e| DbErr::Custom(format!("seed/catalog.toml: {e}")))
 }
 
-fn inserted(result: TryInsertResult<u64>) -> u64 {
-    match result {
+/// Inserts `row` unless a row with the same `unique` columns exists; returns rows inserted.
+async fn insert_missing<A: ActiveModelTrait>(
+    db: &impl ConnectionTrait,
+    row: A,
+    unique: impl IntoIterator<Item = <A::Entity as EntityTrait>::Column>,
+) -> Result<u64, DbErr> {
+    let result = <A::Entity as EntityTrait>::insert(row)
+        .on_conflict_do_nothing_on(unique)
+        .exec_without_returning(db)
+        .await?;
+    Ok(match result {
         TryInsertResult::Inserted(n) => n,
         _ => 0,
-    }
+    })
 }
 
 /// Inserts the missing part of the reference catalog, in one transaction.
@@ -146,12 +155,7 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
             parent_id: Set(parent_id),
             ..Default::default()
         };
-        report.agencies += inserted(
-            agency::Entity::insert(row)
-                .on_conflict_do_nothing_on([agency::Column::Code])
-                .exec_without_returning(&txn)
-                .await?,
-        );
+        report.agencies += insert_missing(&txn, row, [agency::Column::Code]).await?;
     }
 
     for p in &catalog.program {
@@ -168,12 +172,7 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
             sources: Set(p.sources.clone()),
             ..Default::default()
         };
-        report.programs += inserted(
-            program::Entity::insert(row)
-                .on_conflict_do_nothing_on([program::Column::Code])
-                .exec_without_returning(&txn)
-                .await?,
-        );
+        report.programs += insert_missing(&txn, row, [program::Column::Code]).await?;
     }
 
     let program_ids: HashMap<String, i32> =
@@ -186,12 +185,7 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
             position: Set(position as i32 + 1),
             ..Default::default()
         };
-        report.life_events += inserted(
-            life_event::Entity::insert(row)
-                .on_conflict_do_nothing_on([life_event::Column::Code])
-                .exec_without_returning(&txn)
-                .await?,
-        );
+        report.life_events += insert_missing(&txn, row, [life_event::Column::Code]).await?;
         let event_id = life_event::Entity::find()
             .filter(life_event::Column::Code.eq(&e.code))
             .one(&txn)
@@ -207,15 +201,9 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
                 program_id: Set(program_id),
                 position: Set(position as i32 + 1),
             };
-            report.links += inserted(
-                life_event_program::Entity::insert(link)
-                    .on_conflict_do_nothing_on([
-                        life_event_program::Column::LifeEventId,
-                        life_event_program::Column::ProgramId,
-                    ])
-                    .exec_without_returning(&txn)
-                    .await?,
-            );
+            let unique =
+                [life_event_program::Column::LifeEventId, life_event_program::Column::ProgramId];
+            report.links += insert_missing(&txn, link, unique).await?;
         }
     }
 
@@ -226,12 +214,7 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
             population_2020: Set(b.population_2020),
             ..Default::default()
         };
-        report.boroughs += inserted(
-            borough::Entity::insert(row)
-                .on_conflict_do_nothing_on([borough::Column::InegiCode])
-                .exec_without_returning(&txn)
-                .await?,
-        );
+        report.boroughs += insert_missing(&txn, row, [borough::Column::InegiCode]).await?;
     }
     report.offices = seed_offices(&txn).await?;
 
@@ -254,12 +237,7 @@ async fn seed_offices(txn: &impl ConnectionTrait) -> Result<u64, DbErr> {
             hours: Set(None),
             ..Default::default()
         };
-        count += inserted(
-            office::Entity::insert(row)
-                .on_conflict_do_nothing_on([office::Column::Code])
-                .exec_without_returning(txn)
-                .await?,
-        );
+        count += insert_missing(txn, row, [office::Column::Code]).await?;
     }
     let call_center = office::ActiveModel {
         code: Set("CC-CDMX".to_owned()),
@@ -270,12 +248,7 @@ async fn seed_offices(txn: &impl ConnectionTrait) -> Result<u64, DbErr> {
         hours: Set(None),
         ..Default::default()
     };
-    count += inserted(
-        office::Entity::insert(call_center)
-            .on_conflict_do_nothing_on([office::Column::Code])
-            .exec_without_returning(txn)
-            .await?,
-    );
+    count += insert_missing(txn, call_center, [office::Column::Code]).await?;
     Ok(count)
 }
 
