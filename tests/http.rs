@@ -17,11 +17,17 @@ async fn the_catalog_page_lists_every_program_in_the_server_html() {
     assert!(html.contains("Programas por situación de vida"));
     assert!(html.contains("Pensión Alimentaria para Adultos Mayores de 68 años"));
     for code in PROGRAM_CODES {
-        assert!(html.contains(&format!("data-program=\"{code}\"")), "{code} missing");
+        assert!(
+            html.contains(&format!("data-program=\"{code}\"")),
+            "{code} missing"
+        );
     }
     // Hydration markers (`<!>`) sit between the interpolated numbers.
     assert!(html.replace("<!>", "").contains("15 de 15 programas"));
-    assert!(html.contains("Información no verificada"), "unverified programs are flagged");
+    assert!(
+        html.contains("Información no verificada"),
+        "unverified programs are flagged"
+    );
 }
 
 #[tokio::test]
@@ -31,7 +37,10 @@ async fn the_catalog_filters_on_the_server_without_javascript() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("data-program=\"SEGDES\""));
     assert!(!html.contains("data-program=\"PAAM\""));
-    assert!(html.contains("value=\"empleo\""), "the box keeps what was searched");
+    assert!(
+        html.contains("value=\"empleo\""),
+        "the box keeps what was searched"
+    );
 
     let (_, html) = app.get("/programas?q=zzzz").await;
     assert!(html.contains("Ningún programa coincide"));
@@ -40,7 +49,12 @@ async fn the_catalog_filters_on_the_server_without_javascript() {
 #[tokio::test]
 async fn the_catalog_server_function_answers_json() {
     let app = TestApp::spawn().await;
-    let response = app.client.post(app.url("/api/catalog")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/catalog"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     let events = body["events"].as_array().expect("events");
@@ -74,14 +88,24 @@ async fn the_browser_language_does_not_override_the_spanish_default() {
         .send()
         .await
         .unwrap();
-    assert!(response.text().await.unwrap().contains("¿Qué pasó en tu vida?"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("¿Qué pasó en tu vida?")
+    );
 }
 
 #[tokio::test]
 async fn the_language_switch_sets_the_cookie_and_goes_back() {
     let app = TestApp::spawn().await;
-    let response =
-        app.client.get(app.url("/idioma/en?volver=%2Fprogramas%3Fq%3Dempleo")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/idioma/en?volver=%2Fprogramas%3Fq%3Dempleo"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/programas?q=empleo");
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
@@ -94,8 +118,12 @@ async fn the_language_switch_refuses_unknown_languages_and_foreign_redirects() {
     let app = TestApp::spawn().await;
     let response = app.client.get(app.url("/idioma/fr")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response =
-        app.client.get(app.url("/idioma/en?volver=https://evil.example/")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/idioma/en?volver=https://evil.example/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["location"], "/");
 }
 
@@ -117,7 +145,11 @@ async fn readiness_fails_while_migrations_are_pending() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["pending_migrations"], angel_migration::TABLES.len());
-    assert_eq!(app.get("/healthz").await.0, StatusCode::OK, "the process itself is alive");
+    assert_eq!(
+        app.get("/healthz").await.0,
+        StatusCode::OK,
+        "the process itself is alive"
+    );
 }
 
 #[tokio::test]
@@ -126,7 +158,10 @@ async fn an_unknown_page_is_a_404_in_the_layout() {
     let (status, html) = app.get("/no-existe").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Página no encontrada"));
-    assert!(html.contains("Saltar al contenido"), "inside the layout, with the skip link");
+    assert!(
+        html.contains("Saltar al contenido"),
+        "inside the layout, with the skip link"
+    );
 }
 
 #[tokio::test]
@@ -141,7 +176,13 @@ async fn every_response_carries_a_request_id() {
 async fn the_layout_has_landmarks_and_the_five_areas() {
     let app = TestApp::spawn().await;
     let (_, html) = app.get("/").await;
-    for needle in ["<header", "<nav", "<main id=\"contenido\"", "<footer", "href=\"#contenido\""] {
+    for needle in [
+        "<header",
+        "<nav",
+        "<main id=\"contenido\"",
+        "<footer",
+        "href=\"#contenido\"",
+    ] {
         assert!(html.contains(needle), "{needle}");
     }
     for area in ["/oficina", "/agencia", "/politica", "/admin", "/programas"] {

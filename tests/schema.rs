@@ -35,11 +35,22 @@ async fn migrations_go_up_down_and_up_again() {
 
     Migrator::up(&t.db, None).await.expect("up");
     assert_eq!(existing_tables(&t).await, TABLES);
-    assert!(Migrator::get_pending_migrations(&t.db).await.unwrap().is_empty());
+    assert!(
+        Migrator::get_pending_migrations(&t.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     Migrator::down(&t.db, None).await.expect("down");
-    assert!(existing_tables(&t).await.is_empty(), "down must remove every table");
-    assert_eq!(Migrator::get_pending_migrations(&t.db).await.unwrap().len(), TABLES.len());
+    assert!(
+        existing_tables(&t).await.is_empty(),
+        "down must remove every table"
+    );
+    assert_eq!(
+        Migrator::get_pending_migrations(&t.db).await.unwrap().len(),
+        TABLES.len()
+    );
 
     Migrator::up(&t.db, None).await.expect("up again");
     assert_eq!(existing_tables(&t).await, TABLES);
@@ -50,13 +61,23 @@ async fn seeding_twice_gives_the_same_row_counts() {
     let t = TestDb::migrated().await;
     let first = angel_server::seed::run(&t.db).await.expect("first seed");
     assert_eq!(
-        (first.agencies, first.programs, first.life_events, first.boroughs, first.offices),
+        (
+            first.agencies,
+            first.programs,
+            first.life_events,
+            first.boroughs,
+            first.offices
+        ),
         (9, 15, 15, 16, 17)
     );
     let before = table_counts(&t).await;
 
     let second = angel_server::seed::run(&t.db).await.expect("second seed");
-    assert_eq!(second, angel_server::seed::SeedReport::default(), "second run inserts nothing");
+    assert_eq!(
+        second,
+        angel_server::seed::SeedReport::default(),
+        "second run inserts nothing"
+    );
     assert_eq!(table_counts(&t).await, before);
     assert_eq!(t.count("life_event_program").await, first.links as i64);
 }
@@ -82,7 +103,10 @@ async fn seeding_never_overwrites_an_edited_row() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(paam.name_es, "Pensión Universal para Personas Adultas Mayores");
+    assert_eq!(
+        paam.name_es,
+        "Pensión Universal para Personas Adultas Mayores"
+    );
 }
 
 #[tokio::test]
@@ -114,7 +138,10 @@ async fn the_schema_refuses_a_program_of_an_unknown_agency() {
         sources: Set(String::new()),
         ..Default::default()
     };
-    assert!(program::Entity::insert(orphan).exec(&t.db).await.is_err(), "foreign keys enforced");
+    assert!(
+        program::Entity::insert(orphan).exec(&t.db).await.is_err(),
+        "foreign keys enforced"
+    );
     assert_eq!(t.count("program").await, 0);
 }
 
@@ -123,6 +150,9 @@ async fn the_suite_runs_on_the_engine_it_was_asked_for() {
     let t = TestDb::empty().await;
     let wants_pg = std::env::var(angel_tests::PG_ENV).is_ok();
     assert_eq!(t.is_postgres(), wants_pg);
-    let backend = format!("{:?}", sea_orm::ConnectionTrait::get_database_backend(&t.db));
+    let backend = format!(
+        "{:?}",
+        sea_orm::ConnectionTrait::get_database_backend(&t.db)
+    );
     assert_eq!(backend, if wants_pg { "Postgres" } else { "Sqlite" });
 }

@@ -1,8 +1,8 @@
 //! The frame of every page: skip link, header with the five areas, language switch, footer.
 
 use leptos::prelude::*;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use leptos_router::{components::A, hooks::use_location};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::i18n::*;
 
@@ -57,7 +57,11 @@ fn LanguageSwitch() -> impl IntoView {
     // Back to this very page, query included (`search` comes without its `?`).
     let href = move || {
         let (path, search) = (location.pathname.get(), location.search.get());
-        let back = if search.is_empty() { path } else { format!("{path}?{search}") };
+        let back = if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        };
         let back = utf8_percent_encode(&back, NON_ALPHANUMERIC);
         format!("{LANGUAGE_PATH}/{}?volver={back}", other().as_str())
     };

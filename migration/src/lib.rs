@@ -30,5 +30,11 @@ impl MigratorTrait for Migrator {
 }
 
 /// Tables this crate creates, in creation order (tests check that `down` removes them all).
-pub const TABLES: &[&str] =
-    &["agency", "borough", "office", "program", "life_event", "life_event_program"];
+pub const TABLES: &[&str] = &[
+    "agency",
+    "borough",
+    "office",
+    "program",
+    "life_event",
+    "life_event_program",
+];

@@ -16,14 +16,19 @@ impl MigrationTrait for Migration {
                         "length(inegi_code) = 5 AND inegi_code LIKE '09%'",
                     )))
                     .col(string(Borough::Name))
-                    .col(big_integer(Borough::Population2020).check(Expr::cust("population_2020 >= 0")))
+                    .col(
+                        big_integer(Borough::Population2020)
+                            .check(Expr::cust("population_2020 >= 0")),
+                    )
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Borough::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Borough::Table).to_owned())
+            .await
     }
 }
 

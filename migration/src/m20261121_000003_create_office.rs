@@ -15,9 +15,10 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(Office::Id))
                     .col(string_len_uniq(Office::Code, 32))
                     .col(string(Office::Name))
-                    .col(string_len(Office::Kind, 16).check(Expr::cust(
-                        "kind IN ('modulo', 'call_center', 'kiosk')",
-                    )))
+                    .col(
+                        string_len(Office::Kind, 16)
+                            .check(Expr::cust("kind IN ('modulo', 'call_center', 'kiosk')")),
+                    )
                     .col(integer_null(Office::BoroughId))
                     .col(text_null(Office::Address))
                     .col(text_null(Office::Hours))
@@ -42,7 +43,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Office::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Office::Table).to_owned())
+            .await
     }
 }
 

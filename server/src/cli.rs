@@ -78,7 +78,9 @@ pub fn main() -> ExitCode {
 /// Database, I/O and migration errors, with context.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     use anyhow::Context;
-    let db = crate::db::connect(&settings).await.context("cannot open the database")?;
+    let db = crate::db::connect(&settings)
+        .await
+        .context("cannot open the database")?;
     match command {
         Command::Migrate { action } => match action.unwrap_or(MigrateAction::Up) {
             MigrateAction::Up => {
@@ -86,7 +88,9 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("migrations: schema is current");
             }
             MigrateAction::Down { steps } => {
-                Migrator::down(&db, Some(steps)).await.context("rollback failed")?;
+                Migrator::down(&db, Some(steps))
+                    .await
+                    .context("rollback failed")?;
                 println!("migrations: reverted {steps}");
             }
             MigrateAction::Status => {
@@ -97,13 +101,21 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         },
         Command::Seed => {
             let pending = crate::db::pending_migrations(&db).await?;
-            anyhow::ensure!(pending.is_empty(), "run `angel migrate` first: {} pending", pending.len());
+            anyhow::ensure!(
+                pending.is_empty(),
+                "run `angel migrate` first: {} pending",
+                pending.len()
+            );
             let report = crate::seed::run(&db).await.context("seed failed")?;
             println!("seed: {report}");
         }
         Command::Serve => {
             let pending = crate::db::pending_migrations(&db).await?;
-            anyhow::ensure!(pending.is_empty(), "run `angel migrate` first: {} pending", pending.len());
+            anyhow::ensure!(
+                pending.is_empty(),
+                "run `angel migrate` first: {} pending",
+                pending.len()
+            );
             let listener = TcpListener::bind(settings.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -50,7 +50,11 @@ impl Settings {
     }
 
     fn database_kind(&self) -> &'static str {
-        if self.is_sqlite() { "sqlite" } else { "postgres" }
+        if self.is_sqlite() {
+            "sqlite"
+        } else {
+            "postgres"
+        }
     }
 
     /// Settings for a server on an ephemeral port with its own SQLite file (tests, tools).
@@ -76,7 +80,13 @@ pub struct ConfigArgs {
     #[arg(long, env = "ANGEL_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database URL; default: SQLite file `angel.db` in the data directory.
-    #[arg(long, env = "ANGEL_DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ANGEL_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Address to listen on [default: 127.0.0.1:3000].
     #[arg(long, env = "ANGEL_BIND", global = true, value_name = "ADDR")]
@@ -127,7 +137,11 @@ impl ConfigArgs {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "data".into());
+        let data_dir = self
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| "data".into());
         if data_dir.as_os_str().is_empty() {
             return Err(ConfigError::EmptyDataDir);
         }
@@ -140,24 +154,44 @@ impl ConfigArgs {
             .iter()
             .any(|s| database_url.starts_with(s));
         if !scheme_ok {
-            let scheme = database_url.split(':').next().unwrap_or_default().to_owned();
+            let scheme = database_url
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             return Err(ConfigError::DatabaseScheme(scheme));
         }
-        let bind = self.bind.clone().or(file.bind).unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = self
+            .bind
+            .clone()
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
         let bind = bind.parse().map_err(|_| ConfigError::Bind(bind))?;
         let env = match self.environment.clone().or(file.env).as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
             Some(other) => return Err(ConfigError::Env(other.to_owned())),
         };
-        let site_root =
-            self.site_root.clone().or(file.site_root).unwrap_or_else(|| "target/site".into());
-        Ok(Settings { database_url, bind, data_dir, env, site_root })
+        let site_root = self
+            .site_root
+            .clone()
+            .or(file.site_root)
+            .unwrap_or_else(|| "target/site".into());
+        Ok(Settings {
+            database_url,
+            bind,
+            data_dir,
+            env,
+            site_root,
+        })
     }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let error = |reason: String| ConfigError::File { path: path.display().to_string(), reason };
+    let error = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
     toml::from_str(&text).map_err(|e| error(e.message().to_owned()))
 }
@@ -176,13 +210,19 @@ mod tests {
 
     #[test]
     fn rejects_a_bind_without_port() {
-        let args = ConfigArgs { bind: Some("localhost".into()), ..Default::default() };
+        let args = ConfigArgs {
+            bind: Some("localhost".into()),
+            ..Default::default()
+        };
         assert_eq!(args.load(), Err(ConfigError::Bind("localhost".into())));
     }
 
     #[test]
     fn rejects_an_unknown_environment() {
-        let args = ConfigArgs { environment: Some("prod".into()), ..Default::default() };
+        let args = ConfigArgs {
+            environment: Some("prod".into()),
+            ..Default::default()
+        };
         assert_eq!(args.load(), Err(ConfigError::Env("prod".into())));
     }
 
@@ -220,7 +260,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("angel.toml");
         std::fs::write(&path, "bnid = \"127.0.0.1:4000\"\n").unwrap();
-        let args = ConfigArgs { config: Some(path), ..Default::default() };
+        let args = ConfigArgs {
+            config: Some(path),
+            ..Default::default()
+        };
         assert!(matches!(args.load(), Err(ConfigError::File { .. })));
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -17,18 +17,26 @@ use crate::config::Settings;
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(settings.database_url.clone());
     // sea-orm's statement logging would print bound values: personal data. Off.
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10));
     if settings.is_sqlite() {
         std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            DbErr::Custom(format!("cannot create data directory {}: {e}", settings.data_dir.display()))
+            DbErr::Custom(format!(
+                "cannot create data directory {}: {e}",
+                settings.data_dir.display()
+            ))
         })?;
-        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                // A system of record: a commit survives a power cut.
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
-        });
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    // A system of record: a commit survives a power cut.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
     } else {
         options.max_connections(16);
     }

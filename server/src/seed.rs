@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use angel_entity::{agency, borough, life_event, life_event_program, office, program};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait, TryInsertResult,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, TransactionTrait, TryInsertResult,
 };
 use serde::Deserialize;
 
@@ -91,7 +91,9 @@ impl std::fmt::Display for SeedReport {
 /// # Errors
 /// A description of the first malformed line.
 pub fn boroughs() -> Result<Vec<BoroughSeed>, String> {
-    let mut lines = BOROUGHS.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let mut lines = BOROUGHS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
     let header = lines.next().ok_or("alcaldias.tsv is empty")?;
     if !header.starts_with("inegi_code\talcaldia\tpopulation_2020") {
         return Err(format!("alcaldias.tsv: unexpected header {header:?}"));
@@ -158,10 +160,19 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
         report.agencies += insert_missing(&txn, row, [agency::Column::Code]).await?;
     }
 
+    let agency_ids: HashMap<String, i32> = agency::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.id))
+        .collect();
     for p in &catalog.program {
+        let agency_id = *agency_ids
+            .get(&p.agency)
+            .ok_or_else(|| DbErr::Custom(format!("seed: unknown agency {}", p.agency)))?;
         let row = program::ActiveModel {
             code: Set(p.code.clone()),
-            agency_id: Set(id_of_agency(&txn, &p.agency).await?),
+            agency_id: Set(agency_id),
             name_es: Set(p.name_es.clone()),
             name_en: Set(p.name_en.clone()),
             eligibility_es: Set(p.eligibility_es.clone()),
@@ -175,8 +186,12 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
         report.programs += insert_missing(&txn, row, [program::Column::Code]).await?;
     }
 
-    let program_ids: HashMap<String, i32> =
-        program::Entity::find().all(&txn).await?.into_iter().map(|p| (p.code, p.id)).collect();
+    let program_ids: HashMap<String, i32> = program::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.code, p.id))
+        .collect();
     for (position, e) in catalog.life_event.iter().enumerate() {
         let row = life_event::ActiveModel {
             code: Set(e.code.clone()),
@@ -194,15 +209,20 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
             .id;
         for (position, code) in e.programs.iter().enumerate() {
             let program_id = *program_ids.get(code).ok_or_else(|| {
-                DbErr::Custom(format!("seed: life event {} names unknown program {code}", e.code))
+                DbErr::Custom(format!(
+                    "seed: life event {} names unknown program {code}",
+                    e.code
+                ))
             })?;
             let link = life_event_program::ActiveModel {
                 life_event_id: Set(event_id),
                 program_id: Set(program_id),
                 position: Set(position as i32 + 1),
             };
-            let unique =
-                [life_event_program::Column::LifeEventId, life_event_program::Column::ProgramId];
+            let unique = [
+                life_event_program::Column::LifeEventId,
+                life_event_program::Column::ProgramId,
+            ];
             report.links += insert_missing(&txn, link, unique).await?;
         }
     }
@@ -271,8 +291,12 @@ mod tests {
         assert_eq!(c.agency.len(), 9);
         assert_eq!(c.program.len(), 15);
         assert_eq!(c.life_event.len(), 15);
-        let unverified: Vec<_> =
-            c.program.iter().filter(|p| !p.verified).map(|p| p.code.as_str()).collect();
+        let unverified: Vec<_> = c
+            .program
+            .iter()
+            .filter(|p| !p.verified)
+            .map(|p| p.code.as_str())
+            .collect();
         assert_eq!(unverified, ["MUJSAL", "BEBSEG"]);
     }
 
@@ -281,11 +305,20 @@ mod tests {
         let c = catalog().unwrap();
         for e in &c.life_event {
             for code in &e.programs {
-                assert!(c.program.iter().any(|p| &p.code == code), "{} → {code}", e.code);
+                assert!(
+                    c.program.iter().any(|p| &p.code == code),
+                    "{} → {code}",
+                    e.code
+                );
             }
         }
         for p in &c.program {
-            assert!(c.agency.iter().any(|a| a.code == p.agency), "{} → {}", p.code, p.agency);
+            assert!(
+                c.agency.iter().any(|a| a.code == p.agency),
+                "{} → {}",
+                p.code,
+                p.agency
+            );
         }
     }
 

@@ -15,13 +15,18 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn
 /// Installs the global subscriber, writing to stderr (stdout carries command output).
 /// Safe to call more than once (later calls do nothing).
 pub fn init(env: Environment) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let registry = tracing_subscriber::registry().with(filter);
     let layer = fmt::layer().with_writer(std::io::stderr);
     let _ = match env {
         Environment::Production => registry.with(layer.json().flatten_event(true)).try_init(),
         Environment::Development => registry
-            .with(layer.with_target(false).with_ansi(std::io::stderr().is_terminal()))
+            .with(
+                layer
+                    .with_target(false)
+                    .with_ansi(std::io::stderr().is_terminal()),
+            )
             .try_init(),
     };
 }

@@ -20,17 +20,28 @@ fn angel(data_dir: &std::path::Path) -> Command {
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run angel");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
 #[test]
 fn a_bad_setting_is_named_and_exits_with_code_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = angel(dir.path()).env("ANGEL_ENV", "staging").arg("migrate").output().unwrap();
+    let out = angel(dir.path())
+        .env("ANGEL_ENV", "staging")
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("ANGEL_ENV must be `development` or `production`, got \"staging\""), "{err}");
+    assert!(
+        err.contains("ANGEL_ENV must be `development` or `production`, got \"staging\""),
+        "{err}"
+    );
     assert!(!dir.path().join("angel.db").exists(), "nothing was created");
 }
 
@@ -49,12 +60,24 @@ fn migrate_and_seed_twice_then_serve_until_sigterm() {
     let first = stdout_of(angel(dir.path()).arg("seed"));
     assert!(first.contains("15 programs, 15 life events"), "{first}");
     let second = stdout_of(angel(dir.path()).arg("seed"));
-    assert!(second.contains("0 agencies, 0 programs, 0 life events, 0 links, 0 boroughs, 0 offices"));
-    assert!(dir.path().join("angel.db").exists(), "the SQLite file lives in the data directory");
+    assert!(
+        second.contains("0 agencies, 0 programs, 0 life events, 0 links, 0 boroughs, 0 offices")
+    );
+    assert!(
+        dir.path().join("angel.db").exists(),
+        "the SQLite file lives in the data directory"
+    );
 
-    let mut server = angel(dir.path()).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut server = angel(dir.path())
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut banner = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
     let addr = banner
         .split("http://")
         .nth(1)
@@ -63,23 +86,39 @@ fn migrate_and_seed_twice_then_serve_until_sigterm() {
         .to_owned();
 
     let mut stream = TcpStream::connect(&addr).unwrap();
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
-    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = server.try_wait().unwrap() {
             break exit;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "a clean exit after SIGTERM: {exit:?}");
     let mut log = String::new();
-    server.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-    assert!(log.contains("shutdown signal received") && log.contains("stopped"), "{log}");
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("shutdown signal received") && log.contains("stopped"),
+        "{log}"
+    );
 }

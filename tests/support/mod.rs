@@ -15,7 +15,7 @@ pub const PG_ENV: &str = "ANGEL_TEST_DATABASE_URL";
 pub struct TestDb {
     pub db: DatabaseConnection,
     pub settings: Settings,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl TestDb {
@@ -26,8 +26,10 @@ impl TestDb {
         if let Ok(admin_url) = std::env::var(PG_ENV) {
             settings.database_url = fresh_postgres_database(&admin_url).await;
         }
-        let db = angel_server::db::connect(&settings).await.expect("connect to the test database");
-        TestDb { db, settings, _dir: dir }
+        let db = angel_server::db::connect(&settings)
+            .await
+            .expect("connect to the test database");
+        TestDb { db, settings, dir }
     }
 
     /// A database with every migration applied.
@@ -53,7 +55,10 @@ impl TestDb {
         let backend = self.db.get_database_backend();
         let row = self
             .db
-            .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
             .await
             .expect("count query")
             .expect("one row");
@@ -65,13 +70,18 @@ impl TestDb {
 /// the test run and removed afterwards, so the databases are not dropped one by one.
 async fn fresh_postgres_database(admin_url: &str) -> String {
     let name = format!("angel_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url).await.expect("connect to the PostgreSQL test server");
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to the PostgreSQL test server");
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .expect("create a test database");
     admin.close().await.ok();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(admin_url);
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(admin_url);
     format!("{base}/{name}")
 }
 
@@ -91,8 +101,10 @@ impl TestApp {
     /// The app over the given database, in whatever state it is.
     pub async fn spawn_on(test_db: TestDb) -> TestApp {
         let mut settings = test_db.settings.clone();
-        settings.site_root = test_db._dir.path().join("site");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
+        settings.site_root = test_db.dir.path().join("site");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
         let app = angel_server::http::router(test_db.db.clone(), &settings);
         tokio::spawn(async move {
@@ -102,7 +114,11 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("HTTP client");
-        TestApp { base: format!("http://{addr}"), client, test_db }
+        TestApp {
+            base: format!("http://{addr}"),
+            client,
+            test_db,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

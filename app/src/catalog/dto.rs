@@ -70,8 +70,11 @@ pub struct Catalog {
 impl Catalog {
     /// Distinct programs in the catalog (a program can serve several life events).
     pub fn program_count(&self) -> usize {
-        let mut codes: Vec<&str> =
-            self.events.iter().flat_map(|e| e.programs.iter().map(|p| p.code.as_str())).collect();
+        let mut codes: Vec<&str> = self
+            .events
+            .iter()
+            .flat_map(|e| e.programs.iter().map(|p| p.code.as_str()))
+            .collect();
         codes.sort_unstable();
         codes.dedup();
         codes.len()
@@ -89,7 +92,11 @@ impl Catalog {
             .events
             .iter()
             .filter_map(|event| {
-                let label = [text::fold(&event.code), text::fold(&event.label.es), text::fold(&event.label.en)];
+                let label = [
+                    text::fold(&event.code),
+                    text::fold(&event.label.es),
+                    text::fold(&event.label.en),
+                ];
                 let label: Vec<&str> = label.iter().map(String::as_str).collect();
                 if text::all_terms_in(&terms, &label) {
                     return Some(event.clone());
@@ -105,7 +112,10 @@ impl Catalog {
                     })
                     .cloned()
                     .collect();
-                (!programs.is_empty()).then(|| LifeEventCard { programs, ..event.clone() })
+                (!programs.is_empty()).then(|| LifeEventCard {
+                    programs,
+                    ..event.clone()
+                })
             })
             .collect();
         Catalog { events }
@@ -117,7 +127,10 @@ mod tests {
     use super::*;
 
     fn l(es: &str, en: &str) -> Localized {
-        Localized { es: es.into(), en: en.into() }
+        Localized {
+            es: es.into(),
+            en: en.into(),
+        }
     }
 
     fn program(code: &str, name: &str, agency: &str) -> ProgramCard {
@@ -183,7 +196,14 @@ mod tests {
     #[test]
     fn search_ignores_accents_and_works_in_english() {
         let found = sample().filter("PENSION");
-        assert_eq!(found.events[0].programs.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), ["PAAM"]);
+        assert_eq!(
+            found.events[0]
+                .programs
+                .iter()
+                .map(|p| p.code.as_str())
+                .collect::<Vec<_>>(),
+            ["PAAM"]
+        );
         assert_eq!(sample().filter("turned").events[0].code, "CUMPLI_68");
     }
 

@@ -100,8 +100,15 @@ fn LifeEventSection(event: LifeEventCard) -> impl IntoView {
 #[component]
 fn ProgramItem(program: ProgramCard) -> impl IntoView {
     let i18n = use_i18n();
-    let ProgramCard { code, name, agency_code, agency_name, eligibility, benefit, verified } =
-        program;
+    let ProgramCard {
+        code,
+        name,
+        agency_code,
+        agency_name,
+        eligibility,
+        benefit,
+        verified,
+    } = program;
     let text = move |l: &crate::catalog::dto::Localized| l.get(i18n.get_locale()).to_owned();
     view! {
         <li class="program" data-program=code.clone()>

@@ -24,7 +24,9 @@ pub fn terms(query: &str) -> Vec<String> {
 /// True when every term occurs in at least one of the (already folded) fields.
 /// No terms matches everything.
 pub fn all_terms_in(terms: &[String], folded_fields: &[&str]) -> bool {
-    terms.iter().all(|t| folded_fields.iter().any(|f| f.contains(t.as_str())))
+    terms
+        .iter()
+        .all(|t| folded_fields.iter().any(|f| f.contains(t.as_str())))
 }
 
 #[cfg(test)]
@@ -33,12 +35,18 @@ mod tests {
 
     #[test]
     fn folds_accents_case_and_tilde() {
-        assert_eq!(fold("Niñas y NIÑOS Álvaro Obregón"), "ninas y ninos alvaro obregon");
+        assert_eq!(
+            fold("Niñas y NIÑOS Álvaro Obregón"),
+            "ninas y ninos alvaro obregon"
+        );
     }
 
     #[test]
     fn splits_terms_on_punctuation_and_spaces() {
-        assert_eq!(terms("  ¿Perdí  el empleo?  "), vec!["perdi", "el", "empleo"]);
+        assert_eq!(
+            terms("  ¿Perdí  el empleo?  "),
+            vec!["perdi", "el", "empleo"]
+        );
         assert!(terms(" ¿? ").is_empty());
     }
 

@@ -29,11 +29,16 @@ pub async fn switch(Path(lang): Path<String>, Query(back): Query<Back>, secure: 
         locale.as_str(),
         if secure { "; Secure" } else { "" }
     );
-    let (Ok(cookie), Ok(location)) = (HeaderValue::from_str(&cookie), HeaderValue::from_str(&target))
-    else {
+    let (Ok(cookie), Ok(location)) = (
+        HeaderValue::from_str(&cookie),
+        HeaderValue::from_str(&target),
+    ) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, location)])
+    (
+        StatusCode::SEE_OTHER,
+        [(header::SET_COOKIE, cookie), (header::LOCATION, location)],
+    )
         .into_response()
 }
 
@@ -58,12 +63,21 @@ mod tests {
 
     #[test]
     fn keeps_local_paths_with_their_query() {
-        assert_eq!(safe_local_path(Some("/programas?q=empleo")), "/programas?q=empleo");
+        assert_eq!(
+            safe_local_path(Some("/programas?q=empleo")),
+            "/programas?q=empleo"
+        );
     }
 
     #[test]
     fn refuses_to_redirect_off_site() {
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "programas", "/a\r\nSet-Cookie: x=1"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "programas",
+            "/a\r\nSet-Cookie: x=1",
+        ] {
             assert_eq!(safe_local_path(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_local_path(None), "/");

@@ -39,7 +39,10 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 
 /// The whole application as an axum router.
 pub fn router(db: DatabaseConnection, settings: &Settings) -> Router {
-    let state = AppState { db, leptos_options: leptos_options(settings) };
+    let state = AppState {
+        db,
+        leptos_options: leptos_options(settings),
+    };
     let routes = generate_route_list(App);
     let secure_cookies = settings.env == Environment::Production;
 
@@ -84,9 +87,12 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
 /// # Errors
 /// I/O errors of the listener.
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

@@ -14,10 +14,18 @@ use crate::ssr::ServiceError;
 /// `ServiceError::Db` when a query fails.
 #[tracing::instrument(skip_all)]
 pub async fn load(db: &impl ConnectionTrait) -> Result<Catalog, ServiceError> {
-    let agencies: HashMap<i32, agency::Model> =
-        agency::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a)).collect();
-    let programs: HashMap<i32, program::Model> =
-        program::Entity::find().all(db).await?.into_iter().map(|p| (p.id, p)).collect();
+    let agencies: HashMap<i32, agency::Model> = agency::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let programs: HashMap<i32, program::Model> = program::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
     let links = life_event_program::Entity::find()
         .order_by_asc(life_event_program::Column::Position)
         .order_by_asc(life_event_program::Column::ProgramId)
@@ -39,7 +47,10 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Catalog, ServiceError> {
                 .filter_map(|p| agencies.get(&p.agency_id).map(|a| card(p, a)))
                 .collect(),
             code: event.code,
-            label: Localized { es: event.label_es, en: event.label_en },
+            label: Localized {
+                es: event.label_es,
+                en: event.label_en,
+            },
         })
         .collect();
     Ok(Catalog { events })
@@ -48,11 +59,23 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Catalog, ServiceError> {
 fn card(p: &program::Model, a: &agency::Model) -> ProgramCard {
     ProgramCard {
         code: p.code.clone(),
-        name: Localized { es: p.name_es.clone(), en: p.name_en.clone() },
+        name: Localized {
+            es: p.name_es.clone(),
+            en: p.name_en.clone(),
+        },
         agency_code: a.code.clone(),
-        agency_name: Localized { es: a.name_es.clone(), en: a.name_en.clone() },
-        eligibility: Localized { es: p.eligibility_es.clone(), en: p.eligibility_en.clone() },
-        benefit: Localized { es: p.benefit_es.clone(), en: p.benefit_en.clone() },
+        agency_name: Localized {
+            es: a.name_es.clone(),
+            en: a.name_en.clone(),
+        },
+        eligibility: Localized {
+            es: p.eligibility_es.clone(),
+            en: p.eligibility_en.clone(),
+        },
+        benefit: Localized {
+            es: p.benefit_es.clone(),
+            en: p.benefit_en.clone(),
+        },
         verified: p.verified,
     }
 }
