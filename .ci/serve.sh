@@ -7,5 +7,5 @@ bin=target/server-release/angel
 export ANGEL_SITE_ROOT=${ANGEL_SITE_ROOT:-$root/target/site}
 export ANGEL_DATA_DIR=${ANGEL_DATA_DIR:-$root/data}
 "$bin" migrate
-"$bin" seed
+"$bin" seed --demo
 exec "$bin" serve

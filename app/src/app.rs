@@ -12,10 +12,16 @@ use leptos_use::UseLocalesOptions;
 use crate::catalog::ProgramsPage;
 use crate::i18n::*;
 use crate::layout::Layout;
-use crate::pages::{Area, AreaPage, HomePage, NotFound};
+use crate::pages::{HomePage, NotFound};
+use crate::staff::pages::{
+    AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
+    AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
+};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::security::set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html>
@@ -50,10 +56,18 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/programas") view=ProgramsPage ssr=SsrMode::Async />
-                        <Route path=path!("/oficina") view=|| view! { <AreaPage area=Area::Office /> } />
-                        <Route path=path!("/agencia") view=|| view! { <AreaPage area=Area::Agency /> } />
-                        <Route path=path!("/politica") view=|| view! { <AreaPage area=Area::Policy /> } />
-                        <Route path=path!("/admin") view=|| view! { <AreaPage area=Area::Admin /> } />
+                        <Route path=path!("/entrar") view=SignInPage ssr=SsrMode::Async />
+                        <Route path=path!("/activar") view=ActivatePage />
+                        <Route path=path!("/cuenta") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina") view=OfficePage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/personal/:id") view=OfficeStaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
+                        <Route path=path!("/agencia/programas/:code") view=AgencyProgramPage ssr=SsrMode::Async />
+                        <Route path=path!("/politica") view=PolicyPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/personal/nuevo") view=AdminNewStaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/personal/:id") view=AdminStaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/sesiones") view=AdminSessionsPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

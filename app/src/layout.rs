@@ -5,6 +5,7 @@ use leptos_router::{components::A, hooks::use_location};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::i18n::*;
+use crate::staff::pages::SignOutButton;
 
 /// Where the no-JavaScript language switch sends the browser (see the server's `/idioma`).
 pub const LANGUAGE_PATH: &str = "/idioma";
@@ -22,7 +23,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <span class="brand-name">{t!(i18n, site_name)}</span>
                     <span class="brand-tagline">{t!(i18n, site_tagline)}</span>
                 </a>
-                <LanguageSwitch />
+                <div class="tools">
+                    <SignedInAs />
+                    <LanguageSwitch />
+                </div>
             </div>
             <nav aria-label=move || t_string!(i18n, nav_label)>
                 <ul>
@@ -41,6 +45,31 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="site-footer">
             <p>{t!(i18n, footer_text)}</p>
         </footer>
+    }
+}
+
+/// The signed-in staff member's name, their account and the sign-out button; or the sign-in
+/// link.
+#[component]
+fn SignedInAs() -> impl IntoView {
+    let i18n = use_i18n();
+    let me = Resource::new(|| (), |_| crate::staff::api::current_staff());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match me.await.ok().flatten() {
+                    Some(me) => view! {
+                        <span class="who">
+                            <a href="/cuenta">{me.display_name}</a>
+                            " "
+                            <SignOutButton />
+                        </span>
+                    }
+                    .into_any(),
+                    None => view! { <a href="/entrar">{t!(i18n, signin_link)}</a> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -14,6 +14,8 @@ pub mod domain;
 pub mod error;
 pub mod layout;
 pub mod pages;
+pub mod policy;
+pub mod staff;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

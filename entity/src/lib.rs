@@ -4,11 +4,16 @@
 //! Relations are resolved in services with explicit queries, so no entity declares joins.
 
 pub mod agency;
+pub mod audit_event;
 pub mod borough;
+pub mod demo_account;
 pub mod life_event;
 pub mod life_event_program;
 pub mod office;
 pub mod program;
+pub mod session;
+pub mod sign_in_throttle;
+pub mod staff;
 
 pub mod prelude {
     pub use super::agency::Entity as Agency;
@@ -17,4 +22,6 @@ pub mod prelude {
     pub use super::life_event_program::Entity as LifeEventProgram;
     pub use super::office::Entity as Office;
     pub use super::program::Entity as Program;
+    pub use super::session::Entity as Session;
+    pub use super::staff::Entity as Staff;
 }

@@ -12,6 +12,10 @@ mod m20261121_000003_create_office;
 mod m20261121_000004_create_program;
 mod m20261121_000005_create_life_event;
 mod m20261121_000006_create_life_event_program;
+mod m20261121_000007_create_staff;
+mod m20261121_000008_create_session;
+mod m20261121_000009_create_audit_event;
+mod m20261121_000010_create_demo_account;
 
 pub struct Migrator;
 
@@ -25,6 +29,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_program::Migration),
             Box::new(m20261121_000005_create_life_event::Migration),
             Box::new(m20261121_000006_create_life_event_program::Migration),
+            Box::new(m20261121_000007_create_staff::Migration),
+            Box::new(m20261121_000008_create_session::Migration),
+            Box::new(m20261121_000009_create_audit_event::Migration),
+            Box::new(m20261121_000010_create_demo_account::Migration),
         ]
     }
 }
@@ -37,4 +45,9 @@ pub const TABLES: &[&str] = &[
     "program",
     "life_event",
     "life_event_program",
+    "staff",
+    "session",
+    "sign_in_throttle",
+    "audit_event",
+    "demo_account",
 ];

@@ -29,7 +29,41 @@ pub enum Command {
         action: Option<MigrateAction>,
     },
     /// Insert the missing rows of the reference catalog; never overwrites existing rows.
-    Seed,
+    Seed {
+        /// Also create demo staff for every role and print their passwords (demo databases
+        /// only: the sign-in page then lists them).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Staff accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminAction {
+    /// Create an administrator and print a one-time sign-in token (there are no default
+    /// accounts); the person chooses a password with it at /activar.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// The person's name as shown on screens [default: the username].
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain: prints `OK …` or the first broken sequence number (exit 1).
+    Verify,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -99,23 +133,51 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 }
             }
         },
-        Command::Seed => {
-            let pending = crate::db::pending_migrations(&db).await?;
-            anyhow::ensure!(
-                pending.is_empty(),
-                "run `angel migrate` first: {} pending",
-                pending.len()
-            );
+        Command::Seed { demo } => {
+            ensure_migrated(&db).await?;
             let report = crate::seed::run(&db).await.context("seed failed")?;
             println!("seed: {report}");
+            if demo {
+                let state = crate::http::app_state(db, &settings);
+                let accounts = crate::demo::seed(&state).await.context("demo seed failed")?;
+                println!("Cuentas de demostración (solo en esta base de datos) / demo accounts:");
+                for (username, password) in accounts {
+                    println!("  {username:<18} {password}");
+                }
+            }
+        }
+        Command::Admin { action: AdminAction::Create { username, name } } => {
+            ensure_migrated(&db).await?;
+            let state = crate::http::app_state(db, &settings);
+            let form = angel_app::staff::forms::StaffForm {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username,
+                role: angel_app::domain::access::Role::Administrator.code().to_owned(),
+                ..Default::default()
+            };
+            match angel_app::ssr::services::staff::create(&state, None, &form, None).await {
+                Ok((_, token)) => {
+                    println!("Administrador creado / administrator created: {}", form.username.trim().to_lowercase());
+                    println!("Código de un solo uso / one-time token (72 h): {token}");
+                    println!("Elige la contraseña en / choose the password at: /activar");
+                }
+                Err(angel_app::ssr::ServiceError::Invalid(errors)) => {
+                    let list: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.code)).collect();
+                    anyhow::bail!("invalid: {}", list.join(", "));
+                }
+                Err(other) => return Err(anyhow::anyhow!("{other}")),
+            }
+        }
+        Command::Audit { action: AuditAction::Verify } => {
+            ensure_migrated(&db).await?;
+            let verdict = angel_app::ssr::audit::verify(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{verdict}");
+            if !matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)) {
+                std::process::exit(1);
+            }
         }
         Command::Serve => {
-            let pending = crate::db::pending_migrations(&db).await?;
-            anyhow::ensure!(
-                pending.is_empty(),
-                "run `angel migrate` first: {} pending",
-                pending.len()
-            );
+            ensure_migrated(&db).await?;
             let listener = TcpListener::bind(settings.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -127,5 +189,15 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
     }
+    Ok(())
+}
+
+async fn ensure_migrated(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let pending = crate::db::pending_migrations(db).await?;
+    anyhow::ensure!(
+        pending.is_empty(),
+        "run `angel migrate` first: {} pending",
+        pending.len()
+    );
     Ok(())
 }

@@ -29,6 +29,14 @@ pub struct Settings {
     pub env: Environment,
     /// Where the built site (`pkg/angel.js`, `.wasm`, `.css`) is served from.
     pub site_root: PathBuf,
+    /// Staff sessions end after this many minutes without activity (default 15).
+    pub session_idle_minutes: u32,
+    /// Staff sessions end this many hours after sign-in whatever the activity (default 10).
+    pub session_absolute_hours: u32,
+    /// Sign-in and activation posts one client IP may make in a burst (default 20), refilled
+    /// one every `sign_in_ip_refill_seconds` (default 3).
+    pub sign_in_ip_burst: u32,
+    pub sign_in_ip_refill_seconds: u64,
 }
 
 // The database URL may carry a password: never print it.
@@ -40,6 +48,8 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("env", &self.env)
             .field("site_root", &self.site_root)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
             .finish()
     }
 }
@@ -65,9 +75,22 @@ impl Settings {
             data_dir: data_dir.to_path_buf(),
             env: Environment::Development,
             site_root: PathBuf::from("target/site"),
+            session_idle_minutes: DEFAULT_IDLE_MINUTES,
+            session_absolute_hours: DEFAULT_ABSOLUTE_HOURS,
+            sign_in_ip_burst: 20,
+            sign_in_ip_refill_seconds: 3,
         }
     }
+
+    /// Cookies are `Secure` and `__Host-` prefixed in production, which is served over HTTPS
+    /// (TLS ends at the city's proxy); development runs on http://localhost.
+    pub fn served_over_https(&self) -> bool {
+        self.env == Environment::Production
+    }
 }
+
+const DEFAULT_IDLE_MINUTES: u32 = 15;
+const DEFAULT_ABSOLUTE_HOURS: u32 = 10;
 
 fn sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("angel.db").display())
@@ -100,6 +123,12 @@ pub struct ConfigArgs {
     /// Directory of the built site [default: target/site].
     #[arg(long, env = "ANGEL_SITE_ROOT", global = true, value_name = "DIR")]
     pub site_root: Option<PathBuf>,
+    /// Minutes without activity that end a staff session [default: 15].
+    #[arg(long, env = "ANGEL_SESSION_IDLE_MINUTES", global = true, value_name = "MIN")]
+    pub session_idle_minutes: Option<u32>,
+    /// Hours after sign-in that end a staff session [default: 10].
+    #[arg(long, env = "ANGEL_SESSION_ABSOLUTE_HOURS", global = true, value_name = "H")]
+    pub session_absolute_hours: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +139,8 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     env: Option<String>,
     site_root: Option<PathBuf>,
+    session_idle_minutes: Option<u32>,
+    session_absolute_hours: Option<u32>,
 }
 
 /// A configuration problem, said so that the person running the command can fix it.
@@ -125,6 +156,9 @@ pub enum ConfigError {
     DatabaseScheme(String),
     #[error("ANGEL_DATA_DIR must not be empty")]
     EmptyDataDir,
+    #[error("ANGEL_SESSION_IDLE_MINUTES must be 1 to 480 and ANGEL_SESSION_ABSOLUTE_HOURS 1 to 24, \
+             with the idle time shorter than the absolute one")]
+    SessionTimes,
 }
 
 impl ConfigArgs {
@@ -177,12 +211,30 @@ impl ConfigArgs {
             .clone()
             .or(file.site_root)
             .unwrap_or_else(|| "target/site".into());
+        let session_idle_minutes = self
+            .session_idle_minutes
+            .or(file.session_idle_minutes)
+            .unwrap_or(DEFAULT_IDLE_MINUTES);
+        let session_absolute_hours = self
+            .session_absolute_hours
+            .or(file.session_absolute_hours)
+            .unwrap_or(DEFAULT_ABSOLUTE_HOURS);
+        if !(1..=480).contains(&session_idle_minutes)
+            || !(1..=24).contains(&session_absolute_hours)
+            || session_idle_minutes >= session_absolute_hours * 60
+        {
+            return Err(ConfigError::SessionTimes);
+        }
         Ok(Settings {
             database_url,
             bind,
             data_dir,
             env,
             site_root,
+            session_idle_minutes,
+            session_absolute_hours,
+            sign_in_ip_burst: 20,
+            sign_in_ip_refill_seconds: 3,
         })
     }
 }
@@ -215,6 +267,22 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(args.load(), Err(ConfigError::Bind("localhost".into())));
+    }
+
+    #[test]
+    fn session_times_are_bounded() {
+        let args = ConfigArgs {
+            session_idle_minutes: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(args.load(), Err(ConfigError::SessionTimes));
+        let args = ConfigArgs {
+            session_idle_minutes: Some(30),
+            session_absolute_hours: Some(8),
+            ..Default::default()
+        };
+        let s = args.load().unwrap();
+        assert_eq!((s.session_idle_minutes, s.session_absolute_hours), (30, 8));
     }
 
     #[test]

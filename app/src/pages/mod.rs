@@ -1,9 +1,7 @@
-//! Pages that belong to no single feature: home, the staff areas' entry pages, errors.
+//! Pages that belong to no single feature: home and errors.
 
-mod area;
 mod home;
 
-pub use area::{Area, AreaPage};
 pub use home::HomePage;
 
 use leptos::prelude::*;

@@ -1,16 +1,39 @@
 //! The state every request shares. Built once by the server and provided to server functions
-//! as Leptos context.
+//! and pages as Leptos context.
+
+use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::{LeptosOptions, use_context};
 use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
+use crate::ssr::audit::AuditLog;
+use crate::ssr::auth::{AuthSettings, PasswordHasher};
+use crate::ssr::clock::{Clock, SystemClock};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
+    pub auth: AuthSettings,
+    pub hasher: PasswordHasher,
+    pub audit: AuditLog,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// State with the system clock and a hasher sized to the cores.
+    pub fn new(db: DatabaseConnection, leptos_options: LeptosOptions, auth: AuthSettings) -> AppState {
+        AppState {
+            db,
+            leptos_options,
+            auth,
+            hasher: PasswordHasher::sized_to_cores(),
+            audit: AuditLog::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

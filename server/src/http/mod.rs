@@ -1,13 +1,23 @@
 //! The HTTP application: Leptos pages and server functions, health probes, the language
 //! switch, static files, and the middleware around them.
 
+pub mod forms;
 mod health;
 mod language;
+pub mod security;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use angel_app::{App, shell, ssr::AppState};
-use axum::{Router, body::Body, routing::get};
+use angel_app::{
+    App, shell,
+    ssr::{AppState, auth::AuthSettings, clock::Clock},
+};
+use axum::{
+    Router,
+    body::Body,
+    routing::{get, post},
+};
+use tower_governor::{GovernorLayer, governor::GovernorConfigBuilder};
 use http::Request;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -39,25 +49,66 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 
 /// The whole application as an axum router.
 pub fn router(db: DatabaseConnection, settings: &Settings) -> Router {
-    let state = AppState {
-        db,
-        leptos_options: leptos_options(settings),
+    router_with_clock(db, settings, None)
+}
+
+/// The application state for these settings.
+pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
+    let auth = AuthSettings {
+        idle: chrono::TimeDelta::minutes(i64::from(settings.session_idle_minutes)),
+        absolute: chrono::TimeDelta::hours(i64::from(settings.session_absolute_hours)),
+        secure: settings.served_over_https(),
     };
+    AppState::new(db, leptos_options(settings), auth)
+}
+
+/// The router with an injected clock (tests of expiry and throttling).
+///
+/// # Panics
+/// When a page or a server function has no entry in `angel_app::policy` (deny by default: the
+/// server does not start with an unlisted endpoint), or the rate limit settings are zero.
+pub fn router_with_clock(db: DatabaseConnection, settings: &Settings, clock: Option<Arc<dyn Clock>>) -> Router {
+    let mut state = app_state(db, settings);
+    if let Some(clock) = clock {
+        state.clock = clock;
+    }
     let routes = generate_route_list(App);
-    let secure_cookies = settings.env == Environment::Production;
+    let missing = unlisted_endpoints(&routes);
+    assert!(missing.is_empty(), "endpoints without an access policy entry: {missing:?}");
+    let secure = settings.served_over_https();
+
+    // Per-IP limit on the peer address for the posts that check a password or a token.
+    let governor = GovernorConfigBuilder::default()
+        .per_second(settings.sign_in_ip_refill_seconds)
+        .burst_size(settings.sign_in_ip_burst)
+        .finish()
+        .expect("non-zero rate limit settings");
+    let limited = GovernorLayer::new(Arc::new(governor)).error_handler(|_| {
+        security::refusal(http::StatusCode::TOO_MANY_REQUESTS, &http::HeaderMap::new())
+    });
+    let pages = forms::Pages(Arc::new(routes.clone()));
 
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route(
             &format!("{}/{{lang}}", angel_app::layout::LANGUAGE_PATH),
-            get(move |lang, back| language::switch(lang, back, secure_cookies)),
+            get(move |lang, back| language::switch(lang, back, secure)),
         )
+        .route("/entrar", post(forms::sign_in).layer(limited.clone()))
+        .route("/activar", post(forms::activate).layer(limited))
+        .route("/salir", post(forms::sign_out))
+        .route("/cuenta", post(forms::change_password))
+        .route("/admin/personal/nuevo", post(forms::create_staff))
+        .route("/admin/personal/{id}", post(forms::change_staff))
+        .route("/admin/sesiones", post(forms::end_session))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::Extension(pages))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::access))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -67,9 +118,32 @@ pub fn router(db: DatabaseConnection, settings: &Settings) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    security::headers(Arc::new(secure), req, next)
+                }))
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+}
+
+/// Pages and server functions that have no entry in the access table.
+pub fn unlisted_endpoints(routes: &[leptos_axum::AxumRouteListing]) -> Vec<String> {
+    use angel_app::policy::{Method, lookup};
+    let pages = routes.iter().map(|r| (Method::Get, r.path().to_owned()));
+    let server_fns = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| (Method::Post, path.to_owned()));
+    pages
+        .chain(server_fns)
+        .filter(|(method, path)| {
+            // Leptos lists parameters as `:id` or `{id}`: any segment value matches either.
+            let sample = path
+                .split('/')
+                .map(|seg| if seg.starts_with(':') || seg.starts_with('{') { "1" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            lookup(*method, &sample).is_none()
+        })
+        .map(|(_, path)| path)
+        .collect()
 }
 
 /// One span per request: id, method and path only (the query string may hold personal data).

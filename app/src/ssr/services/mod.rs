@@ -1,3 +1,5 @@
 //! Services: the operations screens and commands call. Each takes a connection explicitly.
 
 pub mod catalog;
+pub mod staff;
+pub mod work;

@@ -1,0 +1,166 @@
+//! The access table: every route, form and server function of the application, and what it
+//! needs. The server's access layer reads it for every request (a path that is not here is not
+//! served), a test fails when a route or a server function is added without an entry, and the
+//! authorization matrix test walks it for every role.
+
+use crate::domain::access::Permission;
+
+/// What a request needs before it reaches its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in staff member.
+    SignedIn,
+    /// A signed-in staff member whose role has the permission. The handler still checks the
+    /// scope of the object it acts on.
+    Needs(Permission),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A Leptos page (GET).
+    Page,
+    /// An HTML form post that works without JavaScript (carries the CSRF token).
+    Form,
+    /// A server function (POST, called by the hydrated app).
+    ServerFn,
+    /// Anything else: probes, the language switch, static files.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub method: Method,
+    /// Axum syntax: `{id}` matches one segment, `{*rest}` the rest of the path.
+    pub path: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+}
+
+const fn e(method: Method, path: &'static str, kind: Kind, access: Access) -> Endpoint {
+    Endpoint { method, path, kind, access }
+}
+
+use Access::{Needs, Public, SignedIn};
+use Kind::{Form, Other, Page, ServerFn};
+use Method::{Get, Post};
+use Permission::*;
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    // Public pages and probes.
+    e(Get, "/", Page, Public),
+    e(Get, "/programas", Page, Public),
+    e(Get, "/entrar", Page, Public),
+    e(Post, "/entrar", Form, Public),
+    e(Get, "/activar", Page, Public),
+    e(Post, "/activar", Form, Public),
+    e(Get, "/idioma/{lang}", Other, Public),
+    e(Get, "/healthz", Other, Public),
+    e(Get, "/readyz", Other, Public),
+    e(Get, "/favicon.svg", Other, Public),
+    e(Get, "/pkg/{*rest}", Other, Public),
+    e(Post, "/api/catalog", ServerFn, Public),
+    e(Post, "/api/me", ServerFn, Public),
+    e(Post, "/api/demo_accounts", ServerFn, Public),
+    // Any signed-in staff member: their own account.
+    e(Get, "/cuenta", Page, SignedIn),
+    e(Post, "/cuenta", Form, SignedIn),
+    e(Post, "/salir", Form, SignedIn),
+    // Office.
+    e(Get, "/oficina", Page, Needs(ViewOffice)),
+    e(Post, "/api/office", ServerFn, Needs(ViewOffice)),
+    e(Get, "/oficina/personal/{id}", Page, Needs(ViewOfficeStaff)),
+    e(Post, "/api/office/staff", ServerFn, Needs(ViewOfficeStaff)),
+    e(Post, "/api/office/staff_member", ServerFn, Needs(ViewOfficeStaff)),
+    // Agency.
+    e(Get, "/agencia", Page, Needs(ViewAgency)),
+    e(Post, "/api/agency/programs", ServerFn, Needs(ViewAgency)),
+    e(Get, "/agencia/programas/{code}", Page, Needs(ViewAgency)),
+    e(Post, "/api/agency/program", ServerFn, Needs(ViewAgency)),
+    e(Post, "/api/agency/staff", ServerFn, Needs(ViewAgencyStaff)),
+    // Policy: aggregates only.
+    e(Get, "/politica", Page, Needs(ViewAggregates)),
+    e(Post, "/api/policy/overview", ServerFn, Needs(ViewAggregates)),
+    // Administration: configuration and accounts, never case content.
+    e(Get, "/admin", Page, Needs(ManageStaff)),
+    e(Post, "/api/admin/staff", ServerFn, Needs(ManageStaff)),
+    e(Get, "/admin/personal/nuevo", Page, Needs(ManageStaff)),
+    e(Post, "/admin/personal/nuevo", Form, Needs(ManageStaff)),
+    e(Get, "/admin/personal/{id}", Page, Needs(ManageStaff)),
+    e(Post, "/admin/personal/{id}", Form, Needs(ManageStaff)),
+    e(Post, "/api/admin/staff_member", ServerFn, Needs(ManageStaff)),
+    e(Post, "/api/admin/options", ServerFn, Needs(ManageStaff)),
+    e(Get, "/admin/sesiones", Page, Needs(ManageSessions)),
+    e(Post, "/admin/sesiones", Form, Needs(ManageSessions)),
+    e(Post, "/api/admin/sessions", ServerFn, Needs(ManageSessions)),
+];
+
+/// The entry for a request, if any.
+pub fn lookup(method: Method, path: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.method == method && matches(e.path, path))
+}
+
+/// True when `path` matches the pattern (`{x}` one non-empty segment, `{*x}` the rest).
+pub fn matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.trim_start_matches('/').split('/');
+    let mut have = path.trim_start_matches('/').split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(w), Some(h)) if w.starts_with("{*") => return !h.is_empty(),
+            (Some(w), Some(h)) if w.starts_with('{') => {
+                if h.is_empty() {
+                    return false;
+                }
+            }
+            (Some(w), Some(h)) if w == h => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_segments() {
+        assert!(matches("/", "/"));
+        assert!(matches("/admin/personal/{id}", "/admin/personal/12"));
+        assert!(!matches("/admin/personal/{id}", "/admin/personal/"));
+        assert!(!matches("/admin/personal/{id}", "/admin/personal/12/x"));
+        assert!(matches("/pkg/{*rest}", "/pkg/angel.wasm"));
+        assert!(matches("/pkg/{*rest}", "/pkg/a/b.js"));
+        assert!(!matches("/pkg/{*rest}", "/pkg/"));
+        assert!(!matches("/admin", "/admin/x"));
+    }
+
+    #[test]
+    fn every_entry_is_unique() {
+        for (i, a) in ENDPOINTS.iter().enumerate() {
+            for b in &ENDPOINTS[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} twice", a.path);
+            }
+        }
+    }
+
+    #[test]
+    fn no_mutation_on_get_and_server_fns_post_only() {
+        for e in ENDPOINTS {
+            match e.kind {
+                Kind::Form | Kind::ServerFn => assert_eq!(e.method, Method::Post, "{}", e.path),
+                Kind::Page => assert_eq!(e.method, Method::Get, "{}", e.path),
+                Kind::Other => {}
+            }
+        }
+    }
+}

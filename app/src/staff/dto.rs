@@ -1,0 +1,102 @@
+//! What the staff screens see: accounts, sessions, the office's and the agency's views.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::dto::Localized;
+use crate::domain::access::{Permission, Role};
+
+/// The signed-in person, for the header and for deciding what to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub display_name: String,
+    pub username: String,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+}
+
+/// One staff account in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRow {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub agency: Option<String>,
+    pub office: Option<String>,
+    pub disabled: bool,
+    /// `false` until the person chose a password with their one-time token.
+    pub has_password: bool,
+}
+
+/// One account with what the edit form needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffDetail {
+    pub row: StaffRow,
+    pub agency_id: Option<i32>,
+    pub office_id: Option<i32>,
+    pub version: i32,
+    pub open_sessions: u64,
+}
+
+/// A choice in a select: id, code and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+}
+
+/// The agencies and offices an account can be assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignable {
+    pub agencies: Vec<Choice>,
+    pub offices: Vec<Choice>,
+}
+
+/// An open session, for the administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub id: i32,
+    pub staff_id: i32,
+    pub username: String,
+    pub role: Role,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub started: String,
+    pub last_seen: String,
+    pub user_agent: Option<String>,
+}
+
+/// The office screen's header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeView {
+    pub code: String,
+    pub name: String,
+    pub borough: Option<String>,
+}
+
+/// A program of the signed-in person's agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyProgram {
+    pub code: String,
+    pub name: Localized,
+    pub eligibility: Localized,
+    pub benefit: Localized,
+    pub verified: bool,
+}
+
+/// The agency screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyView {
+    pub code: String,
+    pub name: Localized,
+    pub programs: Vec<AgencyProgram>,
+}
+
+/// Aggregates for policy officers: counts only, never a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyOverview {
+    /// Agency code and how many programs it runs.
+    pub programs_by_agency: Vec<(String, u64)>,
+    /// Active staff accounts per role.
+    pub staff_by_role: Vec<(Role, u64)>,
+}

@@ -1,0 +1,140 @@
+//! What a form post left for the page that shows it again: the values typed (never a
+//! password), the field errors, and a notice. The server puts it in the request's context when
+//! it re-renders a page after a post; [`SharedValue`] carries it to the hydrating browser.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+use crate::i18n::*;
+use leptos_i18n::I18nContext;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormState {
+    pub values: BTreeMap<String, String>,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<Notice>,
+}
+
+/// A message about the whole form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Notice {
+    InvalidCredentials,
+    Throttled { seconds: i64 },
+    Conflict,
+    Saved,
+    PasswordChanged,
+    /// An account was created or reset: its one-time token, shown once.
+    OneTimeToken { username: String, token: String },
+    SessionEnded,
+    Failed,
+}
+
+impl FormState {
+    pub fn value(&self, field: &str) -> String {
+        self.values.get(field).cloned().unwrap_or_default()
+    }
+
+    pub fn error(&self, field: &str) -> Option<String> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.code.clone())
+    }
+}
+
+/// The form state of this render (empty on a plain GET).
+pub fn use_form_state() -> FormState {
+    SharedValue::new(|| use_context::<FormState>().unwrap_or_default()).into_inner()
+}
+
+/// The CSRF token for forms posted without JavaScript (the server's access layer issues it).
+pub fn use_csrf_token() -> String {
+    SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            String::new()
+        }
+    })
+    .into_inner()
+}
+
+/// The token the server's access layer puts in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsrfToken(pub String);
+
+/// The hidden field every form that posts carries.
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    view! { <input type="hidden" name="csrf" value=use_csrf_token() /> }
+}
+
+/// A translated message for a field error code.
+pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
+    match code {
+        "required" => t_string!(i18n, field_required),
+        "too_long" => t_string!(i18n, field_too_long),
+        "invalid_username" => t_string!(i18n, field_invalid_username),
+        "control_characters" => t_string!(i18n, field_control_characters),
+        "invalid_choice" => t_string!(i18n, field_invalid_choice),
+        "office_required" => t_string!(i18n, field_office_required),
+        "agency_required" => t_string!(i18n, field_agency_required),
+        "username_taken" => t_string!(i18n, field_username_taken),
+        "password_too_short" => t_string!(i18n, field_password_too_short),
+        "password_too_long" => t_string!(i18n, field_password_too_long),
+        "password_common" => t_string!(i18n, field_password_common),
+        "password_repetitive" => t_string!(i18n, field_password_repetitive),
+        "password_mismatch" => t_string!(i18n, field_password_mismatch),
+        "password_same" => t_string!(i18n, field_password_same),
+        "current_password_wrong" => t_string!(i18n, field_current_password_wrong),
+        "cannot_disable_self" => t_string!(i18n, field_cannot_disable_self),
+        _ => t_string!(i18n, error_validation),
+    }
+    .to_owned()
+}
+
+/// A labelled input with its error next to it (`aria-invalid`, `aria-describedby`).
+#[component]
+pub fn Field(
+    name: &'static str,
+    label: String,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<String>,
+    state: FormState,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = format!("f-{name}");
+    let error = state.error(name);
+    let described = match (&hint, &error) {
+        (_, Some(_)) => Some(format!("{id}-error")),
+        (Some(_), None) => Some(format!("{id}-hint")),
+        _ => None,
+    };
+    // Passwords are never echoed back.
+    let value = (kind != "password").then(|| state.value(name));
+    let error_id = format!("{id}-error");
+    let invalid = error.is_some();
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind
+                value=value
+                autocomplete=autocomplete
+                aria-invalid=error.as_ref().map(|_| "true")
+                aria-describedby=described
+            />
+            {error.map(|code| view! { <p class="field-error" id=error_id>{field_message(i18n, &code)}</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,545 @@
+//! The staff screens: sign-in, account activation, one's own account, the office, the agency,
+//! the policy aggregates and the administration. Every form is a plain HTML form that posts to
+//! its own page and works without JavaScript; the server answers with a redirect or with the
+//! same page showing what went wrong.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::api;
+use super::dto::{Me, StaffRow};
+use super::form_state::{CsrfField, Field, FormState, Notice, use_form_state};
+use crate::domain::access::Role;
+use crate::i18n::*;
+use leptos_i18n::I18nContext;
+use crate::pages::{ErrorMessage, set_http_status};
+
+pub fn role_name(i18n: I18nContext<Locale>, role: Role) -> String {
+    match role {
+        Role::Caseworker => t_string!(i18n, role_caseworker),
+        Role::OfficeSupervisor => t_string!(i18n, role_office_supervisor),
+        Role::AgencyStaff => t_string!(i18n, role_agency_staff),
+        Role::AgencyHead => t_string!(i18n, role_agency_head),
+        Role::PolicyOfficer => t_string!(i18n, role_policy_officer),
+        Role::Administrator => t_string!(i18n, role_administrator),
+        Role::Citizen => t_string!(i18n, role_citizen),
+    }
+    .to_owned()
+}
+
+/// The notice of a form post, if any.
+#[component]
+fn NoticeBox(state: FormState) -> impl IntoView {
+    let i18n = use_i18n();
+    let has_errors = !state.errors.is_empty();
+    let notice = state.notice.map(|notice| match notice {
+        Notice::InvalidCredentials => view! { <p class="error" role="alert">{t!(i18n, signin_invalid)}</p> }.into_any(),
+        Notice::Throttled { seconds } => view! {
+            <p class="error" role="alert">{t!(i18n, signin_throttled, seconds = move || seconds)}</p>
+        }
+        .into_any(),
+        Notice::Conflict => view! { <p class="error" role="alert">{t!(i18n, error_conflict)}</p> }.into_any(),
+        Notice::Failed => view! { <p class="error" role="alert">{t!(i18n, error_internal)}</p> }.into_any(),
+        Notice::Saved => view! { <p class="ok" role="status">{t!(i18n, notice_saved)}</p> }.into_any(),
+        Notice::SessionEnded => view! { <p class="ok" role="status">{t!(i18n, notice_session_ended)}</p> }.into_any(),
+        Notice::PasswordChanged => view! { <p class="ok" role="status">{t!(i18n, notice_password_changed)}</p> }.into_any(),
+        Notice::OneTimeToken { username, token } => view! {
+            <div class="ok token" role="status">
+                <p>{t!(i18n, notice_token)}</p>
+                <dl>
+                    <dt>{t!(i18n, field_username)}</dt>
+                    <dd><code>{username}</code></dd>
+                    <dt>{t!(i18n, field_token)}</dt>
+                    <dd><code class="one-time-token">{token}</code></dd>
+                </dl>
+            </div>
+        }
+        .into_any(),
+    });
+    view! {
+        {has_errors.then(|| view! { <p class="error" role="alert">{t!(i18n, error_validation)}</p> })}
+        {notice}
+    }
+}
+
+/// `/entrar`: staff sign-in.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let demo = Resource::new(|| (), |_| api::demo_accounts());
+    view! {
+        <h1>{t!(i18n, signin_title)}</h1>
+        <NoticeBox state=state.clone() />
+        <form method="post" action="/entrar" class="stack" novalidate>
+            <CsrfField />
+            <Field name="username" label=t_string!(i18n, field_username).to_owned() autocomplete="username" state=state.clone() />
+            <Field name="password" label=t_string!(i18n, field_password).to_owned() kind="password" autocomplete="current-password" state=state.clone() />
+            <button type="submit">{t!(i18n, signin_submit)}</button>
+        </form>
+        <p><a href="/activar">{t!(i18n, signin_have_token)}</a></p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let accounts = demo.await.unwrap_or_default();
+                (!accounts.is_empty()).then(|| view! {
+                    <section class="demo" aria-labelledby="demo-title">
+                        <h2 id="demo-title">{t!(i18n, demo_title)}</h2>
+                        <p>{t!(i18n, demo_intro)}</p>
+                        <table>
+                            <thead><tr><th>{t!(i18n, field_username)}</th><th>{t!(i18n, field_password)}</th></tr></thead>
+                            <tbody>
+                                {accounts.into_iter().map(|(u, p)| view! { <tr><td><code>{u}</code></td><td><code>{p}</code></td></tr> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// `/activar`: choose a password with a one-time token.
+#[component]
+pub fn ActivatePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    view! {
+        <h1>{t!(i18n, activate_title)}</h1>
+        <p class="lead">{t!(i18n, activate_intro)}</p>
+        <NoticeBox state=state.clone() />
+        <form method="post" action="/activar" class="stack" novalidate>
+            <CsrfField />
+            <Field name="username" label=t_string!(i18n, field_username).to_owned() autocomplete="username" state=state.clone() />
+            <Field name="token" label=t_string!(i18n, field_token).to_owned() autocomplete="off" state=state.clone() />
+            <Field name="password" label=t_string!(i18n, field_new_password).to_owned() kind="password" autocomplete="new-password"
+                hint=t_string!(i18n, password_rules).to_owned() state=state.clone() />
+            <Field name="confirm" label=t_string!(i18n, field_confirm).to_owned() kind="password" autocomplete="new-password" state=state.clone() />
+            <button type="submit">{t!(i18n, activate_submit)}</button>
+        </form>
+    }
+}
+
+/// `/cuenta`: one's own account — change the password, sign out.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let me = Resource::new(|| (), |_| api::current_staff());
+    view! {
+        <h1>{t!(i18n, account_title)}</h1>
+        <Suspense>
+            {move || Suspend::new(async move {
+                me.await.ok().flatten().map(|m: Me| view! {
+                    <p>{m.display_name} " · " <code>{m.username}</code> " · " {role_name(i18n, m.role)}</p>
+                })
+            })}
+        </Suspense>
+        <h2>{t!(i18n, account_change_password)}</h2>
+        <NoticeBox state=state.clone() />
+        <form method="post" action="/cuenta" class="stack" novalidate>
+            <CsrfField />
+            <Field name="current" label=t_string!(i18n, field_current_password).to_owned() kind="password" autocomplete="current-password" state=state.clone() />
+            <Field name="password" label=t_string!(i18n, field_new_password).to_owned() kind="password" autocomplete="new-password"
+                hint=t_string!(i18n, password_rules).to_owned() state=state.clone() />
+            <Field name="confirm" label=t_string!(i18n, field_confirm).to_owned() kind="password" autocomplete="new-password" state=state.clone() />
+            <button type="submit">{t!(i18n, account_change_submit)}</button>
+        </form>
+    }
+}
+
+/// The sign-out button (a form: signing out changes state, so it is never a GET).
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <form method="post" action="/salir" class="inline">
+            <CsrfField />
+            <button type="submit" class="link">{t!(i18n, signout)}</button>
+        </form>
+    }
+}
+
+fn staff_table(i18n: I18nContext<Locale>, rows: Vec<StaffRow>, link: &'static str) -> impl IntoView {
+    view! {
+        <table class="staff">
+            <thead>
+                <tr>
+                    <th>{t!(i18n, field_username)}</th>
+                    <th>{t!(i18n, field_display_name)}</th>
+                    <th>{t!(i18n, field_role)}</th>
+                    <th>{t!(i18n, field_agency)}</th>
+                    <th>{t!(i18n, field_office)}</th>
+                    <th>{t!(i18n, staff_status)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let href = format!("{link}/{}", r.id);
+                    let status = if r.disabled { t_string!(i18n, staff_disabled) } else if r.has_password { t_string!(i18n, staff_active) } else { t_string!(i18n, staff_pending) };
+                    view! {
+                        <tr data-staff=r.username.clone()>
+                            <td><a href=href>{r.username.clone()}</a></td>
+                            <td>{r.display_name}</td>
+                            <td>{role_name(i18n, r.role)}</td>
+                            <td>{r.agency.unwrap_or_default()}</td>
+                            <td>{r.office.unwrap_or_default()}</td>
+                            <td>{status}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Renders a resource's error with its status.
+fn failure(error: crate::error::AppError) -> AnyView {
+    #[cfg(feature = "ssr")]
+    set_http_status(crate::ssr::guard::status_of(&error).as_u16());
+    view! { <ErrorMessage error /> }.into_any()
+}
+
+/// `/oficina`: the caller's office (and, for supervisors, its staff).
+#[component]
+pub fn OfficePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let office = Resource::new(|| (), |_| api::office());
+    let me = Resource::new(|| (), |_| api::current_staff());
+    let staff = Resource::new(|| (), |_| async {
+        match api::current_staff().await {
+            Ok(Some(m)) if m.permissions.contains(&crate::domain::access::Permission::ViewOfficeStaff) => api::office_staff().await.map(Some),
+            _ => Ok(None),
+        }
+    });
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let _ = me.await;
+                match (office.await, staff.await) {
+                    (Ok(o), Ok(rows)) => view! {
+                        <h1>{t!(i18n, area_office_title)}</h1>
+                        <p class="lead">{o.name} " (" {o.code} ")" {o.borough.map(|b| format!(" · {b}"))}</p>
+                        <p class="notice">{t!(i18n, office_next)}</p>
+                        {rows.map(|rows| view! { <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")} })}
+                    }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn id_param() -> Memo<i32> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("id").and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// `/oficina/personal/{id}`: one member of the supervisor's office.
+#[component]
+pub fn OfficeStaffPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = id_param();
+    let member = Resource::new(move || id.get(), api::office_staff_member);
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match member.await {
+                    Ok(r) => view! {
+                        <h1>{r.display_name}</h1>
+                        <dl>
+                            <dt>{t!(i18n, field_username)}</dt><dd><code>{r.username}</code></dd>
+                            <dt>{t!(i18n, field_role)}</dt><dd>{role_name(i18n, r.role)}</dd>
+                            <dt>{t!(i18n, field_office)}</dt><dd>{r.office.unwrap_or_default()}</dd>
+                        </dl>
+                    }.into_any(),
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/agencia`: the caller's agency and its programs.
+#[component]
+pub fn AgencyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let agency = Resource::new(|| (), |_| api::agency_programs());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match agency.await {
+                    Ok(a) => {
+                        let name = a.name.clone();
+                        view! {
+                            <h1>{t!(i18n, area_agency_title)}</h1>
+                            <p class="lead">{move || name.get(i18n.get_locale()).to_owned()} " (" {a.code} ")"</p>
+                            <p class="notice">{t!(i18n, agency_next)}</p>
+                            <h2>{t!(i18n, agency_programs_title)}</h2>
+                            <ul class="programs">
+                                {a.programs.into_iter().map(|p| {
+                                    let href = format!("/agencia/programas/{}", p.code);
+                                    let name = p.name.clone();
+                                    view! { <li data-program=p.code.clone()><a href=href>{move || name.get(i18n.get_locale()).to_owned()}</a> " " <span class="code">{p.code.clone()}</span></li> }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/agencia/programas/{code}`: one program of the caller's agency.
+#[component]
+pub fn AgencyProgramPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let code = Memo::new(move |_| params.read().get("code").unwrap_or_default());
+    let program = Resource::new(move || code.get(), api::get_agency_program);
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match program.await {
+                    Ok(p) => {
+                        let (name, eligibility, benefit) = (p.name.clone(), p.eligibility.clone(), p.benefit.clone());
+                        view! {
+                            <h1>{move || name.get(i18n.get_locale()).to_owned()} " " <span class="code">{p.code.clone()}</span></h1>
+                            {(!p.verified).then(|| view! { <p class="unverified">{t!(i18n, program_not_verified)}</p> })}
+                            <dl>
+                                <dt>{t!(i18n, program_eligibility)}</dt><dd>{move || eligibility.get(i18n.get_locale()).to_owned()}</dd>
+                                <dt>{t!(i18n, program_benefit)}</dt><dd>{move || benefit.get(i18n.get_locale()).to_owned()}</dd>
+                            </dl>
+                        }.into_any()
+                    }
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/politica`: aggregates only.
+#[component]
+pub fn PolicyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let overview = Resource::new(|| (), |_| api::get_policy_overview());
+    view! {
+        <h1>{t!(i18n, area_policy_title)}</h1>
+        <p class="notice">{t!(i18n, policy_next)}</p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! {
+                        <h2>{t!(i18n, policy_programs_by_agency)}</h2>
+                        <table>
+                            <tbody>
+                                {o.programs_by_agency.into_iter().map(|(a, n)| view! { <tr><th scope="row">{a}</th><td>{n}</td></tr> }).collect_view()}
+                            </tbody>
+                        </table>
+                        <h2>{t!(i18n, policy_staff_by_role)}</h2>
+                        <table>
+                            <tbody>
+                                {o.staff_by_role.into_iter().map(|(r, n)| view! { <tr><th scope="row">{role_name(i18n, r)}</th><td>{n}</td></tr> }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/admin`: the staff accounts.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let staff = Resource::new(|| (), |_| api::admin_staff());
+    view! {
+        <h1>{t!(i18n, area_admin_title)}</h1>
+        <p>
+            <a class="button" href="/admin/personal/nuevo">{t!(i18n, admin_new_staff)}</a>
+            " "
+            <a href="/admin/sesiones">{t!(i18n, admin_sessions_title)}</a>
+        </p>
+        <h2>{t!(i18n, admin_staff_title)}</h2>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match staff.await {
+                    Ok(rows) => staff_table(i18n, rows, "/admin/personal").into_any(),
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The role, agency and office fields of an account form.
+#[component]
+fn AssignmentFields(state: FormState, role: String, agency: String, office: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let options = Resource::new(|| (), |_| api::admin_options());
+    let error = move |field: &str| state.error(field).map(|code| view! { <p class="field-error">{super::form_state::field_message(i18n, &code)}</p> });
+    let (role_error, agency_error, office_error) = (error("role"), error("agency"), error("office"));
+    view! {
+        <div class="field">
+            <label for="f-role">{t!(i18n, field_role)}</label>
+            <select id="f-role" name="role">
+                {Role::STAFF.into_iter().map(|r| view! { <option value=r.code() selected=r.code() == role>{role_name(i18n, r)}</option> }).collect_view()}
+            </select>
+            {role_error}
+        </div>
+        <Suspense>
+            {move || {
+                let (agency, office) = (agency.clone(), office.clone());
+                let (agency_error, office_error) = (agency_error.clone(), office_error.clone());
+                Suspend::new(async move {
+                    let options = options.await.unwrap_or(super::dto::Assignable { agencies: vec![], offices: vec![] });
+                    view! {
+                        <div class="field">
+                            <label for="f-agency">{t!(i18n, field_agency)}</label>
+                            <p class="hint">{t!(i18n, hint_agency)}</p>
+                            <select id="f-agency" name="agency">
+                                <option value="">"—"</option>
+                                {options.agencies.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == agency; view! { <option value=v selected=sel>{c.code} " · " {c.name}</option> } }).collect_view()}
+                            </select>
+                            {agency_error}
+                        </div>
+                        <div class="field">
+                            <label for="f-office">{t!(i18n, field_office)}</label>
+                            <p class="hint">{t!(i18n, hint_office)}</p>
+                            <select id="f-office" name="office">
+                                <option value="">"—"</option>
+                                {options.offices.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == office; view! { <option value=v selected=sel>{c.name}</option> } }).collect_view()}
+                            </select>
+                            {office_error}
+                        </div>
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// `/admin/personal/nuevo`: a new account; its one-time token is shown once.
+#[component]
+pub fn AdminNewStaffPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let (role, agency, office) = (state.value("role"), state.value("agency"), state.value("office"));
+    view! {
+        <h1>{t!(i18n, admin_new_staff)}</h1>
+        <NoticeBox state=state.clone() />
+        <form method="post" action="/admin/personal/nuevo" class="stack" novalidate>
+            <CsrfField />
+            <Field name="username" label=t_string!(i18n, field_username).to_owned() autocomplete="off" hint=t_string!(i18n, hint_username).to_owned() state=state.clone() />
+            <Field name="display_name" label=t_string!(i18n, field_display_name).to_owned() autocomplete="off" state=state.clone() />
+            <AssignmentFields state=state.clone() role agency office />
+            <button type="submit">{t!(i18n, admin_create)}</button>
+        </form>
+        <p><a href="/admin">{t!(i18n, back_to_admin)}</a></p>
+    }
+}
+
+/// `/admin/personal/{id}`: change an account's role and scope, disable or enable it, reset its
+/// password.
+#[component]
+pub fn AdminStaffPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let id = id_param();
+    let member = Resource::new(move || id.get(), api::admin_staff_member);
+    view! {
+        <NoticeBox state=state.clone() />
+        <Suspense>
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    match member.await {
+                        Ok(d) => {
+                            let action = format!("/admin/personal/{}", d.row.id);
+                            let pick = |field: &str, stored: String| if state.values.contains_key(field) { state.value(field) } else { stored };
+                            let role = pick("role", d.row.role.code().to_owned());
+                            let agency = pick("agency", d.agency_id.map(|v| v.to_string()).unwrap_or_default());
+                            let office = pick("office", d.office_id.map(|v| v.to_string()).unwrap_or_default());
+                            let mut shown = state.clone();
+                            shown.values.entry("display_name".into()).or_insert(d.row.display_name.clone());
+                            let disabled = d.row.disabled;
+                            view! {
+                                <h1>{d.row.display_name.clone()} " " <code>{d.row.username.clone()}</code></h1>
+                                <p>{t!(i18n, admin_open_sessions, count = move || d.open_sessions)}</p>
+                                <form method="post" action=action.clone() class="stack" novalidate>
+                                    <CsrfField />
+                                    <input type="hidden" name="action" value="save" />
+                                    <input type="hidden" name="version" value=d.version.to_string() />
+                                    <Field name="display_name" label=t_string!(i18n, field_display_name).to_owned() autocomplete="off" state=shown />
+                                    <AssignmentFields state=state.clone() role agency office />
+                                    <button type="submit">{t!(i18n, admin_save)}</button>
+                                </form>
+                                <form method="post" action=action.clone() class="inline">
+                                    <CsrfField />
+                                    <input type="hidden" name="action" value=if disabled { "enable" } else { "disable" } />
+                                    <button type="submit">{if disabled { t_string!(i18n, admin_enable) } else { t_string!(i18n, admin_disable) }}</button>
+                                </form>
+                                <form method="post" action=action class="inline">
+                                    <CsrfField />
+                                    <input type="hidden" name="action" value="reset" />
+                                    <button type="submit">{t!(i18n, admin_reset)}</button>
+                                </form>
+                            }.into_any()
+                        }
+                        Err(e) => failure(e),
+                    }
+                })
+            }}
+        </Suspense>
+        <p><a href="/admin">{t!(i18n, back_to_admin)}</a></p>
+    }
+}
+
+/// `/admin/sesiones`: open sessions, each can be ended.
+#[component]
+pub fn AdminSessionsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let sessions = Resource::new(|| (), |_| api::admin_sessions());
+    view! {
+        <h1>{t!(i18n, admin_sessions_title)}</h1>
+        <NoticeBox state />
+        <Suspense>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(rows) => view! {
+                        <table class="sessions">
+                            <thead><tr>
+                                <th>{t!(i18n, field_username)}</th><th>{t!(i18n, field_role)}</th>
+                                <th>{t!(i18n, session_started)}</th><th>{t!(i18n, session_last_seen)}</th>
+                                <th>{t!(i18n, session_browser)}</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|s| view! {
+                                    <tr data-session=s.id>
+                                        <td>{s.username}</td><td>{role_name(i18n, s.role)}</td>
+                                        <td>{s.started}</td><td>{s.last_seen}</td>
+                                        <td>{s.user_agent.unwrap_or_default()}</td>
+                                        <td>
+                                            <form method="post" action="/admin/sesiones" class="inline">
+                                                <CsrfField />
+                                                <input type="hidden" name="session" value=s.id.to_string() />
+                                                <button type="submit">{t!(i18n, session_end)}</button>
+                                            </form>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+        <p><a href="/admin">{t!(i18n, back_to_admin)}</a></p>
+    }
+}
