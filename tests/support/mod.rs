@@ -2,6 +2,9 @@
 //! `ANGEL_TEST_DATABASE_URL` points at a server (`make test` starts a private cluster and runs
 //! the suite again with it), and the real application spawned on an ephemeral port.
 
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
+
+use angel_app::ssr::clock::ManualClock;
 use angel_migration::{Migrator, MigratorTrait};
 use angel_server::config::Settings;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -15,7 +18,7 @@ pub const PG_ENV: &str = "ANGEL_TEST_DATABASE_URL";
 pub struct TestDb {
     pub db: DatabaseConnection,
     pub settings: Settings,
-    dir: TempDir,
+    pub dir: TempDir,
 }
 
 impl TestDb {
@@ -85,11 +88,19 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
-/// The real application, serving on 127.0.0.1 on a port of its own.
+/// The real application, serving on 127.0.0.1 on a port of its own, with a manual clock.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub test_db: TestDb,
+    pub clock: ManualClock,
+}
+
+/// A fixed start for the manual clock.
+pub fn start_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+        .expect("valid time")
+        .to_utc()
 }
 
 impl TestApp {
@@ -100,24 +111,38 @@ impl TestApp {
 
     /// The app over the given database, in whatever state it is.
     pub async fn spawn_on(test_db: TestDb) -> TestApp {
-        let mut settings = test_db.settings.clone();
+        let settings = test_db.settings.clone();
+        TestApp::spawn_with(test_db, settings).await
+    }
+
+    /// The app with adjusted settings (production cookies, rate limits).
+    pub async fn spawn_with(test_db: TestDb, mut settings: Settings) -> TestApp {
         settings.site_root = test_db.dir.path().join("site");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
-        let app = angel_server::http::router(test_db.db.clone(), &settings);
+        let clock = ManualClock::new(start_time());
+        let app = angel_server::http::router_with_clock(
+            test_db.db.clone(),
+            &settings,
+            Some(Arc::new(clock.clone())),
+        );
         tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("test server");
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .expect("test server");
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("HTTP client");
         TestApp {
             base: format!("http://{addr}"),
             client,
             test_db,
+            clock,
         }
     }
 
@@ -130,5 +155,176 @@ impl TestApp {
         let response = self.client.get(self.url(path)).send().await.expect("GET");
         let status = response.status();
         (status, response.text().await.expect("body"))
+    }
+
+    /// A browser of its own: a cookie jar and same-origin posts.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser { app: self, cookies: BTreeMap::new() }
+    }
+
+    /// Creates a staff account with a password (directly in the database).
+    pub async fn staff(&self, username: &str, role: &str, anchor: Anchor<'_>, password: &str) -> i32 {
+        self.staff_with_hash(username, role, anchor, &hash(password)).await
+    }
+
+    pub async fn staff_with_hash(&self, username: &str, role: &str, anchor: Anchor<'_>, hash: &str) -> i32 {
+        use angel_entity::{agency, office, staff};
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+        let db = &self.test_db.db;
+        let (agency_id, office_id) = match anchor {
+            Anchor::None => (None, None),
+            Anchor::Office(code) => {
+                let o = office::Entity::find().filter(office::Column::Code.eq(code)).one(db).await.unwrap().expect("office");
+                (None, Some(o.id))
+            }
+            Anchor::Agency(code) => {
+                let a = agency::Entity::find().filter(agency::Column::Code.eq(code)).one(db).await.unwrap().expect("agency");
+                (Some(a.id), None)
+            }
+        };
+        let now = start_time();
+        staff::ActiveModel {
+            username: Set(username.to_owned()),
+            display_name: Set(format!("Persona {username}")),
+            role: Set(role.to_owned()),
+            agency_id: Set(agency_id),
+            office_id: Set(office_id),
+            password_hash: Set(Some(hash.to_owned())),
+            activation_token_hash: Set(None),
+            activation_expires_at: Set(None),
+            disabled_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert staff")
+        .id
+    }
+}
+
+/// Where a test account is anchored.
+#[derive(Debug, Clone, Copy)]
+pub enum Anchor<'a> {
+    None,
+    Office(&'a str),
+    Agency(&'a str),
+}
+
+/// An Argon2id hash with the production parameters.
+pub fn hash(password: &str) -> String {
+    angel_app::ssr::auth::hasher::hash_with(password, 19 * 1024, 2)
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Page {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> String {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    }
+
+    /// Every `Set-Cookie` line.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A browser: keeps cookies, sends `Origin` on posts as browsers do.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn read(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        for line in headers.get_all("set-cookie") {
+            let line = line.to_str().unwrap_or_default();
+            let pair = line.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                let expired = line.to_ascii_lowercase().contains("max-age=0");
+                if value.is_empty() || expired {
+                    self.cookies.remove(name.trim());
+                } else {
+                    self.cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+                }
+            }
+        }
+        Page { status, headers, body: response.text().await.unwrap_or_default() }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.read(response).await
+    }
+
+    /// A post from a page of this origin, with the given extra headers.
+    pub async fn post_with(&mut self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Page {
+        let mut request = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).expect("form"));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.expect("POST");
+        self.read(response).await
+    }
+
+    /// A no-JS form post: same origin and the CSRF token (fetched from a page when missing).
+    pub async fn submit(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let token = self.csrf().await;
+        let mut fields = vec![("csrf", token.as_str())];
+        fields.extend_from_slice(form);
+        let origin = self.app.base.clone();
+        self.post_with(path, &fields, Some(&origin)).await
+    }
+
+    /// A server function call from the hydrated app.
+    pub async fn call(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let origin = self.app.base.clone();
+        self.post_with(path, form, Some(&origin)).await
+    }
+
+    /// The CSRF token, from the cookie (a GET of the sign-in page issues it).
+    pub async fn csrf(&mut self) -> String {
+        if !self.cookies.contains_key("angel_csrf") {
+            self.get("/entrar").await;
+        }
+        self.cookies.get("angel_csrf").cloned().expect("CSRF cookie issued")
+    }
+
+    /// Signs in through the form; panics unless it redirects.
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Page {
+        let page = self.submit("/entrar", &[("username", username), ("password", password)]).await;
+        assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "sign-in of {username}: {}", page.body);
+        page
     }
 }

@@ -22,16 +22,7 @@ pub fn request_id() -> Option<String> {
 
 /// The HTTP status of an error.
 pub fn status_of(error: &AppError) -> http::StatusCode {
-    use http::StatusCode;
-    match error {
-        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::Conflict => StatusCode::CONFLICT,
-        AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Sets the response status for an error and returns it (`.map_err(fail)`).

@@ -194,8 +194,7 @@ fn staff_table(i18n: I18nContext<Locale>, rows: Vec<StaffRow>, link: &'static st
 
 /// Renders a resource's error with its status.
 fn failure(error: crate::error::AppError) -> AnyView {
-    #[cfg(feature = "ssr")]
-    set_http_status(crate::ssr::guard::status_of(&error).as_u16());
+    set_http_status(error.status());
     view! { <ErrorMessage error /> }.into_any()
 }
 

@@ -125,12 +125,13 @@ pub async fn sign_in(State(state): State<AppState>, axum::Extension(pages): axum
     let cx = auth::Context { user_agent: ua.as_deref(), request_id: rid.as_deref(), previous_token: previous.as_deref() };
     match auth::sign_in(&state, &form.username, &form.password, cx).await {
         Ok(auth::Outcome::SignedIn { token, home }) => signed_in(&state, &token, home),
+        // Nothing typed is echoed: the answer is byte for byte the same for any username.
         Ok(auth::Outcome::Invalid) => {
-            let form = FormState { values: values(&pairs), errors: vec![], notice: Some(Notice::InvalidCredentials) };
+            let form = FormState { notice: Some(Notice::InvalidCredentials), ..FormState::default() };
             render(&state, &pages, request, form, StatusCode::UNAUTHORIZED).await
         }
-        Ok(auth::Outcome::Throttled(wait)) => throttled(&state, &pages, request, &pairs, wait).await,
-        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+        Ok(auth::Outcome::Throttled(wait)) => throttled(&state, &pages, request, &[], wait).await,
+        Err(error) => failed(&state, &pages, request, error, &[]).await,
     }
 }
 

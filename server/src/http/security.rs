@@ -225,7 +225,6 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
         }
     };
     parts.extensions.insert(CsrfToken(csrf));
-    let is_signed_in = signed_in.is_some();
     if let Some(me) = signed_in {
         parts.extensions.insert(me);
     }
@@ -238,9 +237,6 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
     if clear_cookie {
         headers.append(header::SET_COOKIE, clear_session_cookie(&auth));
     }
-    if is_signed_in {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
     response
 }
 
@@ -249,8 +245,14 @@ const STRICT_CSP: &str = "default-src 'none'; object-src 'none'; base-uri 'none'
 
 /// Headers on every response.
 pub async fn headers(secure: Arc<bool>, request: Request, next: Next) -> Response {
+    // Anything answered to a browser with a session is private, refusals included.
+    let session_cookie = AuthSettings { secure: *secure, ..AuthSettings::default() }.session_cookie();
+    let with_session = cookie_value(request.headers(), session_cookie).is_some();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if with_session {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
