@@ -38,7 +38,9 @@ stage() { # name command...
 
 tools() { source .ci/env.sh; }
 
-sqlite_suite() { cargo test --workspace --locked; }
+# One test at a time: with several apps on separate tokio runtimes in one process, about one
+# run in ten had a Leptos render that never completed (README, "Known issues").
+sqlite_suite() { cargo test --workspace --locked -- --test-threads=1; }
 
 postgres_suite() {
   local port url
@@ -46,7 +48,7 @@ postgres_suite() {
   url=$(.ci/postgres.sh start "$work/pg" "$port") || return 1
   # The very command of the sqlite stage, so nothing rebuilds; the tests that touch a database
   # switch to PostgreSQL (unit tests run again in milliseconds).
-  ANGEL_TEST_DATABASE_URL=$url cargo test --workspace --locked
+  ANGEL_TEST_DATABASE_URL=$url cargo test --workspace --locked -- --test-threads=1
 }
 
 build() { .ci/build.sh; }

@@ -5,7 +5,7 @@ use leptos_router::{components::A, hooks::use_location};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::i18n::*;
-use crate::staff::pages::SignOutButton;
+use crate::staff::pages::{SignOutButton, use_me};
 
 /// Where the no-JavaScript language switch sends the browser (see the server's `/idioma`).
 pub const LANGUAGE_PATH: &str = "/idioma";
@@ -49,27 +49,20 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 /// The signed-in staff member's name, their account and the sign-out button; or the sign-in
-/// link.
+/// link. Read from the request, not loaded: no resource, so no second `<Suspense>` on every page.
 #[component]
 fn SignedInAs() -> impl IntoView {
     let i18n = use_i18n();
-    let me = Resource::new(|| (), |_| crate::staff::api::current_staff());
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match me.await.ok().flatten() {
-                    Some(me) => view! {
-                        <span class="who">
-                            <a href="/cuenta">{me.display_name}</a>
-                            " "
-                            <SignOutButton />
-                        </span>
-                    }
-                    .into_any(),
-                    None => view! { <a href="/entrar">{t!(i18n, signin_link)}</a> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match use_me() {
+        Some(me) => view! {
+            <span class="who">
+                <a href="/cuenta">{me.display_name}</a>
+                " "
+                <SignOutButton />
+            </span>
+        }
+        .into_any(),
+        None => view! { <a href="/entrar">{t!(i18n, signin_link)}</a> }.into_any(),
     }
 }
 

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::api;
-use super::dto::{Me, StaffRow};
+use super::dto::{Assignable, Me, StaffRow};
 use super::form_state::{CsrfField, Field, FormState, Notice, use_form_state};
-use crate::domain::access::Role;
+use crate::domain::access::{Permission, Role};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 use crate::pages::{ErrorMessage, set_http_status};
@@ -25,6 +25,27 @@ pub fn role_name(i18n: I18nContext<Locale>, role: Role) -> String {
         Role::Citizen => t_string!(i18n, role_citizen),
     }
     .to_owned()
+}
+
+/// The signed-in staff member of this request: read from the session on the server, carried to
+/// the browser with the page (no request, no `<Suspense>`).
+pub fn use_me() -> Option<Me> {
+    SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            crate::ssr::guard::signed_in().map(|s| Me {
+                display_name: s.display_name,
+                username: s.username,
+                role: s.actor.role,
+                permissions: s.actor.role.permissions().to_vec(),
+            })
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None
+        }
+    })
+    .into_inner()
 }
 
 /// The notice of a form post, if any.
@@ -124,16 +145,11 @@ pub fn ActivatePage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = use_form_state();
-    let me = Resource::new(|| (), |_| api::current_staff());
     view! {
         <h1>{t!(i18n, account_title)}</h1>
-        <Suspense>
-            {move || Suspend::new(async move {
-                me.await.ok().flatten().map(|m: Me| view! {
-                    <p>{m.display_name} " · " <code>{m.username}</code> " · " {role_name(i18n, m.role)}</p>
-                })
-            })}
-        </Suspense>
+        {use_me().map(|m: Me| view! {
+            <p>{m.display_name} " · " <code>{m.username}</code> " · " {role_name(i18n, m.role)}</p>
+        })}
         <h2>{t!(i18n, account_change_password)}</h2>
         <NoticeBox state=state.clone() />
         <form method="post" action="/cuenta" class="stack" novalidate>
@@ -202,26 +218,27 @@ fn failure(error: crate::error::AppError) -> AnyView {
 #[component]
 pub fn OfficePage() -> impl IntoView {
     let i18n = use_i18n();
-    let office = Resource::new(|| (), |_| api::office());
-    let me = Resource::new(|| (), |_| api::current_staff());
-    let staff = Resource::new(|| (), |_| async {
-        match api::current_staff().await {
-            Ok(Some(m)) if m.permissions.contains(&crate::domain::access::Permission::ViewOfficeStaff) => api::office_staff().await.map(Some),
-            _ => Ok(None),
-        }
-    });
+    let sees_staff = use_me().is_some_and(|m| m.permissions.contains(&Permission::ViewOfficeStaff));
+    // One resource per page: its loads run one after the other, inside one `<Suspense>`.
+    let data = Resource::new(
+        || (),
+        move |_| async move {
+            let office = api::office().await?;
+            let staff = if sees_staff { Some(api::office_staff().await?) } else { None };
+            Ok::<_, crate::error::AppError>((office, staff))
+        },
+    );
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                let _ = me.await;
-                match (office.await, staff.await) {
-                    (Ok(o), Ok(rows)) => view! {
+                match data.await {
+                    Ok((o, rows)) => view! {
                         <h1>{t!(i18n, area_office_title)}</h1>
                         <p class="lead">{o.name} " (" {o.code} ")" {o.borough.map(|b| format!(" · {b}"))}</p>
                         <p class="notice">{t!(i18n, office_next)}</p>
                         {rows.map(|rows| view! { <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")} })}
                     }.into_any(),
-                    (Err(e), _) | (_, Err(e)) => failure(e),
+                    Err(e) => failure(e),
                 }
             })}
         </Suspense>
@@ -377,9 +394,8 @@ pub fn AdminPage() -> impl IntoView {
 
 /// The role, agency and office fields of an account form.
 #[component]
-fn AssignmentFields(state: FormState, role: String, agency: String, office: String) -> impl IntoView {
+fn AssignmentFields(state: FormState, options: Assignable, role: String, agency: String, office: String) -> impl IntoView {
     let i18n = use_i18n();
-    let options = Resource::new(|| (), |_| api::admin_options());
     let error = move |field: &str| state.error(field).map(|code| view! { <p class="field-error">{super::form_state::field_message(i18n, &code)}</p> });
     let (role_error, agency_error, office_error) = (error("role"), error("agency"), error("office"));
     view! {
@@ -390,35 +406,24 @@ fn AssignmentFields(state: FormState, role: String, agency: String, office: Stri
             </select>
             {role_error}
         </div>
-        <Suspense>
-            {move || {
-                let (agency, office) = (agency.clone(), office.clone());
-                let (agency_error, office_error) = (agency_error.clone(), office_error.clone());
-                Suspend::new(async move {
-                    let options = options.await.unwrap_or(super::dto::Assignable { agencies: vec![], offices: vec![] });
-                    view! {
-                        <div class="field">
-                            <label for="f-agency">{t!(i18n, field_agency)}</label>
-                            <p class="hint">{t!(i18n, hint_agency)}</p>
-                            <select id="f-agency" name="agency">
-                                <option value="">"—"</option>
-                                {options.agencies.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == agency; view! { <option value=v selected=sel>{c.code} " · " {c.name}</option> } }).collect_view()}
-                            </select>
-                            {agency_error}
-                        </div>
-                        <div class="field">
-                            <label for="f-office">{t!(i18n, field_office)}</label>
-                            <p class="hint">{t!(i18n, hint_office)}</p>
-                            <select id="f-office" name="office">
-                                <option value="">"—"</option>
-                                {options.offices.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == office; view! { <option value=v selected=sel>{c.name}</option> } }).collect_view()}
-                            </select>
-                            {office_error}
-                        </div>
-                    }
-                })
-            }}
-        </Suspense>
+        <div class="field">
+            <label for="f-agency">{t!(i18n, field_agency)}</label>
+            <p class="hint">{t!(i18n, hint_agency)}</p>
+            <select id="f-agency" name="agency">
+                <option value="">"—"</option>
+                {options.agencies.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == agency; view! { <option value=v selected=sel>{c.code} " · " {c.name}</option> } }).collect_view()}
+            </select>
+            {agency_error}
+        </div>
+        <div class="field">
+            <label for="f-office">{t!(i18n, field_office)}</label>
+            <p class="hint">{t!(i18n, hint_office)}</p>
+            <select id="f-office" name="office">
+                <option value="">"—"</option>
+                {options.offices.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == office; view! { <option value=v selected=sel>{c.name}</option> } }).collect_view()}
+            </select>
+            {office_error}
+        </div>
     }
 }
 
@@ -427,17 +432,32 @@ fn AssignmentFields(state: FormState, role: String, agency: String, office: Stri
 pub fn AdminNewStaffPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = use_form_state();
-    let (role, agency, office) = (state.value("role"), state.value("agency"), state.value("office"));
+    let options = Resource::new(|| (), |_| api::admin_options());
     view! {
         <h1>{t!(i18n, admin_new_staff)}</h1>
         <NoticeBox state=state.clone() />
-        <form method="post" action="/admin/personal/nuevo" class="stack" novalidate>
-            <CsrfField />
-            <Field name="username" label=t_string!(i18n, field_username).to_owned() autocomplete="off" hint=t_string!(i18n, hint_username).to_owned() state=state.clone() />
-            <Field name="display_name" label=t_string!(i18n, field_display_name).to_owned() autocomplete="off" state=state.clone() />
-            <AssignmentFields state=state.clone() role agency office />
-            <button type="submit">{t!(i18n, admin_create)}</button>
-        </form>
+        <Suspense>
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    let options = match options.await {
+                        Ok(options) => options,
+                        Err(e) => return failure(e),
+                    };
+                    let (role, agency, office) = (state.value("role"), state.value("agency"), state.value("office"));
+                    view! {
+                        <form method="post" action="/admin/personal/nuevo" class="stack" novalidate>
+                            <CsrfField />
+                            <Field name="username" label=t_string!(i18n, field_username).to_owned() autocomplete="off" hint=t_string!(i18n, hint_username).to_owned() state=state.clone() />
+                            <Field name="display_name" label=t_string!(i18n, field_display_name).to_owned() autocomplete="off" state=state.clone() />
+                            <AssignmentFields state=state.clone() options role agency office />
+                            <button type="submit">{t!(i18n, admin_create)}</button>
+                        </form>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
         <p><a href="/admin">{t!(i18n, back_to_admin)}</a></p>
     }
 }
@@ -449,7 +469,10 @@ pub fn AdminStaffPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = use_form_state();
     let id = id_param();
-    let member = Resource::new(move || id.get(), api::admin_staff_member);
+    let member = Resource::new(
+        move || id.get(),
+        |id| async move { Ok::<_, crate::error::AppError>((api::admin_staff_member(id).await?, api::admin_options().await?)) },
+    );
     view! {
         <NoticeBox state=state.clone() />
         <Suspense>
@@ -457,7 +480,7 @@ pub fn AdminStaffPage() -> impl IntoView {
                 let state = state.clone();
                 Suspend::new(async move {
                     match member.await {
-                        Ok(d) => {
+                        Ok((d, options)) => {
                             let action = format!("/admin/personal/{}", d.row.id);
                             let pick = |field: &str, stored: String| if state.values.contains_key(field) { state.value(field) } else { stored };
                             let role = pick("role", d.row.role.code().to_owned());
@@ -474,7 +497,7 @@ pub fn AdminStaffPage() -> impl IntoView {
                                     <input type="hidden" name="action" value="save" />
                                     <input type="hidden" name="version" value=d.version.to_string() />
                                     <Field name="display_name" label=t_string!(i18n, field_display_name).to_owned() autocomplete="off" state=shown />
-                                    <AssignmentFields state=state.clone() role agency office />
+                                    <AssignmentFields state=state.clone() options role agency office />
                                     <button type="submit">{t!(i18n, admin_save)}</button>
                                 </form>
                                 <form method="post" action=action.clone() class="inline">

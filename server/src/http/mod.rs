@@ -27,6 +27,7 @@ use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -121,7 +122,13 @@ pub fn router_with_clock(db: DatabaseConnection, settings: &Settings, clock: Opt
                 .layer(axum::middleware::from_fn(move |req, next| {
                     security::headers(Arc::new(secure), req, next)
                 }))
-                .layer(CompressionLayer::new()),
+                .layer(CompressionLayer::new())
+                // A response that has not started after 30 s is answered 503 rather than left
+                // hanging (see README, "Known issues").
+                .layer(TimeoutLayer::with_status_code(
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(30),
+                )),
         )
         .with_state(state)
 }
