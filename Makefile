@@ -1,7 +1,7 @@
 # Ángel — the two commands a fresh machine needs. See README.md.
 SHELL := /bin/bash
 
-.PHONY: run test build tools check clean-data
+.PHONY: run test bench build tools check clean-data
 
 ## make run: install what is missing, build the release site, migrate, seed, serve on :3000
 run: build
@@ -10,6 +10,10 @@ run: build
 ## make test: tools, cargo test (SQLite), the integration suite on PostgreSQL, release build, browser tests
 test:
 	@.ci/test.sh
+
+## make bench: performance goals of PERFORMANCE.md, as ratios against a baseline in the same run
+bench: tools
+	@source .ci/env.sh && cargo run --quiet --locked --profile server-release -p angel-server --example login_bench
 
 build:
 	@.ci/build.sh

@@ -2,8 +2,8 @@
 //! and PostgreSQL when `ANGEL_TEST_DATABASE_URL` is set): the authorization matrix, CSRF,
 //! headers, throttling, sessions and cookies, the audit chain.
 
-use angel_app::policy::{Access, ENDPOINTS, Kind, Method};
 use angel_app::domain::access::{Permission, Role};
+use angel_app::policy::{Access, ENDPOINTS, Kind, Method};
 use angel_app::ssr::audit::{Broken, Verdict, verify};
 use angel_tests::{Anchor, Browser, Page, TestApp, TestDb};
 use chrono::TimeDelta;
@@ -41,13 +41,21 @@ fn sample_path(pattern: &str, in_scope_staff: i32) -> String {
 /// The arguments a server function needs.
 fn sample_args(path: &str, in_scope_staff: i32) -> Vec<(&'static str, String)> {
     match path {
-        "/api/office/staff_member" | "/api/admin/staff_member" => vec![("id", in_scope_staff.to_string())],
+        "/api/office/staff_member" | "/api/admin/staff_member" => {
+            vec![("id", in_scope_staff.to_string())]
+        }
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
         _ => vec![],
     }
 }
 
-async fn request(browser: &mut Browser<'_>, method: Method, kind: Kind, path: &str, args: &[(&'static str, String)]) -> Page {
+async fn request(
+    browser: &mut Browser<'_>,
+    method: Method,
+    kind: Kind,
+    path: &str,
+    args: &[(&'static str, String)],
+) -> Page {
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     match (method, kind) {
         (Method::Get, _) => browser.get(path).await,
@@ -61,7 +69,14 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
     let app = TestApp::spawn().await;
     let accounts = staff_of_every_role(&app).await;
     // A caseworker of MOD-09002: inside the supervisor's scope.
-    let colleague = app.staff("t.colega", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    let colleague = app
+        .staff(
+            "t.colega",
+            "caseworker",
+            Anchor::Office("MOD-09002"),
+            PASSWORD,
+        )
+        .await;
     let mut browsers: Vec<(Option<Role>, Browser<'_>)> = vec![(None, app.browser())];
     for (role, username) in &accounts {
         let mut b = app.browser();
@@ -83,7 +98,13 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
                 Access::SignedIn => role.is_some(),
                 Access::Needs(p) => role.is_some_and(|r| r.has(p)),
             };
-            let context = format!("{:?} {} as {role:?}: {} {}", endpoint.method, path, page.status, &page.body.chars().take(200).collect::<String>());
+            let context = format!(
+                "{:?} {} as {role:?}: {} {}",
+                endpoint.method,
+                path,
+                page.status,
+                &page.body.chars().take(200).collect::<String>()
+            );
             match (allowed, role) {
                 (false, None) if endpoint.kind == Kind::Page => {
                     assert_eq!(page.status, StatusCode::SEE_OTHER, "{context}");
@@ -93,8 +114,12 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
                 (false, Some(_)) => assert_eq!(page.status, StatusCode::FORBIDDEN, "{context}"),
                 (true, _) => {
                     assert!(
-                        !matches!(page.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
-                            && !page.status.is_server_error(),
+                        !matches!(
+                            page.status,
+                            StatusCode::UNAUTHORIZED
+                                | StatusCode::FORBIDDEN
+                                | StatusCode::NOT_FOUND
+                        ) && !page.status.is_server_error(),
                         "{context}"
                     );
                     if endpoint.method == Method::Get && endpoint.kind == Kind::Page {
@@ -112,34 +137,72 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
 async fn objects_outside_the_actors_scope_answer_404() {
     let app = TestApp::spawn().await;
     let accounts = staff_of_every_role(&app).await;
-    let elsewhere = app.staff("t.lejos", "caseworker", Anchor::Office("MOD-09003"), PASSWORD).await;
-    let other_agency_head = app.staff("t.otra", "agency_head", Anchor::Agency("STYFE"), PASSWORD).await;
+    let elsewhere = app
+        .staff(
+            "t.lejos",
+            "caseworker",
+            Anchor::Office("MOD-09003"),
+            PASSWORD,
+        )
+        .await;
+    let other_agency_head = app
+        .staff("t.otra", "agency_head", Anchor::Agency("STYFE"), PASSWORD)
+        .await;
     let _ = other_agency_head;
-    let login = |role: Role| accounts.iter().find(|(r, _)| *r == role).map(|(_, u)| u.clone()).unwrap();
+    let login = |role: Role| {
+        accounts
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, u)| u.clone())
+            .unwrap()
+    };
 
     let mut supervisor = app.browser();
-    supervisor.sign_in(&login(Role::OfficeSupervisor), PASSWORD).await;
-    let page = supervisor.get(&format!("/oficina/personal/{elsewhere}")).await;
-    assert_eq!(page.status, StatusCode::NOT_FOUND, "another office's member");
+    supervisor
+        .sign_in(&login(Role::OfficeSupervisor), PASSWORD)
+        .await;
+    let page = supervisor
+        .get(&format!("/oficina/personal/{elsewhere}"))
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::NOT_FOUND,
+        "another office's member"
+    );
     assert!(!page.body.contains("t.lejos"));
-    let page = supervisor.call("/api/office/staff_member", &[("id", &elsewhere.to_string())]).await;
+    let page = supervisor
+        .call(
+            "/api/office/staff_member",
+            &[("id", &elsewhere.to_string())],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     let page = supervisor.call("/api/office/staff", &[]).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("t.colega") || page.body.contains("t.caseworker"));
-    assert!(!page.body.contains("t.lejos"), "lists are built with the scope: {}", page.body);
+    assert!(
+        !page.body.contains("t.lejos"),
+        "lists are built with the scope: {}",
+        page.body
+    );
 
     let mut head = app.browser();
     head.sign_in(&login(Role::AgencyHead), PASSWORD).await;
     // SEGDES belongs to STyFE, not to SEDESO.
     let page = head.get("/agencia/programas/SEGDES").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
-    let page = head.call("/api/agency/program", &[("code", "SEGDES")]).await;
+    let page = head
+        .call("/api/agency/program", &[("code", "SEGDES")])
+        .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     let page = head.get("/agencia/programas/UTILES").await;
     assert_eq!(page.status, StatusCode::OK);
     let page = head.call("/api/agency/staff", &[]).await;
-    assert!(!page.body.contains("t.otra") && page.body.contains("t.agency_staff"), "{}", page.body);
+    assert!(
+        !page.body.contains("t.otra") && page.body.contains("t.agency_staff"),
+        "{}",
+        page.body
+    );
 
     let mut admin = app.browser();
     admin.sign_in(&login(Role::Administrator), PASSWORD).await;
@@ -150,7 +213,13 @@ async fn objects_outside_the_actors_scope_answer_404() {
 
     let mut policy = app.browser();
     policy.sign_in(&login(Role::PolicyOfficer), PASSWORD).await;
-    assert_eq!(policy.get(&format!("/oficina/personal/{elsewhere}")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        policy
+            .get(&format!("/oficina/personal/{elsewhere}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(policy.get("/politica").await.status, StatusCode::OK);
 }
 
@@ -158,11 +227,20 @@ async fn objects_outside_the_actors_scope_answer_404() {
 async fn every_page_and_server_function_has_a_policy_entry() {
     let routes = leptos_axum::generate_route_list(angel_app::App);
     let missing = angel_server::http::unlisted_endpoints(&routes);
-    assert!(missing.is_empty(), "add these to angel_app::policy: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "add these to angel_app::policy: {missing:?}"
+    );
     // And no entry is stale: every listed server function exists.
-    let registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p).collect();
+    let registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p)
+        .collect();
     for e in ENDPOINTS.iter().filter(|e| e.kind == Kind::ServerFn) {
-        assert!(registered.contains(&e.path), "{} is listed but not registered", e.path);
+        assert!(
+            registered.contains(&e.path),
+            "{} is listed but not registered",
+            e.path
+        );
     }
     // Server functions never answer GET.
     let app = TestApp::spawn().await;
@@ -175,16 +253,24 @@ async fn every_page_and_server_function_has_a_policy_entry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_writes_are_refused_and_no_js_forms_need_the_token() {
     let app = TestApp::spawn().await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     let mut browser = app.browser();
     browser.sign_in("t.ana", PASSWORD).await;
     let token = browser.csrf().await;
 
     // A valid session cookie with a foreign Origin: 403, for a server function and a form.
-    let page = browser.post_with("/api/me", &[], Some("https://evil.example")).await;
+    let page = browser
+        .post_with("/api/me", &[], Some("https://evil.example"))
+        .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert!(page.body.contains("Referencia / Reference: "), "request id in the error body");
-    let page = browser.post_with("/salir", &[("csrf", &token)], Some("https://evil.example")).await;
+    assert!(
+        page.body.contains("Referencia / Reference: "),
+        "request id in the error body"
+    );
+    let page = browser
+        .post_with("/salir", &[("csrf", &token)], Some("https://evil.example"))
+        .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     // No Origin and no Sec-Fetch-Site at all: not from a page, refused.
     let page = browser.post_with("/salir", &[("csrf", &token)], None).await;
@@ -193,41 +279,94 @@ async fn cross_origin_writes_are_refused_and_no_js_forms_need_the_token() {
     let origin = app.base.clone();
     let page = browser.post_with("/salir", &[], Some(&origin)).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    let page = browser.post_with("/salir", &[("csrf", "forged")], Some(&origin)).await;
+    let page = browser
+        .post_with("/salir", &[("csrf", "forged")], Some(&origin))
+        .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert_eq!(browser.get("/oficina").await.status, StatusCode::OK, "still signed in");
+    assert_eq!(
+        browser.get("/oficina").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
 
     // The form post with its token works.
     let page = browser.submit("/salir", &[]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(browser.get("/oficina").await.status, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(
+        browser.get("/oficina").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
     assert_eq!(app.test_db.count("session").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_form_fields_and_oversize_bodies_are_refused_and_write_nothing() {
     let app = TestApp::spawn().await;
-    app.staff("t.admin", "administrator", Anchor::None, PASSWORD).await;
+    app.staff("t.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
     let mut admin = app.browser();
     admin.sign_in("t.admin", PASSWORD).await;
     let before = app.test_db.count("staff").await;
     // Mass assignment: a field the form does not have.
     let page = admin
-        .submit("/admin/personal/nuevo", &[("username", "nuevo"), ("display_name", "N"), ("role", "caseworker"), ("office", "1"), ("version", "9"), ("password_hash", "x")])
+        .submit(
+            "/admin/personal/nuevo",
+            &[
+                ("username", "nuevo"),
+                ("display_name", "N"),
+                ("role", "caseworker"),
+                ("office", "1"),
+                ("version", "9"),
+                ("password_hash", "x"),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let big = "x".repeat(70 * 1024);
-    let page = admin.submit("/admin/personal/nuevo", &[("display_name", &big)]).await;
+    let page = admin
+        .submit("/admin/personal/nuevo", &[("display_name", &big)])
+        .await;
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Field-level errors in Spanish, and in English with the cookie.
-    let page = admin.submit("/admin/personal/nuevo", &[("username", "a b"), ("display_name", ""), ("role", "caseworker"), ("agency", ""), ("office", ""), ("action", ""), ("version", "")]).await;
+    let page = admin
+        .submit(
+            "/admin/personal/nuevo",
+            &[
+                ("username", "a b"),
+                ("display_name", ""),
+                ("role", "caseworker"),
+                ("agency", ""),
+                ("office", ""),
+                ("action", ""),
+                ("version", ""),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("Usa de 3 a 64 letras"), "{}", page.body);
     assert!(page.body.contains("Este rol necesita un módulo."));
     assert!(page.body.contains("aria-invalid=\"true\""));
     admin.cookies.insert("i18n_pref_locale".into(), "en".into());
-    let page = admin.submit("/admin/personal/nuevo", &[("username", "a b"), ("display_name", ""), ("role", "caseworker"), ("agency", ""), ("office", ""), ("action", ""), ("version", "")]).await;
-    assert!(page.body.contains("This role needs an office."), "{}", page.body);
+    let page = admin
+        .submit(
+            "/admin/personal/nuevo",
+            &[
+                ("username", "a b"),
+                ("display_name", ""),
+                ("role", "caseworker"),
+                ("agency", ""),
+                ("office", ""),
+                ("action", ""),
+                ("version", ""),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("This role needs an office."),
+        "{}",
+        page.body
+    );
     assert_eq!(app.test_db.count("staff").await, before, "nothing written");
 }
 
@@ -255,13 +394,34 @@ fn mask_nonce(body: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_get_identical_answers() {
     let app = TestApp::spawn().await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     let mut browser = app.browser();
-    let wrong = browser.submit("/entrar", &[("username", "t.ana"), ("password", "no es la contraseña de ana")]).await;
-    let unknown = browser.submit("/entrar", &[("username", "t.nadie"), ("password", "no es la contraseña de ana")]).await;
+    let wrong = browser
+        .submit(
+            "/entrar",
+            &[
+                ("username", "t.ana"),
+                ("password", "no es la contraseña de ana"),
+            ],
+        )
+        .await;
+    let unknown = browser
+        .submit(
+            "/entrar",
+            &[
+                ("username", "t.nadie"),
+                ("password", "no es la contraseña de ana"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status, wrong.status);
-    assert!(wrong.body.contains("El usuario o la contraseña no son correctos."));
+    assert!(
+        wrong
+            .body
+            .contains("El usuario o la contraseña no son correctos.")
+    );
     // Byte-identical but for the per-response CSP nonce.
     assert_eq!(mask_nonce(&unknown.body), mask_nonce(&wrong.body));
     assert!(!wrong.body.contains("t.ana"), "nothing typed is echoed");
@@ -274,7 +434,9 @@ async fn unknown_user_and_wrong_password_get_identical_answers() {
 }
 
 async fn attempt(browser: &mut Browser<'_>, username: &str, password: &str) -> Page {
-    browser.submit("/entrar", &[("username", username), ("password", password)]).await
+    browser
+        .submit("/entrar", &[("username", username), ("password", password)])
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,16 +446,26 @@ async fn failures_delay_then_lock_the_username_known_or_not() {
     let mut settings = test_db.settings.clone();
     settings.sign_in_ip_burst = 1000;
     let app = TestApp::spawn_with(test_db, settings).await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     for username in ["t.ana", "t.nadie"] {
         let mut browser = app.browser();
         // Five free failures.
         for _ in 0..5 {
-            assert_eq!(attempt(&mut browser, username, "otra frase que no es").await.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                attempt(&mut browser, username, "otra frase que no es")
+                    .await
+                    .status,
+                StatusCode::UNAUTHORIZED
+            );
         }
         // Then each attempt must wait 1, 2, 4… seconds after the previous failure.
         let page = attempt(&mut browser, username, PASSWORD).await;
-        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+        assert_eq!(
+            page.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "even the right password waits"
+        );
         assert_eq!(page.header("retry-after"), "1");
         let mut failures = 5;
         let mut locked = None;
@@ -314,16 +486,39 @@ async fn failures_delay_then_lock_the_username_known_or_not() {
         // The lock started at the 20th failure, one delay (60 s) before the refused attempt.
         app.clock.advance(TimeDelta::minutes(13));
         let page = attempt(&mut browser, username, PASSWORD).await;
-        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "still locked after 14 minutes");
+        assert_eq!(
+            page.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "still locked after 14 minutes"
+        );
         app.clock.advance(TimeDelta::minutes(2));
         let page = attempt(&mut browser, username, PASSWORD).await;
-        let expected = if username == "t.ana" { StatusCode::SEE_OTHER } else { StatusCode::UNAUTHORIZED };
+        let expected = if username == "t.ana" {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
         assert_eq!(page.status, expected, "{username} after the lock");
     }
     let db = &app.test_db.db;
-    let events = angel_entity::audit_event::Entity::find().all(db).await.unwrap();
-    assert_eq!(events.iter().filter(|e| e.action == "sign_in.locked").count(), 2);
-    assert!(events.iter().filter(|e| e.action == "sign_in.failed").count() >= 40);
+    let events = angel_entity::audit_event::Entity::find()
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "sign_in.locked")
+            .count(),
+        2
+    );
+    assert!(
+        events
+            .iter()
+            .filter(|e| e.action == "sign_in.failed")
+            .count()
+            >= 40
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,28 +532,50 @@ async fn the_per_ip_limit_answers_429() {
     let mut statuses = Vec::new();
     for i in 0..5 {
         let name = format!("t.x{i}");
-        statuses.push(browser.submit("/entrar", &[("username", &name), ("password", "una frase cualquiera aqui")]).await.status);
+        statuses.push(
+            browser
+                .submit(
+                    "/entrar",
+                    &[
+                        ("username", &name),
+                        ("password", "una frase cualquiera aqui"),
+                    ],
+                )
+                .await
+                .status,
+        );
     }
     assert_eq!(&statuses[..3], &[StatusCode::UNAUTHORIZED; 3]);
     assert_eq!(&statuses[3..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
 }
 
 fn cookie_attributes(line: &str) -> Vec<String> {
-    line.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect()
+    line.split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cookies_are_http_only_same_site_and_rotate_at_sign_in() {
     let app = TestApp::spawn().await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     let mut browser = app.browser();
     let page = browser.sign_in("t.ana", PASSWORD).await;
-    let line = page.set_cookies().into_iter().find(|c| c.starts_with("angel_session=")).expect("session cookie");
+    let line = page
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("angel_session="))
+        .expect("session cookie");
     let attrs = cookie_attributes(&line);
     assert!(attrs.contains(&"httponly".to_owned()), "{line}");
     assert!(attrs.contains(&"samesite=lax".to_owned()), "{line}");
     assert!(attrs.contains(&"path=/".to_owned()), "{line}");
-    assert!(!attrs.contains(&"secure".to_owned()), "plain http in development: {line}");
+    assert!(
+        !attrs.contains(&"secure".to_owned()),
+        "plain http in development: {line}"
+    );
     let token = browser.cookies["angel_session"].clone();
     assert!(token.len() >= 43, "at least 256 bits, base64");
     assert_eq!(page.header("location"), "/oficina");
@@ -367,8 +584,18 @@ async fn session_cookies_are_http_only_same_site_and_rotate_at_sign_in() {
     browser.sign_in("t.ana", PASSWORD).await;
     let rotated = browser.cookies["angel_session"].clone();
     assert_ne!(rotated, token);
-    assert_eq!(app.test_db.count("session").await, 1, "the previous session was deleted");
-    let stored: Vec<String> = angel_entity::session::Entity::find().all(&app.test_db.db).await.unwrap().into_iter().map(|s| s.token_hash).collect();
+    assert_eq!(
+        app.test_db.count("session").await,
+        1,
+        "the previous session was deleted"
+    );
+    let stored: Vec<String> = angel_entity::session::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.token_hash)
+        .collect();
     assert!(!stored.contains(&rotated), "only the hash is stored");
     // The old token no longer signs anyone in.
     let mut thief = app.browser();
@@ -382,24 +609,55 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
     let mut settings = test_db.settings.clone();
     settings.env = angel_server::config::Environment::Production;
     let app = TestApp::spawn_with(test_db, settings).await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     let mut browser = app.browser();
     let page = browser.get("/entrar").await;
-    assert!(page.header("strict-transport-security").contains("max-age="));
-    let csrf = browser.cookies.get("__Host-angel_csrf").cloned().expect("__Host- CSRF cookie");
+    assert!(
+        page.header("strict-transport-security")
+            .contains("max-age=")
+    );
+    let csrf = browser
+        .cookies
+        .get("__Host-angel_csrf")
+        .cloned()
+        .expect("__Host- CSRF cookie");
     let origin = app.base.replace("http://", "https://");
-    let page = browser.post_with("/entrar", &[("csrf", &csrf), ("username", "t.ana"), ("password", PASSWORD)], Some(&origin)).await;
+    let page = browser
+        .post_with(
+            "/entrar",
+            &[
+                ("csrf", &csrf),
+                ("username", "t.ana"),
+                ("password", PASSWORD),
+            ],
+            Some(&origin),
+        )
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let line = page.set_cookies().into_iter().find(|c| c.starts_with("__Host-angel_session=")).expect("__Host- session cookie");
+    let line = page
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("__Host-angel_session="))
+        .expect("__Host- session cookie");
     let attrs = cookie_attributes(&line);
-    assert!(attrs.contains(&"secure".to_owned()) && attrs.contains(&"httponly".to_owned()) && attrs.contains(&"path=/".to_owned()), "{line}");
-    assert!(!attrs.iter().any(|a| a.starts_with("domain=")), "__Host- cookies have no Domain: {line}");
+    assert!(
+        attrs.contains(&"secure".to_owned())
+            && attrs.contains(&"httponly".to_owned())
+            && attrs.contains(&"path=/".to_owned()),
+        "{line}"
+    );
+    assert!(
+        !attrs.iter().any(|a| a.starts_with("domain=")),
+        "__Host- cookies have no Domain: {line}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_after_15_idle_minutes_and_10_hours() {
     let app = TestApp::spawn().await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     let mut browser = app.browser();
     browser.sign_in("t.ana", PASSWORD).await;
     // Activity keeps the session: 14 minutes twice.
@@ -410,7 +668,12 @@ async fn sessions_end_after_15_idle_minutes_and_10_hours() {
     app.clock.advance(TimeDelta::minutes(15));
     let page = browser.get("/oficina").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "idle for 15 minutes");
-    assert!(page.set_cookies().iter().any(|c| c.starts_with("angel_session=;") || c.contains("Max-Age=0")), "cookie cleared");
+    assert!(
+        page.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("angel_session=;") || c.contains("Max-Age=0")),
+        "cookie cleared"
+    );
     assert_eq!(app.test_db.count("session").await, 0);
 
     // Absolute: active every 10 minutes, the session still ends at 10 hours.
@@ -427,16 +690,30 @@ async fn sessions_end_after_15_idle_minutes_and_10_hours() {
         assert!(minutes < 700, "never ended");
     }
     assert_eq!(minutes, 600);
-    let events = angel_entity::audit_event::Entity::find().all(&app.test_db.db).await.unwrap();
-    let reasons: Vec<String> = events.iter().filter(|e| e.action == "session.expired").filter_map(|e| e.detail.clone()).collect();
-    assert!(reasons.iter().any(|d| d.contains("idle")) && reasons.iter().any(|d| d.contains("absolute")), "{reasons:?}");
+    let events = angel_entity::audit_event::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap();
+    let reasons: Vec<String> = events
+        .iter()
+        .filter(|e| e.action == "session.expired")
+        .filter_map(|e| e.detail.clone())
+        .collect();
+    assert!(
+        reasons.iter().any(|d| d.contains("idle"))
+            && reasons.iter().any(|d| d.contains("absolute")),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabling_an_account_and_resetting_its_password_end_its_sessions() {
     let app = TestApp::spawn().await;
-    app.staff("t.admin", "administrator", Anchor::None, PASSWORD).await;
-    let ana = app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let ana = app
+        .staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     let mut ana_browser = app.browser();
     ana_browser.sign_in("t.ana", PASSWORD).await;
     let mut admin = app.browser();
@@ -444,71 +721,229 @@ async fn disabling_an_account_and_resetting_its_password_end_its_sessions() {
 
     let page = admin.get("/admin/sesiones").await;
     assert!(page.body.contains("t.ana"), "open sessions listed");
-    let page = admin.submit(&format!("/admin/personal/{ana}"), &[("action", "disable")]).await;
+    let page = admin
+        .submit(&format!("/admin/personal/{ana}"), &[("action", "disable")])
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert_eq!(ana_browser.get("/oficina").await.status, StatusCode::SEE_OTHER);
-    let page = ana_browser.submit("/entrar", &[("username", "t.ana"), ("password", PASSWORD)]).await;
-    assert_eq!(page.status, StatusCode::UNAUTHORIZED, "disabled accounts cannot sign in");
+    assert_eq!(
+        ana_browser.get("/oficina").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = ana_browser
+        .submit("/entrar", &[("username", "t.ana"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "disabled accounts cannot sign in"
+    );
 
-    admin.submit(&format!("/admin/personal/{ana}"), &[("action", "enable")]).await;
+    admin
+        .submit(&format!("/admin/personal/{ana}"), &[("action", "enable")])
+        .await;
     ana_browser.sign_in("t.ana", PASSWORD).await;
-    let page = admin.submit(&format!("/admin/personal/{ana}"), &[("action", "reset")]).await;
+    let page = admin
+        .submit(&format!("/admin/personal/{ana}"), &[("action", "reset")])
+        .await;
     assert_eq!(page.status, StatusCode::OK);
-    let token = page.body.split("class=\"one-time-token\">").nth(1).and_then(|r| r.split('<').next()).expect("token shown").to_owned();
-    assert_eq!(ana_browser.get("/oficina").await.status, StatusCode::SEE_OTHER, "reset ends sessions");
-    let page = ana_browser.submit("/entrar", &[("username", "t.ana"), ("password", PASSWORD)]).await;
-    assert_eq!(page.status, StatusCode::UNAUTHORIZED, "the old password no longer works");
+    let token = page
+        .body
+        .split("class=\"one-time-token\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("token shown")
+        .to_owned();
+    assert_eq!(
+        ana_browser.get("/oficina").await.status,
+        StatusCode::SEE_OTHER,
+        "reset ends sessions"
+    );
+    let page = ana_browser
+        .submit("/entrar", &[("username", "t.ana"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password no longer works"
+    );
     let new_password = "el río de los remedios corre";
-    let page = ana_browser.submit("/activar", &[("username", "t.ana"), ("token", &token), ("password", new_password), ("confirm", new_password)]).await;
+    let page = ana_browser
+        .submit(
+            "/activar",
+            &[
+                ("username", "t.ana"),
+                ("token", &token),
+                ("password", new_password),
+                ("confirm", new_password),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert_eq!(ana_browser.get("/oficina").await.status, StatusCode::OK);
-    let again = ana_browser.submit("/activar", &[("username", "t.ana"), ("token", &token), ("password", new_password), ("confirm", new_password)]).await;
-    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "one-time tokens work once");
+    let again = ana_browser
+        .submit(
+            "/activar",
+            &[
+                ("username", "t.ana"),
+                ("token", &token),
+                ("password", new_password),
+                ("confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNAUTHORIZED,
+        "one-time tokens work once"
+    );
 
     // The administrator ends a session from the list.
-    let session = angel_entity::session::Entity::find().all(&app.test_db.db).await.unwrap().into_iter().find(|s| s.staff_id == ana).unwrap();
-    let page = admin.submit("/admin/sesiones", &[("session", &session.id.to_string())]).await;
+    let session = angel_entity::session::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.staff_id == ana)
+        .unwrap();
+    let page = admin
+        .submit("/admin/sesiones", &[("session", &session.id.to_string())])
+        .await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(ana_browser.get("/oficina").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ana_browser.get("/oficina").await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_administrator_creates_an_account_that_opens_with_its_token_and_role_changes_are_audited() {
+async fn an_administrator_creates_an_account_that_opens_with_its_token_and_role_changes_are_audited()
+ {
     let app = TestApp::spawn().await;
-    app.staff("t.admin", "administrator", Anchor::None, PASSWORD).await;
+    app.staff("t.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
     let mut admin = app.browser();
     admin.sign_in("t.admin", PASSWORD).await;
-    let office = angel_entity::office::Entity::find().all(&app.test_db.db).await.unwrap()[0].id.to_string();
+    let office = angel_entity::office::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
     let page = admin
-        .submit("/admin/personal/nuevo", &[("username", "Luz.Mendez"), ("display_name", "Luz Méndez"), ("role", "caseworker"), ("agency", ""), ("office", &office)])
+        .submit(
+            "/admin/personal/nuevo",
+            &[
+                ("username", "Luz.Mendez"),
+                ("display_name", "Luz Méndez"),
+                ("role", "caseworker"),
+                ("agency", ""),
+                ("office", &office),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
-    let token = page.body.split("class=\"one-time-token\">").nth(1).and_then(|r| r.split('<').next()).unwrap().to_owned();
-    let again = admin.submit("/admin/personal/nuevo", &[("username", "luz.mendez"), ("display_name", "Otra"), ("role", "policy_officer")]).await;
+    let token = page
+        .body
+        .split("class=\"one-time-token\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    let again = admin
+        .submit(
+            "/admin/personal/nuevo",
+            &[
+                ("username", "luz.mendez"),
+                ("display_name", "Otra"),
+                ("role", "policy_officer"),
+            ],
+        )
+        .await;
     assert!(again.body.contains("Ese usuario ya existe."));
 
     let mut luz = app.browser();
     // The rules apply: her own name is not a password.
-    let page = luz.submit("/activar", &[("username", "luz.mendez"), ("token", &token), ("password", "Luz Méndez 1985 Luz"), ("confirm", "Luz Méndez 1985 Luz")]).await;
+    let page = luz
+        .submit(
+            "/activar",
+            &[
+                ("username", "luz.mendez"),
+                ("token", &token),
+                ("password", "Luz Méndez 1985 Luz"),
+                ("confirm", "Luz Méndez 1985 Luz"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("palabras comunes"), "{}", page.body);
     let good = "tres tristes tigres en tlalpan";
-    let page = luz.submit("/activar", &[("username", "luz.mendez"), ("token", &token), ("password", good), ("confirm", good)]).await;
+    let page = luz
+        .submit(
+            "/activar",
+            &[
+                ("username", "luz.mendez"),
+                ("token", &token),
+                ("password", good),
+                ("confirm", good),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
 
     // Change her role; the change is audited with both scopes; a stale version is a conflict.
-    let id = angel_entity::staff::Entity::find().all(&app.test_db.db).await.unwrap().into_iter().find(|s| s.username == "luz.mendez").unwrap().id;
-    let sedeso = angel_entity::agency::Entity::find().all(&app.test_db.db).await.unwrap().into_iter().find(|a| a.code == "SEDESO").unwrap().id.to_string();
+    let id = angel_entity::staff::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.username == "luz.mendez")
+        .unwrap()
+        .id;
+    let sedeso = angel_entity::agency::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.code == "SEDESO")
+        .unwrap()
+        .id
+        .to_string();
     let path = format!("/admin/personal/{id}");
-    let fields = [("action", "save"), ("display_name", "Luz Méndez"), ("role", "agency_staff"), ("agency", sedeso.as_str()), ("office", ""), ("version", "1")];
-    assert_eq!(admin.submit(&path, &fields).await.status, StatusCode::SEE_OTHER);
+    let fields = [
+        ("action", "save"),
+        ("display_name", "Luz Méndez"),
+        ("role", "agency_staff"),
+        ("agency", sedeso.as_str()),
+        ("office", ""),
+        ("version", "1"),
+    ];
+    assert_eq!(
+        admin.submit(&path, &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
     let stale = admin.submit(&path, &fields).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    assert_eq!(luz.get("/agencia").await.status, StatusCode::OK, "the new role applies at once");
+    assert_eq!(
+        luz.get("/agencia").await.status,
+        StatusCode::OK,
+        "the new role applies at once"
+    );
     assert_eq!(luz.get("/oficina").await.status, StatusCode::FORBIDDEN);
-    let events = angel_entity::audit_event::Entity::find().all(&app.test_db.db).await.unwrap();
-    let change = events.iter().find(|e| e.action == "staff.role_changed").expect("audited");
-    assert!(change.detail.as_deref().unwrap_or_default().contains("agency_staff"));
+    let events = angel_entity::audit_event::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap();
+    let change = events
+        .iter()
+        .find(|e| e.action == "staff.role_changed")
+        .expect("audited");
+    assert!(
+        change
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("agency_staff")
+    );
     assert_eq!(change.actor_role.as_deref(), Some("administrator"));
     assert!(change.request_id.is_some());
 }
@@ -517,49 +952,106 @@ async fn an_administrator_creates_an_account_that_opens_with_its_token_and_role_
 async fn weaker_hashes_are_upgraded_at_sign_in_and_passwords_change_with_the_current_one() {
     let app = TestApp::spawn().await;
     let weak = angel_app::ssr::auth::hasher::hash_with(PASSWORD, 4096, 1);
-    let id = app.staff_with_hash("t.ana", "caseworker", Anchor::Office("MOD-09002"), &weak).await;
+    let id = app
+        .staff_with_hash("t.ana", "caseworker", Anchor::Office("MOD-09002"), &weak)
+        .await;
     let mut browser = app.browser();
     browser.sign_in("t.ana", PASSWORD).await;
-    let stored = angel_entity::staff::Entity::find_by_id(id).one(&app.test_db.db).await.unwrap().unwrap();
-    assert!(stored.password_hash.unwrap().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    let stored = angel_entity::staff::Entity::find_by_id(id)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored
+            .password_hash
+            .unwrap()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
 
     let mut other_device = app.browser();
     other_device.sign_in("t.ana", PASSWORD).await;
     let new_password = "la lluvia de junio en coyoacan";
-    let page = browser.submit("/cuenta", &[("current", "no es la actual para nada"), ("password", new_password), ("confirm", new_password)]).await;
+    let page = browser
+        .submit(
+            "/cuenta",
+            &[
+                ("current", "no es la actual para nada"),
+                ("password", new_password),
+                ("confirm", new_password),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("La contraseña actual no es correcta."));
-    let page = browser.submit("/cuenta", &[("current", PASSWORD), ("password", new_password), ("confirm", new_password)]).await;
+    let page = browser
+        .submit(
+            "/cuenta",
+            &[
+                ("current", PASSWORD),
+                ("password", new_password),
+                ("confirm", new_password),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Tu contraseña cambió."));
-    assert_eq!(other_device.get("/oficina").await.status, StatusCode::SEE_OTHER, "other sessions end");
-    assert_eq!(browser.get("/oficina").await.status, StatusCode::OK, "this one stays");
+    assert_eq!(
+        other_device.get("/oficina").await.status,
+        StatusCode::SEE_OTHER,
+        "other sessions end"
+    );
+    assert_eq!(
+        browser.get("/oficina").await.status,
+        StatusCode::OK,
+        "this one stays"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
     let app = TestApp::spawn().await;
-    app.staff("t.admin", "administrator", Anchor::None, PASSWORD).await;
+    app.staff("t.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
     let mut anonymous = app.browser();
     let mut admin = app.browser();
     admin.sign_in("t.admin", PASSWORD).await;
-    let mut paths: Vec<String> = ENDPOINTS.iter().filter(|e| e.method == Method::Get).map(|e| sample_path(e.path, 1)).collect();
+    let mut paths: Vec<String> = ENDPOINTS
+        .iter()
+        .filter(|e| e.method == Method::Get)
+        .map(|e| sample_path(e.path, 1))
+        .collect();
     paths.extend(["/no-existe".to_owned(), "/pkg/angel.wasm".to_owned()]);
     for path in &paths {
         for (signed_in, browser) in [(false, &mut anonymous), (true, &mut admin)] {
             let page = browser.get(path).await;
             let context = format!("{path} signed_in={signed_in} {}", page.status);
-            assert_eq!(page.header("x-content-type-options"), "nosniff", "{context}");
+            assert_eq!(
+                page.header("x-content-type-options"),
+                "nosniff",
+                "{context}"
+            );
             assert_eq!(page.header("referrer-policy"), "no-referrer", "{context}");
             assert!(!page.header("x-request-id").is_empty(), "{context}");
             let csp = page.header("content-security-policy");
-            for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            for directive in [
+                "object-src 'none'",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+            ] {
                 assert!(csp.contains(directive), "{context}: {csp}");
             }
             if page.header("content-type").starts_with("text/html") {
-                let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("nonce in the CSP");
+                let nonce = csp
+                    .split("'nonce-")
+                    .nth(1)
+                    .and_then(|r| r.split('\'').next())
+                    .expect("nonce in the CSP");
                 assert!(csp.contains("'wasm-unsafe-eval'"), "{context}");
-                assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "{context}: scripts carry the nonce");
+                assert!(
+                    page.body.contains(&format!("nonce=\"{nonce}\"")),
+                    "{context}: scripts carry the nonce"
+                );
             }
             if signed_in {
                 assert_eq!(page.header("cache-control"), "no-store", "{context}");
@@ -577,13 +1069,21 @@ async fn tamper(db: &sea_orm::DatabaseConnection, sql: &str) {
     let backend = db.get_database_backend();
     match backend {
         DatabaseBackend::Postgres => {
-            db.execute_unprepared("ALTER TABLE audit_event DISABLE TRIGGER USER").await.unwrap();
+            db.execute_unprepared("ALTER TABLE audit_event DISABLE TRIGGER USER")
+                .await
+                .unwrap();
             db.execute_unprepared(sql).await.unwrap();
-            db.execute_unprepared("ALTER TABLE audit_event ENABLE TRIGGER USER").await.unwrap();
+            db.execute_unprepared("ALTER TABLE audit_event ENABLE TRIGGER USER")
+                .await
+                .unwrap();
         }
         _ => {
-            db.execute_unprepared("DROP TRIGGER audit_event_no_update").await.unwrap();
-            db.execute_unprepared("DROP TRIGGER audit_event_no_delete").await.unwrap();
+            db.execute_unprepared("DROP TRIGGER audit_event_no_update")
+                .await
+                .unwrap();
+            db.execute_unprepared("DROP TRIGGER audit_event_no_delete")
+                .await
+                .unwrap();
             db.execute_unprepared(sql).await.unwrap();
         }
     }
@@ -592,7 +1092,8 @@ async fn tamper(db: &sea_orm::DatabaseConnection, sql: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_chain_reports_edited_and_deleted_events() {
     let app = TestApp::spawn().await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     for _ in 0..3 {
         let mut b = app.browser();
         b.sign_in("t.ana", PASSWORD).await;
@@ -602,18 +1103,37 @@ async fn the_audit_chain_reports_edited_and_deleted_events() {
     assert_eq!(verify(db).await.unwrap(), Verdict::Intact(6));
 
     // The triggers refuse changes.
-    assert!(db.execute_unprepared("UPDATE audit_event SET action = 'x' WHERE seq = 2").await.is_err());
-    assert!(db.execute_unprepared("DELETE FROM audit_event WHERE seq = 2").await.is_err());
+    assert!(
+        db.execute_unprepared("UPDATE audit_event SET action = 'x' WHERE seq = 2")
+            .await
+            .is_err()
+    );
+    assert!(
+        db.execute_unprepared("DELETE FROM audit_event WHERE seq = 2")
+            .await
+            .is_err()
+    );
     assert_eq!(verify(db).await.unwrap(), Verdict::Intact(6));
 
-    tamper(db, "UPDATE audit_event SET actor_staff_id = 99 WHERE seq = 3").await;
-    assert_eq!(verify(db).await.unwrap(), Verdict::Broken { seq: 3, reason: Broken::Altered });
+    tamper(
+        db,
+        "UPDATE audit_event SET actor_staff_id = 99 WHERE seq = 3",
+    )
+    .await;
+    assert_eq!(
+        verify(db).await.unwrap(),
+        Verdict::Broken {
+            seq: 3,
+            reason: Broken::Altered
+        }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_chain_reports_a_deleted_event() {
     let app = TestApp::spawn().await;
-    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD).await;
+    app.staff("t.ana", "caseworker", Anchor::Office("MOD-09002"), PASSWORD)
+        .await;
     for _ in 0..2 {
         let mut b = app.browser();
         b.sign_in("t.ana", PASSWORD).await;
@@ -621,7 +1141,13 @@ async fn the_audit_chain_reports_a_deleted_event() {
     }
     let db = &app.test_db.db;
     tamper(db, "DELETE FROM audit_event WHERE seq = 2").await;
-    assert_eq!(verify(db).await.unwrap(), Verdict::Broken { seq: 3, reason: Broken::Missing });
+    assert_eq!(
+        verify(db).await.unwrap(),
+        Verdict::Broken {
+            seq: 3,
+            reason: Broken::Missing
+        }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,7 +45,12 @@ pub struct Endpoint {
 }
 
 const fn e(method: Method, path: &'static str, kind: Kind, access: Access) -> Endpoint {
-    Endpoint { method, path, kind, access }
+    Endpoint {
+        method,
+        path,
+        kind,
+        access,
+    }
 }
 
 use Access::{Needs, Public, SignedIn};
@@ -78,7 +83,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Post, "/api/office", ServerFn, Needs(ViewOffice)),
     e(Get, "/oficina/personal/{id}", Page, Needs(ViewOfficeStaff)),
     e(Post, "/api/office/staff", ServerFn, Needs(ViewOfficeStaff)),
-    e(Post, "/api/office/staff_member", ServerFn, Needs(ViewOfficeStaff)),
+    e(
+        Post,
+        "/api/office/staff_member",
+        ServerFn,
+        Needs(ViewOfficeStaff),
+    ),
     // Agency.
     e(Get, "/agencia", Page, Needs(ViewAgency)),
     e(Post, "/api/agency/programs", ServerFn, Needs(ViewAgency)),
@@ -87,7 +97,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Post, "/api/agency/staff", ServerFn, Needs(ViewAgencyStaff)),
     // Policy: aggregates only.
     e(Get, "/politica", Page, Needs(ViewAggregates)),
-    e(Post, "/api/policy/overview", ServerFn, Needs(ViewAggregates)),
+    e(
+        Post,
+        "/api/policy/overview",
+        ServerFn,
+        Needs(ViewAggregates),
+    ),
     // Administration: configuration and accounts, never case content.
     e(Get, "/admin", Page, Needs(ManageStaff)),
     e(Post, "/api/admin/staff", ServerFn, Needs(ManageStaff)),
@@ -95,7 +110,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Post, "/admin/personal/nuevo", Form, Needs(ManageStaff)),
     e(Get, "/admin/personal/{id}", Page, Needs(ManageStaff)),
     e(Post, "/admin/personal/{id}", Form, Needs(ManageStaff)),
-    e(Post, "/api/admin/staff_member", ServerFn, Needs(ManageStaff)),
+    e(
+        Post,
+        "/api/admin/staff_member",
+        ServerFn,
+        Needs(ManageStaff),
+    ),
     e(Post, "/api/admin/options", ServerFn, Needs(ManageStaff)),
     e(Get, "/admin/sesiones", Page, Needs(ManageSessions)),
     e(Post, "/admin/sesiones", Form, Needs(ManageSessions)),
@@ -148,7 +168,11 @@ mod tests {
     fn every_entry_is_unique() {
         for (i, a) in ENDPOINTS.iter().enumerate() {
             for b in &ENDPOINTS[i + 1..] {
-                assert!(!(a.method == b.method && a.path == b.path), "{} twice", a.path);
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "{} twice",
+                    a.path
+                );
             }
         }
     }

@@ -139,38 +139,54 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("seed: {report}");
             if demo {
                 let state = crate::http::app_state(db, &settings);
-                let accounts = crate::demo::seed(&state).await.context("demo seed failed")?;
+                let accounts = crate::demo::seed(&state)
+                    .await
+                    .context("demo seed failed")?;
                 println!("Cuentas de demostración (solo en esta base de datos) / demo accounts:");
                 for (username, password) in accounts {
                     println!("  {username:<18} {password}");
                 }
             }
         }
-        Command::Admin { action: AdminAction::Create { username, name } } => {
+        Command::Admin {
+            action: AdminAction::Create { username, name },
+        } => {
             ensure_migrated(&db).await?;
             let state = crate::http::app_state(db, &settings);
             let form = angel_app::staff::forms::StaffForm {
                 display_name: name.unwrap_or_else(|| username.clone()),
                 username,
-                role: angel_app::domain::access::Role::Administrator.code().to_owned(),
+                role: angel_app::domain::access::Role::Administrator
+                    .code()
+                    .to_owned(),
                 ..Default::default()
             };
             match angel_app::ssr::services::staff::create(&state, None, &form, None).await {
                 Ok((_, token)) => {
-                    println!("Administrador creado / administrator created: {}", form.username.trim().to_lowercase());
+                    println!(
+                        "Administrador creado / administrator created: {}",
+                        form.username.trim().to_lowercase()
+                    );
                     println!("Código de un solo uso / one-time token (72 h): {token}");
                     println!("Elige la contraseña en / choose the password at: /activar");
                 }
                 Err(angel_app::ssr::ServiceError::Invalid(errors)) => {
-                    let list: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.code)).collect();
+                    let list: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.code))
+                        .collect();
                     anyhow::bail!("invalid: {}", list.join(", "));
                 }
                 Err(other) => return Err(anyhow::anyhow!("{other}")),
             }
         }
-        Command::Audit { action: AuditAction::Verify } => {
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
             ensure_migrated(&db).await?;
-            let verdict = angel_app::ssr::audit::verify(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let verdict = angel_app::ssr::audit::verify(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{verdict}");
             if !matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)) {
                 std::process::exit(1);

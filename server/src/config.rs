@@ -124,10 +124,20 @@ pub struct ConfigArgs {
     #[arg(long, env = "ANGEL_SITE_ROOT", global = true, value_name = "DIR")]
     pub site_root: Option<PathBuf>,
     /// Minutes without activity that end a staff session [default: 15].
-    #[arg(long, env = "ANGEL_SESSION_IDLE_MINUTES", global = true, value_name = "MIN")]
+    #[arg(
+        long,
+        env = "ANGEL_SESSION_IDLE_MINUTES",
+        global = true,
+        value_name = "MIN"
+    )]
     pub session_idle_minutes: Option<u32>,
     /// Hours after sign-in that end a staff session [default: 10].
-    #[arg(long, env = "ANGEL_SESSION_ABSOLUTE_HOURS", global = true, value_name = "H")]
+    #[arg(
+        long,
+        env = "ANGEL_SESSION_ABSOLUTE_HOURS",
+        global = true,
+        value_name = "H"
+    )]
     pub session_absolute_hours: Option<u32>,
 }
 
@@ -156,8 +166,10 @@ pub enum ConfigError {
     DatabaseScheme(String),
     #[error("ANGEL_DATA_DIR must not be empty")]
     EmptyDataDir,
-    #[error("ANGEL_SESSION_IDLE_MINUTES must be 1 to 480 and ANGEL_SESSION_ABSOLUTE_HOURS 1 to 24, \
-             with the idle time shorter than the absolute one")]
+    #[error(
+        "ANGEL_SESSION_IDLE_MINUTES must be 1 to 480 and ANGEL_SESSION_ABSOLUTE_HOURS 1 to 24, \
+             with the idle time shorter than the absolute one"
+    )]
     SessionTimes,
 }
 

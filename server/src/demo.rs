@@ -4,16 +4,27 @@
 
 use angel_app::{
     domain::{access::Role, password},
-    ssr::{AppState, audit::NewEvent},
+    ssr::{
+        AppState,
+        audit::NewEvent,
+        services::staff::{Credential, new_account},
+    },
+    staff::forms::ValidStaff,
 };
 use angel_entity::{agency, demo_account, office, staff};
 use rand::Rng as _;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 
 /// Username, display name and role of each demo account.
 const ACCOUNTS: &[(&str, &str, Role)] = &[
     ("demo.trabajo", "Demo Trabajo Social", Role::Caseworker),
-    ("demo.supervision", "Demo Supervisión", Role::OfficeSupervisor),
+    (
+        "demo.supervision",
+        "Demo Supervisión",
+        Role::OfficeSupervisor,
+    ),
     ("demo.dependencia", "Demo Dependencia", Role::AgencyStaff),
     ("demo.titular", "Demo Titular", Role::AgencyHead),
     ("demo.politica", "Demo Política Social", Role::PolicyOfficer),
@@ -26,7 +37,11 @@ fn random_password() -> String {
     loop {
         let mut rng = rand::rng();
         let groups: Vec<String> = (0..5)
-            .map(|_| (0..4).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect())
+            .map(|_| {
+                (0..4)
+                    .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+                    .collect()
+            })
             .collect();
         let candidate = groups.join("-");
         if password::check(&candidate, &[]).is_ok() {
@@ -61,33 +76,37 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
             continue;
         }
         let secret = random_password();
-        let hash = state.hasher.hash(&secret).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hash = state
+            .hasher
+            .hash(&secret)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let (agency_id, office_id) = match role.anchor() {
             angel_app::domain::access::Anchor::Office => (None, Some(office.id)),
             angel_app::domain::access::Anchor::Agency => (Some(agency.id), None),
             _ => (None, None),
         };
-        let tx = state.audit.begin(&state.db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let created = staff::ActiveModel {
+        let tx = state
+            .audit
+            .begin(&state.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let valid = ValidStaff {
+            username: (*username).to_owned(),
+            display_name: (*name).to_owned(),
+            role: *role,
+            agency_id,
+            office_id,
+        };
+        let created = new_account(&valid, Credential::Password(hash), now)
+            .insert(&*tx)
+            .await?;
+        demo_account::ActiveModel {
             username: Set((*username).to_owned()),
-            display_name: Set((*name).to_owned()),
-            role: Set(role.code().to_owned()),
-            agency_id: Set(agency_id),
-            office_id: Set(office_id),
-            password_hash: Set(Some(hash)),
-            activation_token_hash: Set(None),
-            activation_expires_at: Set(None),
-            disabled_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
+            password: Set(secret),
         }
         .insert(&*tx)
         .await?;
-        demo_account::ActiveModel { username: Set((*username).to_owned()), password: Set(secret) }
-            .insert(&*tx)
-            .await?;
         tx.record(
             NewEvent::new("staff.created", now)
                 .subject("staff", created.id)

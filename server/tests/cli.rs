@@ -128,7 +128,14 @@ fn the_first_administrator_gets_a_one_time_token_and_the_audit_chain_verifies() 
     let dir = tempfile::tempdir().unwrap();
     stdout_of(angel(dir.path()).arg("migrate"));
     stdout_of(angel(dir.path()).arg("seed"));
-    let out = stdout_of(angel(dir.path()).args(["admin", "create", "--username", "Primera.Admin", "--name", "Primera Administradora"]));
+    let out = stdout_of(angel(dir.path()).args([
+        "admin",
+        "create",
+        "--username",
+        "Primera.Admin",
+        "--name",
+        "Primera Administradora",
+    ]));
     assert!(out.contains("primera.admin"), "{out}");
     let token = out
         .lines()
@@ -136,16 +143,30 @@ fn the_first_administrator_gets_a_one_time_token_and_the_audit_chain_verifies() 
         .expect("a one-time token is printed");
     assert!(token.trim().len() >= 43, "256 random bits: {token}");
     // The same username twice is refused, naming the field.
-    let again = angel(dir.path()).args(["admin", "create", "--username", "primera.admin"]).output().unwrap();
+    let again = angel(dir.path())
+        .args(["admin", "create", "--username", "primera.admin"])
+        .output()
+        .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("username: username_taken"));
 
     // Demo staff: every role, passwords printed; a second run creates nothing new.
     let demo = stdout_of(angel(dir.path()).args(["seed", "--demo"]));
-    for user in ["demo.trabajo", "demo.supervision", "demo.dependencia", "demo.titular", "demo.politica", "demo.admin"] {
+    for user in [
+        "demo.trabajo",
+        "demo.supervision",
+        "demo.dependencia",
+        "demo.titular",
+        "demo.politica",
+        "demo.admin",
+    ] {
         assert!(demo.contains(user), "{demo}");
     }
-    assert_eq!(stdout_of(angel(dir.path()).args(["seed", "--demo"])), demo, "same accounts, same passwords");
+    assert_eq!(
+        stdout_of(angel(dir.path()).args(["seed", "--demo"])),
+        demo,
+        "same accounts, same passwords"
+    );
 
     let verdict = stdout_of(angel(dir.path()).args(["audit", "verify"]));
     assert_eq!(verdict.trim(), "OK: 7 events, chain intact");

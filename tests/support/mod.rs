@@ -129,9 +129,12 @@ impl TestApp {
             Some(Arc::new(clock.clone())),
         );
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .expect("test server");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("test server");
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -159,49 +162,68 @@ impl TestApp {
 
     /// A browser of its own: a cookie jar and same-origin posts.
     pub fn browser(&self) -> Browser<'_> {
-        Browser { app: self, cookies: BTreeMap::new() }
+        Browser {
+            app: self,
+            cookies: BTreeMap::new(),
+        }
     }
 
     /// Creates a staff account with a password (directly in the database).
-    pub async fn staff(&self, username: &str, role: &str, anchor: Anchor<'_>, password: &str) -> i32 {
-        self.staff_with_hash(username, role, anchor, &hash(password)).await
+    pub async fn staff(
+        &self,
+        username: &str,
+        role: &str,
+        anchor: Anchor<'_>,
+        password: &str,
+    ) -> i32 {
+        self.staff_with_hash(username, role, anchor, &hash(password))
+            .await
     }
 
-    pub async fn staff_with_hash(&self, username: &str, role: &str, anchor: Anchor<'_>, hash: &str) -> i32 {
-        use angel_entity::{agency, office, staff};
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    pub async fn staff_with_hash(
+        &self,
+        username: &str,
+        role: &str,
+        anchor: Anchor<'_>,
+        hash: &str,
+    ) -> i32 {
+        use angel_entity::{agency, office};
+        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
         let db = &self.test_db.db;
         let (agency_id, office_id) = match anchor {
             Anchor::None => (None, None),
             Anchor::Office(code) => {
-                let o = office::Entity::find().filter(office::Column::Code.eq(code)).one(db).await.unwrap().expect("office");
+                let o = office::Entity::find()
+                    .filter(office::Column::Code.eq(code))
+                    .one(db)
+                    .await
+                    .unwrap()
+                    .expect("office");
                 (None, Some(o.id))
             }
             Anchor::Agency(code) => {
-                let a = agency::Entity::find().filter(agency::Column::Code.eq(code)).one(db).await.unwrap().expect("agency");
+                let a = agency::Entity::find()
+                    .filter(agency::Column::Code.eq(code))
+                    .one(db)
+                    .await
+                    .unwrap()
+                    .expect("agency");
                 (Some(a.id), None)
             }
         };
-        let now = start_time();
-        staff::ActiveModel {
-            username: Set(username.to_owned()),
-            display_name: Set(format!("Persona {username}")),
-            role: Set(role.to_owned()),
-            agency_id: Set(agency_id),
-            office_id: Set(office_id),
-            password_hash: Set(Some(hash.to_owned())),
-            activation_token_hash: Set(None),
-            activation_expires_at: Set(None),
-            disabled_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .expect("insert staff")
-        .id
+        let valid = angel_app::staff::forms::ValidStaff {
+            username: username.to_owned(),
+            display_name: format!("Persona {username}"),
+            role: angel_app::domain::access::Role::from_code(role).expect("a role code"),
+            agency_id,
+            office_id,
+        };
+        use angel_app::ssr::services::staff::{Credential, new_account};
+        new_account(&valid, Credential::Password(hash.to_owned()), start_time())
+            .insert(db)
+            .await
+            .expect("insert staff")
+            .id
     }
 }
 
@@ -228,7 +250,11 @@ pub struct Page {
 
 impl Page {
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Every `Set-Cookie` line.
@@ -249,7 +275,11 @@ pub struct Browser<'a> {
 
 impl Browser<'_> {
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     async fn read(&mut self, response: reqwest::Response) -> Page {
@@ -263,11 +293,16 @@ impl Browser<'_> {
                 if value.is_empty() || expired {
                     self.cookies.remove(name.trim());
                 } else {
-                    self.cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+                    self.cookies
+                        .insert(name.trim().to_owned(), value.trim().to_owned());
                 }
             }
         }
-        Page { status, headers, body: response.text().await.unwrap_or_default() }
+        Page {
+            status,
+            headers,
+            body: response.text().await.unwrap_or_default(),
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -283,7 +318,12 @@ impl Browser<'_> {
     }
 
     /// A post from a page of this origin, with the given extra headers.
-    pub async fn post_with(&mut self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Page {
+    pub async fn post_with(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Page {
         let mut request = self
             .app
             .client
@@ -318,13 +358,23 @@ impl Browser<'_> {
         if !self.cookies.contains_key("angel_csrf") {
             self.get("/entrar").await;
         }
-        self.cookies.get("angel_csrf").cloned().expect("CSRF cookie issued")
+        self.cookies
+            .get("angel_csrf")
+            .cloned()
+            .expect("CSRF cookie issued")
     }
 
     /// Signs in through the form; panics unless it redirects.
     pub async fn sign_in(&mut self, username: &str, password: &str) -> Page {
-        let page = self.submit("/entrar", &[("username", username), ("password", password)]).await;
-        assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "sign-in of {username}: {}", page.body);
+        let page = self
+            .submit("/entrar", &[("username", username), ("password", password)])
+            .await;
+        assert_eq!(
+            page.status,
+            reqwest::StatusCode::SEE_OTHER,
+            "sign-in of {username}: {}",
+            page.body
+        );
         page
     }
 }

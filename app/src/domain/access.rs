@@ -194,7 +194,11 @@ impl Reach {
 /// # Errors
 /// [`Denied::Forbidden`] when the role lacks the permission, [`Denied::NotFound`] when the object
 /// is out of reach.
-pub fn authorize(actor: &Actor, permission: Permission, object: Option<Scope>) -> Result<Reach, Denied> {
+pub fn authorize(
+    actor: &Actor,
+    permission: Permission,
+    object: Option<Scope>,
+) -> Result<Reach, Denied> {
     if !actor.role.has(permission) {
         return Err(Denied::Forbidden);
     }
@@ -210,7 +214,12 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, office: Option<i32>, agency: Option<i32>) -> Actor {
-        Actor { staff_id: 1, role, agency_id: agency, office_id: office }
+        Actor {
+            staff_id: 1,
+            role,
+            agency_id: agency,
+            office_id: office,
+        }
     }
 
     #[test]
@@ -224,35 +233,64 @@ mod tests {
     #[test]
     fn a_role_without_the_permission_is_forbidden() {
         let caseworker = actor(Role::Caseworker, Some(1), None);
-        assert_eq!(authorize(&caseworker, Permission::ManageStaff, None), Err(Denied::Forbidden));
+        assert_eq!(
+            authorize(&caseworker, Permission::ManageStaff, None),
+            Err(Denied::Forbidden)
+        );
         let admin = actor(Role::Administrator, None, None);
-        assert_eq!(authorize(&admin, Permission::ViewOffice, None), Err(Denied::Forbidden));
+        assert_eq!(
+            authorize(&admin, Permission::ViewOffice, None),
+            Err(Denied::Forbidden)
+        );
         let policy = actor(Role::PolicyOfficer, None, None);
-        assert_eq!(authorize(&policy, Permission::ViewOfficeStaff, None), Err(Denied::Forbidden));
+        assert_eq!(
+            authorize(&policy, Permission::ViewOfficeStaff, None),
+            Err(Denied::Forbidden)
+        );
     }
 
     #[test]
     fn objects_outside_the_reach_are_not_found() {
         let supervisor = actor(Role::OfficeSupervisor, Some(1), None);
         assert_eq!(
-            authorize(&supervisor, Permission::ViewOfficeStaff, Some(Scope::Office(1))),
+            authorize(
+                &supervisor,
+                Permission::ViewOfficeStaff,
+                Some(Scope::Office(1))
+            ),
             Ok(Reach::Office(1))
         );
         assert_eq!(
-            authorize(&supervisor, Permission::ViewOfficeStaff, Some(Scope::Office(2))),
+            authorize(
+                &supervisor,
+                Permission::ViewOfficeStaff,
+                Some(Scope::Office(2))
+            ),
             Err(Denied::NotFound)
         );
         let head = actor(Role::AgencyHead, None, Some(7));
-        assert_eq!(authorize(&head, Permission::ViewAgency, Some(Scope::Agency(7))), Ok(Reach::Agency(7)));
-        assert_eq!(authorize(&head, Permission::ViewAgency, Some(Scope::Agency(8))), Err(Denied::NotFound));
-        assert_eq!(authorize(&head, Permission::ViewAgency, Some(Scope::City)), Err(Denied::NotFound));
+        assert_eq!(
+            authorize(&head, Permission::ViewAgency, Some(Scope::Agency(7))),
+            Ok(Reach::Agency(7))
+        );
+        assert_eq!(
+            authorize(&head, Permission::ViewAgency, Some(Scope::Agency(8))),
+            Err(Denied::NotFound)
+        );
+        assert_eq!(
+            authorize(&head, Permission::ViewAgency, Some(Scope::City)),
+            Err(Denied::NotFound)
+        );
     }
 
     #[test]
     fn an_unanchored_account_reaches_nothing() {
         let broken = actor(Role::Caseworker, None, None);
         assert_eq!(broken.reach(), Reach::Nothing);
-        assert_eq!(authorize(&broken, Permission::ViewOffice, Some(Scope::Office(1))), Err(Denied::NotFound));
+        assert_eq!(
+            authorize(&broken, Permission::ViewOffice, Some(Scope::Office(1))),
+            Err(Denied::NotFound)
+        );
     }
 
     #[test]

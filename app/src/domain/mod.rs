@@ -2,6 +2,6 @@
 //!
 //! Everything here compiles into the browser too, so the same code answers on both sides.
 
-pub mod text;
 pub mod access;
 pub mod password;
+pub mod text;

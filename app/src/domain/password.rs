@@ -17,7 +17,13 @@ const MIN_DISTINCT: usize = 5;
 
 /// Words about this service every password is checked against, besides the caller's.
 pub const SERVICE_WORDS: &[&str] = &[
-    "angel", "red angel", "ciudad de mexico", "cdmx", "df", "gobierno", "alcaldia",
+    "angel",
+    "red angel",
+    "ciudad de mexico",
+    "cdmx",
+    "df",
+    "gobierno",
+    "alcaldia",
 ];
 
 const BLOCKLIST: &str = include_str!("password_blocklist.txt");
@@ -88,7 +94,10 @@ pub fn check(password: &str, context: &[&str]) -> Result<(), PasswordError> {
 
 /// Letters left once digits, symbols, runs, blocklisted and context words are taken out.
 fn own_letters(password: &str, context: &[&str]) -> usize {
-    let mut letters: String = fold(password).chars().filter(|c| c.is_alphabetic()).collect();
+    let mut letters: String = fold(password)
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .collect();
     let mut words: Vec<String> = BLOCKLIST
         .lines()
         .map(str::trim)
@@ -116,7 +125,9 @@ fn own_letters(password: &str, context: &[&str]) -> usize {
 /// A context value as the words to remove: the whole (without spaces) and each part of 3+ letters.
 fn context_words(value: &str) -> Vec<String> {
     let folded: String = fold(value);
-    let parts = folded.split(|c: char| !c.is_alphabetic()).filter(|p| p.chars().count() >= 3);
+    let parts = folded
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|p| p.chars().count() >= 3);
     let whole: String = folded.chars().filter(|c| c.is_alphabetic()).collect();
     parts.map(str::to_owned).chain([whole]).collect()
 }
@@ -153,7 +164,10 @@ mod tests {
     fn length_counts_characters_not_bytes() {
         assert_eq!(check("ñandú corre ya", &[]), Err(PasswordError::TooShort)); // 14 chars
         assert_eq!(check("ñandú corre yaa", &[]), Ok(()));
-        assert_eq!(check(&"luz verde del río ".repeat(20), &[]), Err(PasswordError::TooLong));
+        assert_eq!(
+            check(&"luz verde del río ".repeat(20), &[]),
+            Err(PasswordError::TooLong)
+        );
         // 64 characters are allowed (NIST: at least 64).
         let long = "el tren ligero pasa por xochimilco cuando amanece sin prisa algu";
         assert_eq!(long.chars().count(), 64);
@@ -169,7 +183,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused() {
-        assert_eq!(check("zanahorias\u{7}moradas tiernas", &[]), Err(PasswordError::ControlCharacters));
+        assert_eq!(
+            check("zanahorias\u{7}moradas tiernas", &[]),
+            Err(PasswordError::ControlCharacters)
+        );
     }
 
     #[test]
@@ -189,18 +206,30 @@ mod tests {
 
     #[test]
     fn repetitions_are_refused() {
-        assert_eq!(check("aaaaaaaaaaaaaaaa", &[]), Err(PasswordError::Repetitive));
-        assert_eq!(check("abababababababab", &[]), Err(PasswordError::Repetitive));
+        assert_eq!(
+            check("aaaaaaaaaaaaaaaa", &[]),
+            Err(PasswordError::Repetitive)
+        );
+        assert_eq!(
+            check("abababababababab", &[]),
+            Err(PasswordError::Repetitive)
+        );
     }
 
     #[test]
     fn context_words_are_refused() {
         assert_eq!(check("RedAngelCDMX2026!", &[]), Err(PasswordError::Common));
         assert_eq!(
-            check("Rodríguez Pérez 1980", &["lrodriguez", "Lucía Rodríguez Pérez"]),
+            check(
+                "Rodríguez Pérez 1980",
+                &["lrodriguez", "Lucía Rodríguez Pérez"]
+            ),
             Err(PasswordError::Common)
         );
-        assert_eq!(check("Pensión Bienestar 68", &["Pensión Bienestar"]), Err(PasswordError::Common));
+        assert_eq!(
+            check("Pensión Bienestar 68", &["Pensión Bienestar"]),
+            Err(PasswordError::Common)
+        );
         // The same words without the context are the person's own.
         assert_eq!(check("Rodríguez Pérez 1980", &[]), Ok(()));
     }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use angel_entity::audit_event;
 use chrono::{DateTime, SubsecRound as _, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter as _, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryFilter as _, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -199,7 +199,11 @@ impl AuditTx {
 ///
 /// # Errors
 /// Database errors.
-pub async fn record_alone(log: &AuditLog, db: &DatabaseConnection, event: NewEvent) -> Result<(), ServiceError> {
+pub async fn record_alone(
+    log: &AuditLog,
+    db: &DatabaseConnection,
+    event: NewEvent,
+) -> Result<(), ServiceError> {
     let tx = log.begin(db).await?;
     tx.record(event).await?;
     tx.commit().await
@@ -251,7 +255,10 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verdict, ServiceError> 
     let mut count = 0u64;
     loop {
         let rows = audit_event::Entity::find()
-            .filter(sea_orm::ColumnTrait::gte(&audit_event::Column::Seq, expected_seq))
+            .filter(sea_orm::ColumnTrait::gte(
+                &audit_event::Column::Seq,
+                expected_seq,
+            ))
             .order_by_asc(audit_event::Column::Seq)
             .limit(PAGE)
             .all(db)
@@ -259,13 +266,22 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verdict, ServiceError> 
         let done = (rows.len() as u64) < PAGE;
         for row in rows {
             if row.seq != expected_seq {
-                return Ok(Verdict::Broken { seq: row.seq, reason: Broken::Missing });
+                return Ok(Verdict::Broken {
+                    seq: row.seq,
+                    reason: Broken::Missing,
+                });
             }
             if chain_hash(&row.prev_hash, &row) != row.hash {
-                return Ok(Verdict::Broken { seq: row.seq, reason: Broken::Altered });
+                return Ok(Verdict::Broken {
+                    seq: row.seq,
+                    reason: Broken::Altered,
+                });
             }
             if row.prev_hash != prev_hash {
-                return Ok(Verdict::Broken { seq: row.seq, reason: Broken::Unlinked });
+                return Ok(Verdict::Broken {
+                    seq: row.seq,
+                    reason: Broken::Unlinked,
+                });
             }
             prev_hash = row.hash;
             expected_seq += 1;
@@ -276,4 +292,3 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verdict, ServiceError> 
         }
     }
 }
-

@@ -10,13 +10,18 @@ use crate::ssr::auth::SignedIn;
 
 /// The signed-in staff member of the current request, if any.
 pub fn signed_in() -> Option<SignedIn> {
-    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
 }
 
 /// The request id of the current request (for audit events).
 pub fn request_id() -> Option<String> {
     use_context::<http::request::Parts>().and_then(|parts| {
-        parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+        parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     })
 }
 
@@ -48,7 +53,11 @@ pub fn require(permission: Permission) -> Result<(SignedIn, Reach), AppError> {
 ///
 /// # Errors
 /// As [`authorize`], with the status set.
-pub fn require_scope(me: &SignedIn, permission: Permission, scope: Scope) -> Result<Reach, AppError> {
+pub fn require_scope(
+    me: &SignedIn,
+    permission: Permission,
+    scope: Scope,
+) -> Result<Reach, AppError> {
     authorize(&me.actor, permission, Some(scope)).map_err(|d| fail(denied(d)))
 }
 

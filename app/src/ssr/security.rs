@@ -1,8 +1,8 @@
 //! Response headers set while the page renders: the Content-Security-Policy with this
 //! response's nonce (Leptos puts the same nonce on its hydration scripts).
 
-use leptos::prelude::use_context;
 use leptos::nonce::use_nonce;
+use leptos::prelude::use_context;
 
 /// The policy for an HTML page with this nonce.
 pub fn content_security_policy(nonce: &str) -> String {
@@ -15,7 +15,9 @@ pub fn content_security_policy(nonce: &str) -> String {
 
 /// Sets the CSP header of the page being rendered.
 pub fn set_content_security_policy() {
-    if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+    if let (Some(nonce), Some(response)) =
+        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    {
         if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce)) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }

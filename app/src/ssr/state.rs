@@ -24,7 +24,11 @@ pub struct AppState {
 
 impl AppState {
     /// State with the system clock and a hasher sized to the cores.
-    pub fn new(db: DatabaseConnection, leptos_options: LeptosOptions, auth: AuthSettings) -> AppState {
+    pub fn new(
+        db: DatabaseConnection,
+        leptos_options: LeptosOptions,
+        auth: AuthSettings,
+    ) -> AppState {
         AppState {
             db,
             leptos_options,

@@ -4,7 +4,10 @@
 
 use leptos::prelude::*;
 
-use super::dto::{AgencyProgram, AgencyView, Assignable, Me, OfficeView, PolicyOverview, SessionRow, StaffDetail, StaffRow};
+use super::dto::{
+    AgencyProgram, AgencyView, Assignable, Me, OfficeView, PolicyOverview, SessionRow, StaffDetail,
+    StaffRow,
+};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
@@ -57,7 +60,10 @@ pub async fn office_staff() -> Result<Vec<StaffRow>, AppError> {
 #[server(endpoint = "office/staff_member")]
 pub async fn office_staff_member(id: i32) -> Result<StaffRow, AppError> {
     let (_, reach) = require(Permission::ViewOfficeStaff)?;
-    staff::detail(&state()?.db, reach, id).await.map(|d| d.row).map_err(fail)
+    staff::detail(&state()?.db, reach, id)
+        .await
+        .map(|d| d.row)
+        .map_err(fail)
 }
 
 /// The caller's agency and its programs.
@@ -77,7 +83,9 @@ pub async fn agency_programs() -> Result<AgencyView, AppError> {
 #[server(endpoint = "agency/program")]
 pub async fn get_agency_program(code: String) -> Result<AgencyProgram, AppError> {
     let (_, reach) = require(Permission::ViewAgency)?;
-    work::agency_program_in(&state()?.db, reach, code.trim()).await.map_err(fail)
+    work::agency_program_in(&state()?.db, reach, code.trim())
+        .await
+        .map_err(fail)
 }
 
 /// The staff of the caller's agency (agency heads).

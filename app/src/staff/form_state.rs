@@ -22,12 +22,17 @@ pub struct FormState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Notice {
     InvalidCredentials,
-    Throttled { seconds: i64 },
+    Throttled {
+        seconds: i64,
+    },
     Conflict,
     Saved,
     PasswordChanged,
     /// An account was created or reset: its one-time token, shown once.
-    OneTimeToken { username: String, token: String },
+    OneTimeToken {
+        username: String,
+        token: String,
+    },
     SessionEnded,
     Failed,
 }
@@ -38,7 +43,10 @@ impl FormState {
     }
 
     pub fn error(&self, field: &str) -> Option<String> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.code.clone())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.code.clone())
     }
 }
 

@@ -12,7 +12,10 @@ pub const MAX_USERNAME: usize = 64;
 pub const MAX_NAME: usize = 120;
 
 fn error(field: &str, code: &str) -> FieldError {
-    FieldError { field: field.to_owned(), code: code.to_owned() }
+    FieldError {
+        field: field.to_owned(),
+        code: code.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -160,7 +163,9 @@ impl StaffForm {
             } else if username.chars().count() > MAX_USERNAME {
                 errors.push(error("username", "too_long"));
             } else if username.chars().count() < 3
-                || !username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                || !username
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
             {
                 errors.push(error("username", "invalid_username"));
             }
@@ -208,7 +213,13 @@ impl StaffForm {
             _ => (None, None),
         };
         match role {
-            Some(role) if errors.is_empty() => Ok(ValidStaff { username, display_name, role, agency_id, office_id }),
+            Some(role) if errors.is_empty() => Ok(ValidStaff {
+                username,
+                display_name,
+                role,
+                agency_id,
+                office_id,
+            }),
             _ => Err(errors),
         }
     }
@@ -241,7 +252,9 @@ mod tests {
     fn the_anchor_a_role_needs_is_required() {
         let errors = form("agency_head", "", "7").validate(true).unwrap_err();
         assert_eq!(errors, vec![error("agency", "agency_required")]);
-        let errors = form("office_supervisor", "", "").validate(true).unwrap_err();
+        let errors = form("office_supervisor", "", "")
+            .validate(true)
+            .unwrap_err();
         assert_eq!(errors, vec![error("office", "office_required")]);
     }
 
@@ -254,7 +267,12 @@ mod tests {
             agency: "abc".into(),
             ..StaffForm::default()
         };
-        let fields: Vec<String> = bad.validate(true).unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = bad
+            .validate(true)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["username", "display_name", "role", "agency"]);
     }
 
@@ -265,8 +283,15 @@ mod tests {
             password: "las jacarandas moradas de marzo".into(),
             confirm: "las jacarandas moradas de mayo".into(),
         };
-        assert_eq!(form.validate(&[]), vec![error("confirm", "password_mismatch")]);
-        let same = ChangePasswordForm { confirm: form.password.clone(), current: form.password.clone(), ..form };
+        assert_eq!(
+            form.validate(&[]),
+            vec![error("confirm", "password_mismatch")]
+        );
+        let same = ChangePasswordForm {
+            confirm: form.password.clone(),
+            current: form.password.clone(),
+            ..form
+        };
         assert_eq!(same.validate(&[]), vec![error("password", "password_same")]);
     }
 }

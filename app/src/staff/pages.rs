@@ -11,8 +11,8 @@ use super::dto::{Assignable, Me, StaffRow};
 use super::form_state::{CsrfField, Field, FormState, Notice, use_form_state};
 use crate::domain::access::{Permission, Role};
 use crate::i18n::*;
-use leptos_i18n::I18nContext;
 use crate::pages::{ErrorMessage, set_http_status};
+use leptos_i18n::I18nContext;
 
 pub fn role_name(i18n: I18nContext<Locale>, role: Role) -> String {
     match role {
@@ -175,7 +175,11 @@ pub fn SignOutButton() -> impl IntoView {
     }
 }
 
-fn staff_table(i18n: I18nContext<Locale>, rows: Vec<StaffRow>, link: &'static str) -> impl IntoView {
+fn staff_table(
+    i18n: I18nContext<Locale>,
+    rows: Vec<StaffRow>,
+    link: &'static str,
+) -> impl IntoView {
     view! {
         <table class="staff">
             <thead>
@@ -224,7 +228,11 @@ pub fn OfficePage() -> impl IntoView {
         || (),
         move |_| async move {
             let office = api::office().await?;
-            let staff = if sees_staff { Some(api::office_staff().await?) } else { None };
+            let staff = if sees_staff {
+                Some(api::office_staff().await?)
+            } else {
+                None
+            };
             Ok::<_, crate::error::AppError>((office, staff))
         },
     );
@@ -247,7 +255,13 @@ pub fn OfficePage() -> impl IntoView {
 
 fn id_param() -> Memo<i32> {
     let params = use_params_map();
-    Memo::new(move |_| params.read().get("id").and_then(|v| v.parse().ok()).unwrap_or(0))
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
 }
 
 /// `/oficina/personal/{id}`: one member of the supervisor's office.
@@ -394,10 +408,19 @@ pub fn AdminPage() -> impl IntoView {
 
 /// The role, agency and office fields of an account form.
 #[component]
-fn AssignmentFields(state: FormState, options: Assignable, role: String, agency: String, office: String) -> impl IntoView {
+fn AssignmentFields(
+    state: FormState,
+    options: Assignable,
+    role: String,
+    agency: String,
+    office: String,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let error = move |field: &str| state.error(field).map(|code| view! { <p class="field-error">{super::form_state::field_message(i18n, &code)}</p> });
-    let (role_error, agency_error, office_error) = (error("role"), error("agency"), error("office"));
+    let error = move |field: &str| {
+        state.error(field).map(|code| view! { <p class="field-error">{super::form_state::field_message(i18n, &code)}</p> })
+    };
+    let (role_error, agency_error, office_error) =
+        (error("role"), error("agency"), error("office"));
     view! {
         <div class="field">
             <label for="f-role">{t!(i18n, field_role)}</label>
@@ -471,7 +494,12 @@ pub fn AdminStaffPage() -> impl IntoView {
     let id = id_param();
     let member = Resource::new(
         move || id.get(),
-        |id| async move { Ok::<_, crate::error::AppError>((api::admin_staff_member(id).await?, api::admin_options().await?)) },
+        |id| async move {
+            Ok::<_, crate::error::AppError>((
+                api::admin_staff_member(id).await?,
+                api::admin_options().await?,
+            ))
+        },
     );
     view! {
         <NoticeBox state=state.clone() />

@@ -34,7 +34,13 @@ use super::security::{clear_session_cookie, cookie_value, csrf_cookie, refusal, 
 pub struct Pages(pub Arc<Vec<AxumRouteListing>>);
 
 /// Renders the page at the request's path with the form's state and the given status.
-async fn render(state: &AppState, pages: &Pages, request: Request, form: FormState, status: StatusCode) -> Response {
+async fn render(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    form: FormState,
+    status: StatusCode,
+) -> Response {
     let (mut parts, _) = request.into_parts();
     parts.method = http::Method::GET;
     parts.headers.remove(header::CONTENT_TYPE);
@@ -51,7 +57,11 @@ async fn render(state: &AppState, pages: &Pages, request: Request, form: FormSta
             move || shell(options.clone())
         },
     );
-    let mut response = handler(State(state.clone()), Request::from_parts(parts, Body::empty())).await;
+    let mut response = handler(
+        State(state.clone()),
+        Request::from_parts(parts, Body::empty()),
+    )
+    .await;
     if response.status().is_success() {
         *response.status_mut() = status;
     }
@@ -64,25 +74,39 @@ async fn parse<T: DeserializeOwned>(request: Request) -> Result<(Request, T), Re
     let bytes = axum::body::to_bytes(body, super::security::MAX_BODY_BYTES)
         .await
         .map_err(|_| refusal(StatusCode::PAYLOAD_TOO_LARGE, &parts.headers))?;
-    let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|_| refusal(StatusCode::UNPROCESSABLE_ENTITY, &parts.headers))?;
+    let form = serde_urlencoded::from_bytes::<T>(&bytes)
+        .map_err(|_| refusal(StatusCode::UNPROCESSABLE_ENTITY, &parts.headers))?;
     Ok((Request::from_parts(parts, Body::empty()), form))
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// A state with the errors of a refused form.
 fn invalid(pairs: &[(&str, &str)], errors: Vec<angel_app::error::FieldError>) -> FormState {
-    FormState { values: values(pairs), errors, notice: None }
+    FormState {
+        values: values(pairs),
+        errors,
+        notice: None,
+    }
 }
 
 /// Signed in: the session cookie, a fresh CSRF token, and off to the role's home.
@@ -90,26 +114,60 @@ fn signed_in(state: &AppState, token: &str, home: &str) -> Response {
     let mut response = Redirect::to(home).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, session_cookie(&state.auth, token));
-    headers.append(header::SET_COOKIE, csrf_cookie(&state.auth, &angel_app::ssr::auth::random_token()));
+    headers.append(
+        header::SET_COOKIE,
+        csrf_cookie(&state.auth, &angel_app::ssr::auth::random_token()),
+    );
     response
 }
 
-async fn failed(state: &AppState, pages: &Pages, request: Request, error: ServiceError, pairs: &[(&str, &str)]) -> Response {
+async fn failed(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    error: ServiceError,
+    pairs: &[(&str, &str)],
+) -> Response {
     let (form, status) = match error {
         ServiceError::Invalid(errors) => (invalid(pairs, errors), StatusCode::UNPROCESSABLE_ENTITY),
-        ServiceError::Conflict => (FormState { values: values(pairs), errors: vec![], notice: Some(Notice::Conflict) }, StatusCode::CONFLICT),
-        ServiceError::RateLimited => (FormState { values: values(pairs), errors: vec![], notice: Some(Notice::Throttled { seconds: 60 }) }, StatusCode::TOO_MANY_REQUESTS),
+        ServiceError::Conflict => (
+            FormState {
+                values: values(pairs),
+                errors: vec![],
+                notice: Some(Notice::Conflict),
+            },
+            StatusCode::CONFLICT,
+        ),
+        ServiceError::RateLimited => (
+            FormState {
+                values: values(pairs),
+                errors: vec![],
+                notice: Some(Notice::Throttled { seconds: 60 }),
+            },
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
         ServiceError::NotFound => return refusal(StatusCode::NOT_FOUND, request.headers()),
         other => {
             tracing::error!(error = %other, "form post failed");
-            (FormState { values: values(pairs), errors: vec![], notice: Some(Notice::Failed) }, StatusCode::INTERNAL_SERVER_ERROR)
+            (
+                FormState {
+                    values: values(pairs),
+                    errors: vec![],
+                    notice: Some(Notice::Failed),
+                },
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
         }
     };
     render(state, pages, request, form, status).await
 }
 
 /// `POST /entrar`.
-pub async fn sign_in(State(state): State<AppState>, axum::Extension(pages): axum::Extension<Pages>, request: Request) -> Response {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
     let (request, form) = match parse::<SignInForm>(request).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
@@ -117,17 +175,31 @@ pub async fn sign_in(State(state): State<AppState>, axum::Extension(pages): axum
     let pairs = [("username", form.username.as_str())];
     let errors = form.validate();
     if !errors.is_empty() {
-        return render(&state, &pages, request, invalid(&pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render(
+            &state,
+            &pages,
+            request,
+            invalid(&pairs, errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let headers = request.headers().clone();
     let previous = cookie_value(&headers, state.auth.session_cookie());
     let (ua, rid) = (user_agent(&headers), request_id(&headers));
-    let cx = auth::Context { user_agent: ua.as_deref(), request_id: rid.as_deref(), previous_token: previous.as_deref() };
+    let cx = auth::Context {
+        user_agent: ua.as_deref(),
+        request_id: rid.as_deref(),
+        previous_token: previous.as_deref(),
+    };
     match auth::sign_in(&state, &form.username, &form.password, cx).await {
         Ok(auth::Outcome::SignedIn { token, home }) => signed_in(&state, &token, home),
         // Nothing typed is echoed: the answer is byte for byte the same for any username.
         Ok(auth::Outcome::Invalid) => {
-            let form = FormState { notice: Some(Notice::InvalidCredentials), ..FormState::default() };
+            let form = FormState {
+                notice: Some(Notice::InvalidCredentials),
+                ..FormState::default()
+            };
             render(&state, &pages, request, form, StatusCode::UNAUTHORIZED).await
         }
         Ok(auth::Outcome::Throttled(wait)) => throttled(&state, &pages, request, &[], wait).await,
@@ -135,41 +207,75 @@ pub async fn sign_in(State(state): State<AppState>, axum::Extension(pages): axum
     }
 }
 
-async fn throttled(state: &AppState, pages: &Pages, request: Request, pairs: &[(&str, &str)], wait: chrono::TimeDelta) -> Response {
+async fn throttled(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    pairs: &[(&str, &str)],
+    wait: chrono::TimeDelta,
+) -> Response {
     let seconds = wait.num_seconds().max(1);
-    let form = FormState { values: values(pairs), errors: vec![], notice: Some(Notice::Throttled { seconds }) };
+    let form = FormState {
+        values: values(pairs),
+        errors: vec![],
+        notice: Some(Notice::Throttled { seconds }),
+    };
     let mut response = render(state, pages, request, form, StatusCode::TOO_MANY_REQUESTS).await;
-    response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, seconds.into());
     response
 }
 
 /// `POST /activar`.
-pub async fn activate(State(state): State<AppState>, axum::Extension(pages): axum::Extension<Pages>, request: Request) -> Response {
+pub async fn activate(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
     let (request, form) = match parse::<ActivateForm>(request).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
     let pairs = [("username", form.username.as_str())];
-    let context = match staff::password_context(&state.db, &form.username.trim().to_lowercase()).await {
-        Ok(words) => words,
-        Err(error) => return failed(&state, &pages, request, error, &pairs).await,
-    };
+    let context =
+        match staff::password_context(&state.db, &form.username.trim().to_lowercase()).await {
+            Ok(words) => words,
+            Err(error) => return failed(&state, &pages, request, error, &pairs).await,
+        };
     let context: Vec<&str> = context.iter().map(String::as_str).collect();
     let errors = form.validate(&context);
     if !errors.is_empty() {
-        return render(&state, &pages, request, invalid(&pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render(
+            &state,
+            &pages,
+            request,
+            invalid(&pairs, errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let headers = request.headers().clone();
     let previous = cookie_value(&headers, state.auth.session_cookie());
     let (ua, rid) = (user_agent(&headers), request_id(&headers));
-    let cx = auth::Context { user_agent: ua.as_deref(), request_id: rid.as_deref(), previous_token: previous.as_deref() };
+    let cx = auth::Context {
+        user_agent: ua.as_deref(),
+        request_id: rid.as_deref(),
+        previous_token: previous.as_deref(),
+    };
     match auth::activate(&state, &form.username, &form.token, &form.password, cx).await {
         Ok(auth::Outcome::SignedIn { token, home }) => signed_in(&state, &token, home),
         Ok(auth::Outcome::Invalid) => {
-            let form = FormState { values: values(&pairs), errors: vec![], notice: Some(Notice::InvalidCredentials) };
+            let form = FormState {
+                values: values(&pairs),
+                errors: vec![],
+                notice: Some(Notice::InvalidCredentials),
+            };
             render(&state, &pages, request, form, StatusCode::UNAUTHORIZED).await
         }
-        Ok(auth::Outcome::Throttled(wait)) => throttled(&state, &pages, request, &pairs, wait).await,
+        Ok(auth::Outcome::Throttled(wait)) => {
+            throttled(&state, &pages, request, &pairs, wait).await
+        }
         Err(error) => failed(&state, &pages, request, error, &pairs).await,
     }
 }
@@ -180,19 +286,30 @@ fn me(request: &Request) -> Option<SignedIn> {
 
 /// `POST /salir`.
 pub async fn sign_out(State(state): State<AppState>, request: Request) -> Response {
-    let Some(me) = me(&request) else { return refusal(StatusCode::UNAUTHORIZED, request.headers()) };
-    if let Err(error) = staff::sign_out(&state, &me, request_id(request.headers()).as_deref()).await {
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
+    if let Err(error) = staff::sign_out(&state, &me, request_id(request.headers()).as_deref()).await
+    {
         tracing::error!(%error, "sign-out failed");
         return refusal(StatusCode::INTERNAL_SERVER_ERROR, request.headers());
     }
     let mut response = Redirect::to("/entrar").into_response();
-    response.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&state.auth));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie(&state.auth));
     response
 }
 
 /// `POST /cuenta`: change one's own password.
-pub async fn change_password(State(state): State<AppState>, axum::Extension(pages): axum::Extension<Pages>, request: Request) -> Response {
-    let Some(me) = me(&request) else { return refusal(StatusCode::UNAUTHORIZED, request.headers()) };
+pub async fn change_password(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
     let (request, form) = match parse::<ChangePasswordForm>(request).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
@@ -200,7 +317,10 @@ pub async fn change_password(State(state): State<AppState>, axum::Extension(page
     let rid = request_id(request.headers());
     match staff::change_own_password(&state, &me, &form, rid.as_deref()).await {
         Ok(()) => {
-            let form = FormState { notice: Some(Notice::PasswordChanged), ..FormState::default() };
+            let form = FormState {
+                notice: Some(Notice::PasswordChanged),
+                ..FormState::default()
+            };
             render(&state, &pages, request, form, StatusCode::OK).await
         }
         Err(error) => failed(&state, &pages, request, error, &[]).await,
@@ -208,8 +328,14 @@ pub async fn change_password(State(state): State<AppState>, axum::Extension(page
 }
 
 /// `POST /admin/personal/nuevo`.
-pub async fn create_staff(State(state): State<AppState>, axum::Extension(pages): axum::Extension<Pages>, request: Request) -> Response {
-    let Some(me) = me(&request) else { return refusal(StatusCode::UNAUTHORIZED, request.headers()) };
+pub async fn create_staff(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
     let (request, form) = match parse::<StaffForm>(request).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
@@ -225,7 +351,10 @@ pub async fn create_staff(State(state): State<AppState>, axum::Extension(pages):
     match staff::create(&state, Some(&me), &form, rid.as_deref()).await {
         Ok((_, token)) => {
             let username = form.username.trim().to_lowercase();
-            let form = FormState { notice: Some(Notice::OneTimeToken { username, token }), ..FormState::default() };
+            let form = FormState {
+                notice: Some(Notice::OneTimeToken { username, token }),
+                ..FormState::default()
+            };
             render(&state, &pages, request, form, StatusCode::CREATED).await
         }
         Err(error) => failed(&state, &pages, request, error, &pairs).await,
@@ -239,7 +368,9 @@ pub async fn change_staff(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else { return refusal(StatusCode::UNAUTHORIZED, request.headers()) };
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
     let (request, form) = match parse::<StaffForm>(request).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
@@ -253,7 +384,10 @@ pub async fn change_staff(
     ];
     match staff::change(&state, &me, id, &form, rid.as_deref()).await {
         Ok(staff::Changed::Reset { token, username }) => {
-            let form = FormState { notice: Some(Notice::OneTimeToken { username, token }), ..FormState::default() };
+            let form = FormState {
+                notice: Some(Notice::OneTimeToken { username, token }),
+                ..FormState::default()
+            };
             render(&state, &pages, request, form, StatusCode::OK).await
         }
         Ok(_) => Redirect::to(&format!("/admin/personal/{id}")).into_response(),
@@ -262,13 +396,19 @@ pub async fn change_staff(
 }
 
 /// `POST /admin/sesiones`: end one session.
-pub async fn end_session(State(state): State<AppState>, axum::Extension(pages): axum::Extension<Pages>, request: Request) -> Response {
+pub async fn end_session(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct EndSession {
         session: i32,
     }
-    let Some(me) = me(&request) else { return refusal(StatusCode::UNAUTHORIZED, request.headers()) };
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
     let (request, form) = match parse::<EndSession>(request).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
@@ -276,10 +416,12 @@ pub async fn end_session(State(state): State<AppState>, axum::Extension(pages): 
     let rid = request_id(request.headers());
     match staff::end_session(&state, &me, form.session, rid.as_deref()).await {
         Ok(()) | Err(ServiceError::NotFound) => {
-            let form = FormState { notice: Some(Notice::SessionEnded), ..FormState::default() };
+            let form = FormState {
+                notice: Some(Notice::SessionEnded),
+                ..FormState::default()
+            };
             render(&state, &pages, request, form, StatusCode::OK).await
         }
         Err(error) => failed(&state, &pages, request, error, &[]).await,
     }
 }
-

@@ -17,13 +17,13 @@ use axum::{
     body::Body,
     routing::{get, post},
 };
-use tower_governor::{GovernorLayer, governor::GovernorConfigBuilder};
 use http::Request;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_governor::{GovernorLayer, governor::GovernorConfigBuilder};
 use tower_http::{
     compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -68,14 +68,21 @@ pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
 /// # Panics
 /// When a page or a server function has no entry in `angel_app::policy` (deny by default: the
 /// server does not start with an unlisted endpoint), or the rate limit settings are zero.
-pub fn router_with_clock(db: DatabaseConnection, settings: &Settings, clock: Option<Arc<dyn Clock>>) -> Router {
+pub fn router_with_clock(
+    db: DatabaseConnection,
+    settings: &Settings,
+    clock: Option<Arc<dyn Clock>>,
+) -> Router {
     let mut state = app_state(db, settings);
     if let Some(clock) = clock {
         state.clock = clock;
     }
     let routes = generate_route_list(App);
     let missing = unlisted_endpoints(&routes);
-    assert!(missing.is_empty(), "endpoints without an access policy entry: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "endpoints without an access policy entry: {missing:?}"
+    );
     let secure = settings.served_over_https();
 
     // Per-IP limit on the peer address for the posts that check a password or a token.
@@ -109,7 +116,10 @@ pub fn router_with_clock(db: DatabaseConnection, settings: &Settings, clock: Opt
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::Extension(pages))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::access))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::access,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -137,14 +147,21 @@ pub fn router_with_clock(db: DatabaseConnection, settings: &Settings, clock: Opt
 pub fn unlisted_endpoints(routes: &[leptos_axum::AxumRouteListing]) -> Vec<String> {
     use angel_app::policy::{Method, lookup};
     let pages = routes.iter().map(|r| (Method::Get, r.path().to_owned()));
-    let server_fns = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| (Method::Post, path.to_owned()));
+    let server_fns =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| (Method::Post, path.to_owned()));
     pages
         .chain(server_fns)
         .filter(|(method, path)| {
             // Leptos lists parameters as `:id` or `{id}`: any segment value matches either.
             let sample = path
                 .split('/')
-                .map(|seg| if seg.starts_with(':') || seg.starts_with('{') { "1" } else { seg })
+                .map(|seg| {
+                    if seg.starts_with(':') || seg.starts_with('{') {
+                        "1"
+                    } else {
+                        seg
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             lookup(*method, &sample).is_none()

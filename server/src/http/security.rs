@@ -88,16 +88,38 @@ fn request_id(headers: &HeaderMap) -> String {
 pub fn refusal(status: StatusCode, headers: &HeaderMap) -> Response {
     let (es, en) = match status {
         StatusCode::UNAUTHORIZED => ("Necesitas iniciar sesión.", "You need to sign in."),
-        StatusCode::FORBIDDEN => ("No tienes permiso para hacer esto.", "You are not allowed to do this."),
-        StatusCode::NOT_FOUND => ("No encontramos lo que buscas.", "We could not find what you are looking for."),
-        StatusCode::PAYLOAD_TOO_LARGE => ("Lo que enviaste es demasiado grande.", "What you sent is too large."),
+        StatusCode::FORBIDDEN => (
+            "No tienes permiso para hacer esto.",
+            "You are not allowed to do this.",
+        ),
+        StatusCode::NOT_FOUND => (
+            "No encontramos lo que buscas.",
+            "We could not find what you are looking for.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Lo que enviaste es demasiado grande.",
+            "What you sent is too large.",
+        ),
         StatusCode::METHOD_NOT_ALLOWED => ("Método no permitido.", "Method not allowed."),
-        StatusCode::UNPROCESSABLE_ENTITY => ("El formulario no es válido.", "The form is not valid."),
-        StatusCode::TOO_MANY_REQUESTS => ("Demasiadas solicitudes. Espera un momento.", "Too many requests. Please wait a moment."),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ("El formulario no es válido.", "The form is not valid.")
+        }
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Demasiadas solicitudes. Espera un momento.",
+            "Too many requests. Please wait a moment.",
+        ),
         _ => ("Ocurrió un error interno.", "An internal error occurred."),
     };
-    let body = format!("{es}\n{en}\nReferencia / Reference: {}\n", request_id(headers));
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+    let body = format!(
+        "{es}\n{en}\nReferencia / Reference: {}\n",
+        request_id(headers)
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// True when the request comes from a page of this same origin. Browsers send
@@ -107,7 +129,8 @@ fn same_origin(headers: &HeaderMap, secure: bool) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         return site.as_bytes() == b"same-origin";
     }
-    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) else {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
+    else {
         return false;
     };
     let scheme = if secure { "https" } else { "http" };
@@ -133,7 +156,11 @@ fn split_csrf(body: &[u8]) -> (Option<String>, String) {
 
 /// Compares two tokens in time independent of where they differ.
 fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The access layer (see the module documentation).
@@ -188,7 +215,9 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
                     return refusal(StatusCode::FORBIDDEN, &parts.headers);
                 }
             }
-            parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(rest.len()));
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(rest.len()));
             Body::from(rest)
         } else {
             Body::from(bytes)
@@ -201,7 +230,9 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
         (_, None) if entry.kind == Kind::Page => {
             let mut response = axum::response::Redirect::to("/entrar").into_response();
             if clear_cookie {
-                response.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&auth));
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, clear_session_cookie(&auth));
             }
             return response;
         }
@@ -241,23 +272,37 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
 }
 
 /// The CSP of responses that are not pages (pages set their own, with the nonce).
-const STRICT_CSP: &str = "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const STRICT_CSP: &str =
+    "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Headers on every response.
 pub async fn headers(secure: Arc<bool>, request: Request, next: Next) -> Response {
     // Anything answered to a browser with a session is private, refusals included.
-    let session_cookie = AuthSettings { secure: *secure, ..AuthSettings::default() }.session_cookie();
+    let session_cookie = AuthSettings {
+        secure: *secure,
+        ..AuthSettings::default()
+    }
+    .session_cookie();
     let with_session = cookie_value(request.headers(), session_cookie).is_some();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if with_session {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STRICT_CSP));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(STRICT_CSP),
+        );
     }
     if *secure {
         headers.insert(
@@ -284,10 +329,16 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:3000"));
         assert!(!same_origin(&h, false), "no Origin, no Sec-Fetch-Site");
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:3000"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:3000"),
+        );
         assert!(same_origin(&h, false));
         assert!(!same_origin(&h, true), "https expected");
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!same_origin(&h, false));
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(!same_origin(&h, false));

@@ -39,7 +39,9 @@ fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error>
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt)?;
-    Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(argon2()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// A hash of a random password: unknown users are checked against it, so that they cost the
@@ -56,21 +58,32 @@ fn decoy() -> &'static str {
 fn verify_blocking(password: &str, stored: Option<&str>) -> Verification {
     let known = stored.is_some();
     let Ok(parsed) = PasswordHash::new(stored.unwrap_or_else(|| decoy())) else {
-        return Verification { matches: false, needs_rehash: false };
+        return Verification {
+            matches: false,
+            needs_rehash: false,
+        };
     };
     // Always run the comparison, so an unknown user costs what a known one does.
-    let matches = argon2().verify_password(password.as_bytes(), &parsed).is_ok() && known;
+    let matches = argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+        && known;
     let weaker = parsed.algorithm.as_str() != "argon2id"
         || Params::try_from(&parsed).map_or(true, |p| {
             p.m_cost() < M_COST_KIB || p.t_cost() < T_COST || p.p_cost() < P_COST
         });
-    Verification { matches, needs_rehash: matches && weaker }
+    Verification {
+        matches,
+        needs_rehash: matches && weaker,
+    }
 }
 
 impl PasswordHasher {
     /// At most `permits` hashes at once (the number of cores).
     pub fn new(permits: usize) -> PasswordHasher {
-        PasswordHasher { permits: Arc::new(Semaphore::new(permits.max(1))) }
+        PasswordHasher {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+        }
     }
 
     /// One permit per core the machine reports.
@@ -83,7 +96,11 @@ impl PasswordHasher {
     /// # Errors
     /// `ServiceError::Internal` if the blocking pool or the hasher fails.
     pub async fn hash(&self, password: &str) -> Result<String, ServiceError> {
-        let _permit = self.permits.acquire().await.map_err(|_| ServiceError::Internal("hasher closed"))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("hasher closed"))?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_blocking(&password))
             .await
@@ -96,8 +113,16 @@ impl PasswordHasher {
     ///
     /// # Errors
     /// `ServiceError::Internal` if the blocking pool fails.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verification, ServiceError> {
-        let _permit = self.permits.acquire().await.map_err(|_| ServiceError::Internal("hasher closed"))?;
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verification, ServiceError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("hasher closed"))?;
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);
         tokio::task::spawn_blocking(move || verify_blocking(&password, stored.as_deref()))
@@ -127,9 +152,21 @@ mod tests {
         let hasher = PasswordHasher::new(2);
         let phc = hasher.hash("luz verde del río seco").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        let ok = hasher.verify("luz verde del río seco", Some(&phc)).await.unwrap();
-        assert_eq!(ok, Verification { matches: true, needs_rehash: false });
-        let bad = hasher.verify("luz verde del río sec0", Some(&phc)).await.unwrap();
+        let ok = hasher
+            .verify("luz verde del río seco", Some(&phc))
+            .await
+            .unwrap();
+        assert_eq!(
+            ok,
+            Verification {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        let bad = hasher
+            .verify("luz verde del río sec0", Some(&phc))
+            .await
+            .unwrap();
         assert!(!bad.matches);
         let unknown = hasher.verify("luz verde del río seco", None).await.unwrap();
         assert!(!unknown.matches);
@@ -139,9 +176,27 @@ mod tests {
     async fn weaker_hashes_ask_for_a_rehash_only_when_they_match() {
         let hasher = PasswordHasher::new(1);
         let weak = hash_with("luz verde del río seco", 4096, 1);
-        let ok = hasher.verify("luz verde del río seco", Some(&weak)).await.unwrap();
-        assert_eq!(ok, Verification { matches: true, needs_rehash: true });
-        let bad = hasher.verify("otra cosa muy distinta", Some(&weak)).await.unwrap();
-        assert_eq!(bad, Verification { matches: false, needs_rehash: false });
+        let ok = hasher
+            .verify("luz verde del río seco", Some(&weak))
+            .await
+            .unwrap();
+        assert_eq!(
+            ok,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+        let bad = hasher
+            .verify("otra cosa muy distinta", Some(&weak))
+            .await
+            .unwrap();
+        assert_eq!(
+            bad,
+            Verification {
+                matches: false,
+                needs_rehash: false
+            }
+        );
     }
 }

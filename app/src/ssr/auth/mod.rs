@@ -40,11 +40,19 @@ impl Default for AuthSettings {
 impl AuthSettings {
     /// `__Host-` requires `Secure`, so the plain name is used over http://localhost.
     pub fn session_cookie(&self) -> &'static str {
-        if self.secure { "__Host-angel_session" } else { "angel_session" }
+        if self.secure {
+            "__Host-angel_session"
+        } else {
+            "angel_session"
+        }
     }
 
     pub fn csrf_cookie(&self) -> &'static str {
-        if self.secure { "__Host-angel_csrf" } else { "angel_csrf" }
+        if self.secure {
+            "__Host-angel_csrf"
+        } else {
+            "angel_csrf"
+        }
     }
 }
 

@@ -122,7 +122,10 @@ pub async fn resolve(
 ///
 /// # Errors
 /// Database errors.
-pub async fn delete_by_token(db: &impl ConnectionTrait, token: &str) -> Result<Option<i32>, ServiceError> {
+pub async fn delete_by_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<i32>, ServiceError> {
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(sha256_hex(token)))
         .one(db)

@@ -4,9 +4,7 @@
 
 use angel_entity::staff;
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use super::{normalize_username, session, sha256_hex, throttle};
 use crate::domain::access::Role;
@@ -34,7 +32,10 @@ pub struct Context<'a> {
     pub previous_token: Option<&'a str>,
 }
 
-async fn active_staff(db: &impl ConnectionTrait, username: &str) -> Result<Option<staff::Model>, ServiceError> {
+async fn active_staff(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<staff::Model>, ServiceError> {
     Ok(staff::Entity::find()
         .filter(staff::Column::Username.eq(normalize_username(username)))
         .one(db)
@@ -46,7 +47,12 @@ async fn active_staff(db: &impl ConnectionTrait, username: &str) -> Result<Optio
 ///
 /// # Errors
 /// Database and hashing errors.
-pub async fn sign_in(state: &AppState, username: &str, password: &str, cx: Context<'_>) -> Result<Outcome, ServiceError> {
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    cx: Context<'_>,
+) -> Result<Outcome, ServiceError> {
     let now = state.clock.now();
     let key = throttle::key(username);
     if let Err(wait) = throttle::gate(&state.db, &key, now).await? {
@@ -58,7 +64,8 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, cx: Conte
     let tx = state.audit.begin(&state.db).await?;
     let Some(staff) = found.filter(|_| verification.matches) else {
         let locked = throttle::fail(&*tx, &key, now).await?;
-        tx.record(NewEvent::new("sign_in.failed", now).request(cx.request_id)).await?;
+        tx.record(NewEvent::new("sign_in.failed", now).request(cx.request_id))
+            .await?;
         if locked {
             tx.record(
                 NewEvent::new("sign_in.locked", now)
@@ -85,16 +92,22 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, cx: Conte
             .exec(&*tx)
             .await?;
     }
-    let (session_id, token) = session::create(&*tx, &state.auth, staff.id, cx.user_agent, now).await?;
+    let (session_id, token) =
+        session::create(&*tx, &state.auth, staff.id, cx.user_agent, now).await?;
     tx.record(
         NewEvent::new("sign_in.succeeded", now)
             .subject("staff", staff.id)
             .request(cx.request_id)
-            .detail(serde_json::json!({ "session": session_id, "rehashed": verification.needs_rehash })),
+            .detail(
+                serde_json::json!({ "session": session_id, "rehashed": verification.needs_rehash }),
+            ),
     )
     .await?;
     tx.commit().await?;
-    Ok(Outcome::SignedIn { token, home: role.home() })
+    Ok(Outcome::SignedIn {
+        token,
+        home: role.home(),
+    })
 }
 
 /// How long a one-time token is valid.
@@ -124,16 +137,24 @@ pub async fn activate(
     let tx = state.audit.begin(&state.db).await?;
     let Some(staff) = found else {
         throttle::fail(&*tx, &key, now).await?;
-        tx.record(NewEvent::new("account.activation_failed", now).request(cx.request_id)).await?;
+        tx.record(NewEvent::new("account.activation_failed", now).request(cx.request_id))
+            .await?;
         tx.commit().await?;
         return Ok(Outcome::Invalid);
     };
-    let role = Role::from_code(&staff.role).ok_or(ServiceError::Internal("unknown role in the database"))?;
+    let role = Role::from_code(&staff.role)
+        .ok_or(ServiceError::Internal("unknown role in the database"))?;
     let hash = state.hasher.hash(new_password).await?;
     staff::Entity::update_many()
         .col_expr(staff::Column::PasswordHash, Expr::value(hash))
-        .col_expr(staff::Column::ActivationTokenHash, Expr::value(Option::<String>::None))
-        .col_expr(staff::Column::ActivationExpiresAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            staff::Column::ActivationTokenHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            staff::Column::ActivationExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(staff::Column::UpdatedAt, Expr::value(now))
         .filter(staff::Column::Id.eq(staff.id))
         .exec(&*tx)
@@ -142,7 +163,8 @@ pub async fn activate(
     if let Some(previous) = cx.previous_token {
         session::delete_by_token(&*tx, previous).await?;
     }
-    let (session_id, token) = session::create(&*tx, &state.auth, staff.id, cx.user_agent, now).await?;
+    let (session_id, token) =
+        session::create(&*tx, &state.auth, staff.id, cx.user_agent, now).await?;
     tx.record(
         NewEvent::new("account.activated", now)
             .subject("staff", staff.id)
@@ -151,7 +173,10 @@ pub async fn activate(
     )
     .await?;
     tx.commit().await?;
-    Ok(Outcome::SignedIn { token, home: role.home() })
+    Ok(Outcome::SignedIn {
+        token,
+        home: role.home(),
+    })
 }
 
 /// A fresh one-time token for an account: returns the token (shown once) and the columns to set.

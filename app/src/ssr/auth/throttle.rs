@@ -34,22 +34,38 @@ pub fn delay_after(failures: i32) -> TimeDelta {
 ///
 /// # Errors
 /// Database errors.
-pub async fn gate(db: &impl ConnectionTrait, key: &str, now: DateTime<Utc>) -> Result<Result<(), TimeDelta>, ServiceError> {
+pub async fn gate(
+    db: &impl ConnectionTrait,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), TimeDelta>, ServiceError> {
     let Some(found) = row::Entity::find_by_id(key.to_owned()).one(db).await? else {
         return Ok(Ok(()));
     };
     if let Some(until) = found.locked_until {
-        return Ok(if now < until { Err(until - now) } else { Ok(()) });
+        return Ok(if now < until {
+            Err(until - now)
+        } else {
+            Ok(())
+        });
     }
     let ready_at = found.last_failure_at + delay_after(found.failures);
-    Ok(if now < ready_at { Err(ready_at - now) } else { Ok(()) })
+    Ok(if now < ready_at {
+        Err(ready_at - now)
+    } else {
+        Ok(())
+    })
 }
 
 /// Counts a failure. Returns true when this failure locked the username.
 ///
 /// # Errors
 /// Database errors.
-pub async fn fail(db: &impl ConnectionTrait, key: &str, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
     let previous = row::Entity::find_by_id(key.to_owned()).one(db).await?;
     // A lock that ran out starts the count again.
     let failures = match &previous {
@@ -67,7 +83,11 @@ pub async fn fail(db: &impl ConnectionTrait, key: &str, now: DateTime<Utc>) -> R
     row::Entity::insert(model)
         .on_conflict(
             OnConflict::column(row::Column::Key)
-                .update_columns([row::Column::Failures, row::Column::LastFailureAt, row::Column::LockedUntil])
+                .update_columns([
+                    row::Column::Failures,
+                    row::Column::LastFailureAt,
+                    row::Column::LockedUntil,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(db)

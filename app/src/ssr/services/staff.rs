@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use angel_entity::{agency, office, program, session, staff};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait as _},
 };
 
@@ -32,13 +34,29 @@ fn staff_in(reach: Reach) -> Condition {
     }
 }
 
-async fn names(db: &impl ConnectionTrait) -> Result<(HashMap<i32, String>, HashMap<i32, String>), ServiceError> {
-    let agencies = agency::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.code)).collect();
-    let offices = office::Entity::find().all(db).await?.into_iter().map(|o| (o.id, o.name)).collect();
+async fn names(
+    db: &impl ConnectionTrait,
+) -> Result<(HashMap<i32, String>, HashMap<i32, String>), ServiceError> {
+    let agencies = agency::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect();
+    let offices = office::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
     Ok((agencies, offices))
 }
 
-fn row(s: staff::Model, agencies: &HashMap<i32, String>, offices: &HashMap<i32, String>) -> StaffRow {
+fn row(
+    s: staff::Model,
+    agencies: &HashMap<i32, String>,
+    offices: &HashMap<i32, String>,
+) -> StaffRow {
     StaffRow {
         id: s.id,
         role: Role::from_code(&s.role).unwrap_or(Role::Caseworker),
@@ -71,7 +89,11 @@ pub async fn list(db: &DatabaseConnection, reach: Reach) -> Result<Vec<StaffRow>
 ///
 /// # Errors
 /// `NotFound`, database errors.
-pub async fn detail(db: &DatabaseConnection, reach: Reach, id: i32) -> Result<StaffDetail, ServiceError> {
+pub async fn detail(
+    db: &DatabaseConnection,
+    reach: Reach,
+    id: i32,
+) -> Result<StaffDetail, ServiceError> {
     let found = staff::Entity::find_by_id(id)
         .filter(staff_in(reach))
         .one(db)
@@ -101,32 +123,87 @@ pub async fn assignable(db: &DatabaseConnection) -> Result<Assignable, ServiceEr
         .all(db)
         .await?
         .into_iter()
-        .map(|a| Choice { id: a.id, code: a.code, name: a.name_es })
+        .map(|a| Choice {
+            id: a.id,
+            code: a.code,
+            name: a.name_es,
+        })
         .collect();
     let offices = office::Entity::find()
         .order_by_asc(office::Column::Code)
         .all(db)
         .await?
         .into_iter()
-        .map(|o| Choice { id: o.id, code: o.code, name: o.name })
+        .map(|o| Choice {
+            id: o.id,
+            code: o.code,
+            name: o.name,
+        })
         .collect();
     Ok(Assignable { agencies, offices })
 }
 
 /// Checks that the chosen agency or office exists.
-async fn anchors_exist(db: &impl ConnectionTrait, valid: &ValidStaff) -> Result<Vec<FieldError>, ServiceError> {
+async fn anchors_exist(
+    db: &impl ConnectionTrait,
+    valid: &ValidStaff,
+) -> Result<Vec<FieldError>, ServiceError> {
     let mut errors = Vec::new();
     if let Some(id) = valid.agency_id {
         if agency::Entity::find_by_id(id).one(db).await?.is_none() {
-            errors.push(FieldError { field: "agency".into(), code: "invalid_choice".into() });
+            errors.push(FieldError {
+                field: "agency".into(),
+                code: "invalid_choice".into(),
+            });
         }
     }
     if let Some(id) = valid.office_id {
         if office::Entity::find_by_id(id).one(db).await?.is_none() {
-            errors.push(FieldError { field: "office".into(), code: "invalid_choice".into() });
+            errors.push(FieldError {
+                field: "office".into(),
+                code: "invalid_choice".into(),
+            });
         }
     }
     Ok(errors)
+}
+
+/// How a new account will sign in.
+pub enum Credential {
+    /// A password hash (demo accounts).
+    Password(String),
+    /// A one-time token's hash: the person chooses a password with it.
+    OneTimeToken {
+        hash: String,
+        expires: DateTime<Utc>,
+    },
+}
+
+/// The row of a new, enabled account.
+pub fn new_account(
+    valid: &ValidStaff,
+    credential: Credential,
+    now: DateTime<Utc>,
+) -> staff::ActiveModel {
+    let (password_hash, token_hash, expires) = match credential {
+        Credential::Password(hash) => (Some(hash), None, None),
+        Credential::OneTimeToken { hash, expires } => (None, Some(hash), Some(expires)),
+    };
+    staff::ActiveModel {
+        username: Set(valid.username.clone()),
+        display_name: Set(valid.display_name.clone()),
+        role: Set(valid.role.code().to_owned()),
+        agency_id: Set(valid.agency_id),
+        office_id: Set(valid.office_id),
+        password_hash: Set(password_hash),
+        activation_token_hash: Set(token_hash),
+        activation_expires_at: Set(expires),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
 }
 
 /// A new account without a password and a one-time token for its first sign-in (shown once).
@@ -147,7 +224,10 @@ pub async fn create(
         .one(&state.db)
         .await?;
     if taken.is_some() {
-        errors.push(FieldError { field: "username".into(), code: "username_taken".into() });
+        errors.push(FieldError {
+            field: "username".into(),
+            code: "username_taken".into(),
+        });
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
@@ -155,21 +235,14 @@ pub async fn create(
     let now = state.clock.now();
     let (token, token_hash, expires) = new_one_time_token(now);
     let tx = state.audit.begin(&state.db).await?;
-    let created = staff::ActiveModel {
-        username: Set(valid.username),
-        display_name: Set(valid.display_name),
-        role: Set(valid.role.code().to_owned()),
-        agency_id: Set(valid.agency_id),
-        office_id: Set(valid.office_id),
-        password_hash: Set(None),
-        activation_token_hash: Set(Some(token_hash)),
-        activation_expires_at: Set(Some(expires)),
-        disabled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        ..Default::default()
-    }
+    let created = new_account(
+        &valid,
+        Credential::OneTimeToken {
+            hash: token_hash,
+            expires,
+        },
+        now,
+    )
     .insert(&*tx)
     .await?;
     let mut event = NewEvent::new("staff.created", now)
@@ -190,10 +263,15 @@ pub async fn create(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Changed {
     Saved,
-    Disabled { sessions_ended: u64 },
+    Disabled {
+        sessions_ended: u64,
+    },
     Enabled,
     /// The password was cleared; the one-time token to choose a new one (shown once).
-    Reset { token: String, username: String },
+    Reset {
+        token: String,
+        username: String,
+    },
 }
 
 /// Applies an administrator's action on an account (`form.action`).
@@ -208,9 +286,17 @@ pub async fn change(
     request_id: Option<&str>,
 ) -> Result<Changed, ServiceError> {
     let now = state.clock.now();
-    let current = staff::Entity::find_by_id(id).one(&state.db).await?.ok_or(ServiceError::NotFound)?;
+    let current = staff::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let tx = state.audit.begin(&state.db).await?;
-    let event = |action: &str| NewEvent::new(action, now).by(&actor.actor).subject("staff", id).request(request_id);
+    let event = |action: &str| {
+        NewEvent::new(action, now)
+            .by(&actor.actor)
+            .subject("staff", id)
+            .request(request_id)
+    };
     let outcome = match form.action.as_str() {
         "save" => {
             let valid = form.validate(false).map_err(ServiceError::Invalid)?;
@@ -219,7 +305,10 @@ pub async fn change(
                 return Err(ServiceError::Invalid(errors));
             }
             let version: i32 = form.version.trim().parse().map_err(|_| {
-                ServiceError::Invalid(vec![FieldError { field: "version".into(), code: "invalid_choice".into() }])
+                ServiceError::Invalid(vec![FieldError {
+                    field: "version".into(),
+                    code: "invalid_choice".into(),
+                }])
             })?;
             let updated = staff::Entity::update_many()
                 .col_expr(staff::Column::DisplayName, Expr::value(valid.display_name))
@@ -227,7 +316,10 @@ pub async fn change(
                 .col_expr(staff::Column::AgencyId, Expr::value(valid.agency_id))
                 .col_expr(staff::Column::OfficeId, Expr::value(valid.office_id))
                 .col_expr(staff::Column::UpdatedAt, Expr::value(now))
-                .col_expr(staff::Column::Version, Expr::col(staff::Column::Version).add(1))
+                .col_expr(
+                    staff::Column::Version,
+                    Expr::col(staff::Column::Version).add(1),
+                )
                 .filter(staff::Column::Id.eq(id))
                 .filter(staff::Column::Version.eq(version))
                 .exec(&*tx)
@@ -251,12 +343,20 @@ pub async fn change(
         }
         "disable" => {
             if id == actor.actor.staff_id {
-                return Err(ServiceError::Invalid(vec![FieldError { field: "action".into(), code: "cannot_disable_self".into() }]));
+                return Err(ServiceError::Invalid(vec![FieldError {
+                    field: "action".into(),
+                    code: "cannot_disable_self".into(),
+                }]));
             }
             set_disabled(&*tx, id, Some(now)).await?;
             let ended = sessions::delete_all_for(&*tx, id, None).await?;
-            tx.record(event("staff.disabled").detail(serde_json::json!({ "sessions_ended": ended }))).await?;
-            Changed::Disabled { sessions_ended: ended }
+            tx.record(
+                event("staff.disabled").detail(serde_json::json!({ "sessions_ended": ended })),
+            )
+            .await?;
+            Changed::Disabled {
+                sessions_ended: ended,
+            }
         }
         "enable" => {
             set_disabled(&*tx, id, None).await?;
@@ -266,7 +366,10 @@ pub async fn change(
         "reset" => {
             let (token, token_hash, expires) = new_one_time_token(now);
             staff::Entity::update_many()
-                .col_expr(staff::Column::PasswordHash, Expr::value(Option::<String>::None))
+                .col_expr(
+                    staff::Column::PasswordHash,
+                    Expr::value(Option::<String>::None),
+                )
                 .col_expr(staff::Column::ActivationTokenHash, Expr::value(token_hash))
                 .col_expr(staff::Column::ActivationExpiresAt, Expr::value(expires))
                 .col_expr(staff::Column::UpdatedAt, Expr::value(now))
@@ -275,21 +378,38 @@ pub async fn change(
                 .await?;
             let ended = sessions::delete_all_for(&*tx, id, None).await?;
             throttle::clear(&*tx, &throttle::key(&current.username)).await?;
-            tx.record(event("staff.password_reset").detail(serde_json::json!({ "sessions_ended": ended }))).await?;
-            Changed::Reset { token, username: current.username.clone() }
+            tx.record(
+                event("staff.password_reset")
+                    .detail(serde_json::json!({ "sessions_ended": ended })),
+            )
+            .await?;
+            Changed::Reset {
+                token,
+                username: current.username.clone(),
+            }
         }
         _ => {
-            return Err(ServiceError::Invalid(vec![FieldError { field: "action".into(), code: "invalid_choice".into() }]));
+            return Err(ServiceError::Invalid(vec![FieldError {
+                field: "action".into(),
+                code: "invalid_choice".into(),
+            }]));
         }
     };
     tx.commit().await?;
     Ok(outcome)
 }
 
-async fn set_disabled(db: &impl ConnectionTrait, id: i32, at: Option<DateTime<Utc>>) -> Result<(), ServiceError> {
+async fn set_disabled(
+    db: &impl ConnectionTrait,
+    id: i32,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), ServiceError> {
     staff::Entity::update_many()
         .col_expr(staff::Column::DisabledAt, Expr::value(at))
-        .col_expr(staff::Column::Version, Expr::col(staff::Column::Version).add(1))
+        .col_expr(
+            staff::Column::Version,
+            Expr::col(staff::Column::Version).add(1),
+        )
         .filter(staff::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -301,8 +421,12 @@ async fn set_disabled(db: &impl ConnectionTrait, id: i32, at: Option<DateTime<Ut
 /// # Errors
 /// Database errors.
 pub async fn open_sessions(db: &DatabaseConnection) -> Result<Vec<SessionRow>, ServiceError> {
-    let people: HashMap<i32, staff::Model> =
-        staff::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s)).collect();
+    let people: HashMap<i32, staff::Model> = staff::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
     let minute = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     Ok(session::Entity::find()
         .order_by_desc(session::Column::LastSeenAt)
@@ -328,10 +452,18 @@ pub async fn open_sessions(db: &DatabaseConnection) -> Result<Vec<SessionRow>, S
 ///
 /// # Errors
 /// `NotFound`, database errors.
-pub async fn end_session(state: &AppState, actor: &SignedIn, session_id: i32, request_id: Option<&str>) -> Result<(), ServiceError> {
+pub async fn end_session(
+    state: &AppState,
+    actor: &SignedIn,
+    session_id: i32,
+    request_id: Option<&str>,
+) -> Result<(), ServiceError> {
     let now = state.clock.now();
     let tx = state.audit.begin(&state.db).await?;
-    let found = session::Entity::find_by_id(session_id).one(&*tx).await?.ok_or(ServiceError::NotFound)?;
+    let found = session::Entity::find_by_id(session_id)
+        .one(&*tx)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     session::Entity::delete_by_id(session_id).exec(&*tx).await?;
     tx.record(
         NewEvent::new("session.ended", now)
@@ -348,10 +480,16 @@ pub async fn end_session(state: &AppState, actor: &SignedIn, session_id: i32, re
 ///
 /// # Errors
 /// Database errors.
-pub async fn sign_out(state: &AppState, me: &SignedIn, request_id: Option<&str>) -> Result<(), ServiceError> {
+pub async fn sign_out(
+    state: &AppState,
+    me: &SignedIn,
+    request_id: Option<&str>,
+) -> Result<(), ServiceError> {
     let now = state.clock.now();
     let tx = state.audit.begin(&state.db).await?;
-    session::Entity::delete_by_id(me.session_id).exec(&*tx).await?;
+    session::Entity::delete_by_id(me.session_id)
+        .exec(&*tx)
+        .await?;
     tx.record(
         NewEvent::new("sign_out", now)
             .by(&me.actor)
@@ -368,9 +506,16 @@ pub async fn sign_out(state: &AppState, me: &SignedIn, request_id: Option<&str>)
 ///
 /// # Errors
 /// Database errors.
-pub async fn password_context(db: &DatabaseConnection, username: &str) -> Result<Vec<String>, ServiceError> {
+pub async fn password_context(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<Vec<String>, ServiceError> {
     let mut words = vec![username.to_owned()];
-    if let Some(s) = staff::Entity::find().filter(staff::Column::Username.eq(username)).one(db).await? {
+    if let Some(s) = staff::Entity::find()
+        .filter(staff::Column::Username.eq(username))
+        .one(db)
+        .await?
+    {
         words.push(s.display_name);
     }
     for a in agency::Entity::find().all(db).await? {
@@ -407,13 +552,24 @@ pub async fn change_own_password(
         .one(&state.db)
         .await?
         .and_then(|s| s.password_hash);
-    let verification = state.hasher.verify(&form.current, stored.as_deref()).await?;
+    let verification = state
+        .hasher
+        .verify(&form.current, stored.as_deref())
+        .await?;
     let tx = state.audit.begin(&state.db).await?;
     if !verification.matches {
         throttle::fail(&*tx, &key, now).await?;
-        tx.record(NewEvent::new("password.change_failed", now).by(&me.actor).request(request_id)).await?;
+        tx.record(
+            NewEvent::new("password.change_failed", now)
+                .by(&me.actor)
+                .request(request_id),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(ServiceError::Invalid(vec![FieldError { field: "current".into(), code: "current_password_wrong".into() }]));
+        return Err(ServiceError::Invalid(vec![FieldError {
+            field: "current".into(),
+            code: "current_password_wrong".into(),
+        }]));
     }
     let hash = state.hasher.hash(&form.password).await?;
     staff::Entity::update_many()

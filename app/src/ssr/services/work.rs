@@ -15,22 +15,46 @@ use crate::staff::dto::{AgencyProgram, AgencyView, OfficeView, PolicyOverview};
 ///
 /// # Errors
 /// `NotFound` for any other reach, database errors.
-pub async fn office_view(db: &DatabaseConnection, reach: Reach) -> Result<OfficeView, ServiceError> {
-    let Reach::Office(id) = reach else { return Err(ServiceError::NotFound) };
-    let found = office::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound)?;
+pub async fn office_view(
+    db: &DatabaseConnection,
+    reach: Reach,
+) -> Result<OfficeView, ServiceError> {
+    let Reach::Office(id) = reach else {
+        return Err(ServiceError::NotFound);
+    };
+    let found = office::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let borough = match found.borough_id {
-        Some(b) => borough::Entity::find_by_id(b).one(db).await?.map(|b| b.name),
+        Some(b) => borough::Entity::find_by_id(b)
+            .one(db)
+            .await?
+            .map(|b| b.name),
         None => None,
     };
-    Ok(OfficeView { code: found.code, name: found.name, borough })
+    Ok(OfficeView {
+        code: found.code,
+        name: found.name,
+        borough,
+    })
 }
 
 fn agency_program(p: program::Model) -> AgencyProgram {
     AgencyProgram {
         code: p.code,
-        name: Localized { es: p.name_es, en: p.name_en },
-        eligibility: Localized { es: p.eligibility_es, en: p.eligibility_en },
-        benefit: Localized { es: p.benefit_es, en: p.benefit_en },
+        name: Localized {
+            es: p.name_es,
+            en: p.name_en,
+        },
+        eligibility: Localized {
+            es: p.eligibility_es,
+            en: p.eligibility_en,
+        },
+        benefit: Localized {
+            es: p.benefit_es,
+            en: p.benefit_en,
+        },
         verified: p.verified,
     }
 }
@@ -39,9 +63,17 @@ fn agency_program(p: program::Model) -> AgencyProgram {
 ///
 /// # Errors
 /// `NotFound` for any other reach, database errors.
-pub async fn agency_view(db: &DatabaseConnection, reach: Reach) -> Result<AgencyView, ServiceError> {
-    let Reach::Agency(id) = reach else { return Err(ServiceError::NotFound) };
-    let found = agency::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound)?;
+pub async fn agency_view(
+    db: &DatabaseConnection,
+    reach: Reach,
+) -> Result<AgencyView, ServiceError> {
+    let Reach::Agency(id) = reach else {
+        return Err(ServiceError::NotFound);
+    };
+    let found = agency::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let programs = program::Entity::find()
         .filter(program::Column::AgencyId.eq(id))
         .order_by_asc(program::Column::Code)
@@ -49,7 +81,10 @@ pub async fn agency_view(db: &DatabaseConnection, reach: Reach) -> Result<Agency
         .await?;
     Ok(AgencyView {
         code: found.code,
-        name: Localized { es: found.name_es, en: found.name_en },
+        name: Localized {
+            es: found.name_es,
+            en: found.name_en,
+        },
         programs: programs.into_iter().map(agency_program).collect(),
     })
 }
@@ -58,14 +93,22 @@ pub async fn agency_view(db: &DatabaseConnection, reach: Reach) -> Result<Agency
 ///
 /// # Errors
 /// `NotFound`, database errors.
-pub async fn agency_program_in(db: &DatabaseConnection, reach: Reach, code: &str) -> Result<AgencyProgram, ServiceError> {
+pub async fn agency_program_in(
+    db: &DatabaseConnection,
+    reach: Reach,
+    code: &str,
+) -> Result<AgencyProgram, ServiceError> {
     let mut query = program::Entity::find().filter(program::Column::Code.eq(code));
     query = match reach {
         Reach::City => query,
         Reach::Agency(id) => query.filter(program::Column::AgencyId.eq(id)),
         Reach::Office(_) | Reach::Nothing => return Err(ServiceError::NotFound),
     };
-    query.one(db).await?.map(agency_program).ok_or(ServiceError::NotFound)
+    query
+        .one(db)
+        .await?
+        .map(agency_program)
+        .ok_or(ServiceError::NotFound)
 }
 
 /// Counts for policy officers: programs per agency, active staff per role.
@@ -73,8 +116,12 @@ pub async fn agency_program_in(db: &DatabaseConnection, reach: Reach, code: &str
 /// # Errors
 /// Database errors.
 pub async fn policy_overview(db: &DatabaseConnection) -> Result<PolicyOverview, ServiceError> {
-    let agencies: HashMap<i32, String> =
-        agency::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.code)).collect();
+    let agencies: HashMap<i32, String> = agency::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect();
     let mut by_agency: HashMap<String, u64> = HashMap::new();
     for p in program::Entity::find().all(db).await? {
         if let Some(code) = agencies.get(&p.agency_id) {
@@ -83,10 +130,21 @@ pub async fn policy_overview(db: &DatabaseConnection) -> Result<PolicyOverview, 
     }
     let mut programs_by_agency: Vec<(String, u64)> = by_agency.into_iter().collect();
     programs_by_agency.sort();
-    let active = staff::Entity::find().filter(staff::Column::DisabledAt.is_null()).all(db).await?;
+    let active = staff::Entity::find()
+        .filter(staff::Column::DisabledAt.is_null())
+        .all(db)
+        .await?;
     let staff_by_role = Role::STAFF
         .into_iter()
-        .map(|role| (role, active.iter().filter(|s| s.role == role.code()).count() as u64))
+        .map(|role| {
+            (
+                role,
+                active.iter().filter(|s| s.role == role.code()).count() as u64,
+            )
+        })
         .collect();
-    Ok(PolicyOverview { programs_by_agency, staff_by_role })
+    Ok(PolicyOverview {
+        programs_by_agency,
+        staff_by_role,
+    })
 }
