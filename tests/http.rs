@@ -159,9 +159,18 @@ async fn readiness_fails_while_migrations_are_pending() {
 #[tokio::test]
 async fn an_unknown_page_is_a_404_in_the_layout() {
     let app = TestApp::spawn().await;
-    let (status, html) = app.get("/no-existe").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = app.client.get(app.url("/no-existe")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
     assert!(html.contains("Página no encontrada"));
+    assert!(
+        html.contains(&format!("<code>{request_id}</code>")),
+        "the request id is in the error page"
+    );
     assert!(
         html.contains("Saltar al contenido"),
         "inside the layout, with the skip link"

@@ -22,6 +22,38 @@ pub fn set_http_status(code: u16) {
     let _ = code;
 }
 
+/// The request id of this response (also in the `x-request-id` header and the logs), carried to
+/// the browser with the page so that the hydrated page shows the same.
+pub fn use_request_id() -> String {
+    SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|p| {
+                    p.headers
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            String::new()
+        }
+    })
+    .into_inner()
+}
+
+/// "Reference: <request id>", for people to quote when they report a problem.
+#[component]
+pub fn Reference() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = use_request_id();
+    (!id.is_empty())
+        .then(|| view! { <p class="hint">{t!(i18n, error_reference)} ": " <code>{id}</code></p> })
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
@@ -29,6 +61,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <h1>{t!(i18n, not_found_title)}</h1>
         <p>{t!(i18n, error_not_found)}</p>
+        <Reference />
         <p>
             <a href="/">{t!(i18n, nav_home)}</a>
         </p>

@@ -60,7 +60,10 @@ fn NoticeBox(state: FormState) -> impl IntoView {
         }
         .into_any(),
         Notice::Conflict => view! { <p class="error" role="alert">{t!(i18n, error_conflict)}</p> }.into_any(),
-        Notice::Failed => view! { <p class="error" role="alert">{t!(i18n, error_internal)}</p> }.into_any(),
+        Notice::Failed => view! {
+            <div class="error" role="alert"><p>{t!(i18n, error_internal)}</p><crate::pages::Reference /></div>
+        }
+        .into_any(),
         Notice::Saved => view! { <p class="ok" role="status">{t!(i18n, notice_saved)}</p> }.into_any(),
         Notice::SessionEnded => view! { <p class="ok" role="status">{t!(i18n, notice_session_ended)}</p> }.into_any(),
         Notice::PasswordChanged => view! { <p class="ok" role="status">{t!(i18n, notice_password_changed)}</p> }.into_any(),
