@@ -45,6 +45,17 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// CURP tools for data officers.
+    Curp {
+        #[command(subcommand)]
+        action: CurpAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CurpAction {
+    /// Read CURPs one per line on stdin; write `CURP<TAB>valid|invalid<TAB>reason` per line.
+    Check,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -112,6 +123,13 @@ pub fn main() -> ExitCode {
 /// Database, I/O and migration errors, with context.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     use anyhow::Context;
+    // Needs no database: answers before connecting.
+    if let Command::Curp {
+        action: CurpAction::Check,
+    } = command
+    {
+        return curp_check(std::io::stdin().lock(), std::io::stdout().lock());
+    }
     let db = crate::db::connect(&settings)
         .await
         .context("cannot open the database")?;
@@ -192,6 +210,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Command::Curp { .. } => unreachable!("answered before the database is opened"),
         Command::Serve => {
             ensure_migrated(&db).await?;
             let listener = TcpListener::bind(settings.bind)
@@ -216,4 +235,41 @@ async fn ensure_migrated(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()>
         pending.len()
     );
     Ok(())
+}
+
+/// `angel curp check`: one line out per line in, reason empty when valid. Blank lines are kept
+/// as `<TAB>invalid<TAB>curp_length` so that the output lines up with the input.
+fn curp_check(input: impl std::io::BufRead, mut output: impl std::io::Write) -> anyhow::Result<()> {
+    use angel_app::domain::curp::{Curp, Date};
+    use chrono::Datelike;
+    let now = chrono::Local::now().date_naive();
+    let today = Date {
+        year: now.year(),
+        month: now.month(),
+        day: now.day(),
+    };
+    for line in input.lines() {
+        let line = line?;
+        let shown = angel_app::domain::curp::normalize(&line);
+        match Curp::parse(&line, today) {
+            Ok(_) => writeln!(output, "{shown}\tvalid\t")?,
+            Err(e) => writeln!(output, "{shown}\tinvalid\t{}", e.code())?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn curp_check_writes_one_line_per_input_line() {
+        let input = "HEGG560427MVZRRL04\n hegg560427mvzrrl05\n\nPUTO\n";
+        let mut out = Vec::new();
+        super::curp_check(input.as_bytes(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            "HEGG560427MVZRRL04\tvalid\t\nHEGG560427MVZRRL05\tinvalid\tcurp_check_digit\n\tinvalid\tcurp_length\nPUTO\tinvalid\tcurp_length\n"
+        );
+    }
 }

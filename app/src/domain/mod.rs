@@ -3,5 +3,6 @@
 //! Everything here compiles into the browser too, so the same code answers on both sides.
 
 pub mod access;
+pub mod curp;
 pub mod password;
 pub mod text;
