@@ -12,6 +12,17 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 const PASSWORD: &str = "las jacarandas moradas de marzo";
 
+/// A new-account form with a bad username, no name, and an office role without an office.
+const INVALID_NEW_STAFF: &[(&str, &str)] = &[
+    ("username", "a b"),
+    ("display_name", ""),
+    ("role", "caseworker"),
+    ("agency", ""),
+    ("office", ""),
+    ("action", ""),
+    ("version", ""),
+];
+
 /// One account per role: caseworker and supervisor at the first office, agency staff and head
 /// at SEDESO.
 async fn staff_of_every_role(app: &TestApp) -> Vec<(Role, String)> {
@@ -330,18 +341,7 @@ async fn unknown_form_fields_and_oversize_bodies_are_refused_and_write_nothing()
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Field-level errors in Spanish, and in English with the cookie.
     let page = admin
-        .submit(
-            "/admin/personal/nuevo",
-            &[
-                ("username", "a b"),
-                ("display_name", ""),
-                ("role", "caseworker"),
-                ("agency", ""),
-                ("office", ""),
-                ("action", ""),
-                ("version", ""),
-            ],
-        )
+        .submit("/admin/personal/nuevo", INVALID_NEW_STAFF)
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("Usa de 3 a 64 letras"), "{}", page.body);
@@ -349,18 +349,7 @@ async fn unknown_form_fields_and_oversize_bodies_are_refused_and_write_nothing()
     assert!(page.body.contains("aria-invalid=\"true\""));
     admin.cookies.insert("i18n_pref_locale".into(), "en".into());
     let page = admin
-        .submit(
-            "/admin/personal/nuevo",
-            &[
-                ("username", "a b"),
-                ("display_name", ""),
-                ("role", "caseworker"),
-                ("agency", ""),
-                ("office", ""),
-                ("action", ""),
-                ("version", ""),
-            ],
-        )
+        .submit("/admin/personal/nuevo", INVALID_NEW_STAFF)
         .await;
     assert!(
         page.body.contains("This role needs an office."),

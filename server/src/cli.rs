@@ -202,9 +202,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             action: AuditAction::Verify,
         } => {
             ensure_migrated(&db).await?;
-            let verdict = angel_app::ssr::audit::verify(&db)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let verdict = angel_app::ssr::audit::verify(&db).await?;
             println!("{verdict}");
             if !matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)) {
                 std::process::exit(1);

@@ -76,21 +76,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
             continue;
         }
         let secret = random_password();
-        let hash = state
-            .hasher
-            .hash(&secret)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hash = state.hasher.hash(&secret).await?;
         let (agency_id, office_id) = match role.anchor() {
             angel_app::domain::access::Anchor::Office => (None, Some(office.id)),
             angel_app::domain::access::Anchor::Agency => (Some(agency.id), None),
             _ => (None, None),
         };
-        let tx = state
-            .audit
-            .begin(&state.db)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tx = state.audit.begin(&state.db).await?;
         let valid = ValidStaff {
             username: (*username).to_owned(),
             display_name: (*name).to_owned(),
@@ -112,9 +104,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
                 .subject("staff", created.id)
                 .detail(serde_json::json!({ "role": role.code(), "demo": true })),
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        tx.commit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        .await?;
+        tx.commit().await?;
     }
     Ok(demo_account::Entity::find()
         .order_by_asc(demo_account::Column::Username)

@@ -195,20 +195,6 @@ impl AuditTx {
     }
 }
 
-/// Appends one event in a transaction of its own.
-///
-/// # Errors
-/// Database errors.
-pub async fn record_alone(
-    log: &AuditLog,
-    db: &DatabaseConnection,
-    event: NewEvent,
-) -> Result<(), ServiceError> {
-    let tx = log.begin(db).await?;
-    tx.record(event).await?;
-    tx.commit().await
-}
-
 /// What `angel audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

@@ -25,12 +25,7 @@ use crate::{
 /// Never fails in practice; the signature is the server function's.
 #[server(endpoint = "me")]
 pub async fn current_staff() -> Result<Option<Me>, AppError> {
-    Ok(signed_in().map(|s| Me {
-        display_name: s.display_name,
-        username: s.username,
-        role: s.actor.role,
-        permissions: s.actor.role.permissions().to_vec(),
-    }))
+    Ok(signed_in().map(Me::from))
 }
 
 /// The caller's office.

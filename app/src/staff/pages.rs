@@ -33,12 +33,7 @@ pub fn use_me() -> Option<Me> {
     SharedValue::new(|| {
         #[cfg(feature = "ssr")]
         {
-            crate::ssr::guard::signed_in().map(|s| Me {
-                display_name: s.display_name,
-                username: s.username,
-                role: s.actor.role,
-                permissions: s.actor.role.permissions().to_vec(),
-            })
+            crate::ssr::guard::signed_in().map(Me::from)
         }
         #[cfg(not(feature = "ssr"))]
         {

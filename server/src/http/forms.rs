@@ -184,26 +184,48 @@ pub async fn sign_in(
         )
         .await;
     }
-    let headers = request.headers().clone();
-    let previous = cookie_value(&headers, state.auth.session_cookie());
-    let (ua, rid) = (user_agent(&headers), request_id(&headers));
+    let (ua, rid, previous) = request_context(&state, request.headers());
     let cx = auth::Context {
         user_agent: ua.as_deref(),
         request_id: rid.as_deref(),
         previous_token: previous.as_deref(),
     };
-    match auth::sign_in(&state, &form.username, &form.password, cx).await {
-        Ok(auth::Outcome::SignedIn { token, home }) => signed_in(&state, &token, home),
-        // Nothing typed is echoed: the answer is byte for byte the same for any username.
+    let outcome = auth::sign_in(&state, &form.username, &form.password, cx).await;
+    // Nothing typed is echoed: the answer is byte for byte the same for any username.
+    answer(&state, &pages, request, outcome).await
+}
+
+/// User agent, request id and the session token still in the browser (rotated at sign-in).
+fn request_context(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> (Option<String>, Option<String>, Option<String>) {
+    (
+        user_agent(headers),
+        request_id(headers),
+        cookie_value(headers, state.auth.session_cookie()),
+    )
+}
+
+/// The answer to a sign-in or an activation: signed in, refused (one message for every cause,
+/// nothing typed echoed), throttled, or failed.
+async fn answer(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    outcome: Result<auth::Outcome, ServiceError>,
+) -> Response {
+    match outcome {
+        Ok(auth::Outcome::SignedIn { token, home }) => signed_in(state, &token, home),
         Ok(auth::Outcome::Invalid) => {
             let form = FormState {
                 notice: Some(Notice::InvalidCredentials),
                 ..FormState::default()
             };
-            render(&state, &pages, request, form, StatusCode::UNAUTHORIZED).await
+            render(state, pages, request, form, StatusCode::UNAUTHORIZED).await
         }
-        Ok(auth::Outcome::Throttled(wait)) => throttled(&state, &pages, request, &[], wait).await,
-        Err(error) => failed(&state, &pages, request, error, &[]).await,
+        Ok(auth::Outcome::Throttled(wait)) => throttled(state, pages, request, wait).await,
+        Err(error) => failed(state, pages, request, error, &[]).await,
     }
 }
 
@@ -211,14 +233,12 @@ async fn throttled(
     state: &AppState,
     pages: &Pages,
     request: Request,
-    pairs: &[(&str, &str)],
     wait: chrono::TimeDelta,
 ) -> Response {
     let seconds = wait.num_seconds().max(1);
     let form = FormState {
-        values: values(pairs),
-        errors: vec![],
         notice: Some(Notice::Throttled { seconds }),
+        ..FormState::default()
     };
     let mut response = render(state, pages, request, form, StatusCode::TOO_MANY_REQUESTS).await;
     response
@@ -255,29 +275,14 @@ pub async fn activate(
         )
         .await;
     }
-    let headers = request.headers().clone();
-    let previous = cookie_value(&headers, state.auth.session_cookie());
-    let (ua, rid) = (user_agent(&headers), request_id(&headers));
+    let (ua, rid, previous) = request_context(&state, request.headers());
     let cx = auth::Context {
         user_agent: ua.as_deref(),
         request_id: rid.as_deref(),
         previous_token: previous.as_deref(),
     };
-    match auth::activate(&state, &form.username, &form.token, &form.password, cx).await {
-        Ok(auth::Outcome::SignedIn { token, home }) => signed_in(&state, &token, home),
-        Ok(auth::Outcome::Invalid) => {
-            let form = FormState {
-                values: values(&pairs),
-                errors: vec![],
-                notice: Some(Notice::InvalidCredentials),
-            };
-            render(&state, &pages, request, form, StatusCode::UNAUTHORIZED).await
-        }
-        Ok(auth::Outcome::Throttled(wait)) => {
-            throttled(&state, &pages, request, &pairs, wait).await
-        }
-        Err(error) => failed(&state, &pages, request, error, &pairs).await,
-    }
+    let outcome = auth::activate(&state, &form.username, &form.token, &form.password, cx).await;
+    answer(&state, &pages, request, outcome).await
 }
 
 fn me(request: &Request) -> Option<SignedIn> {

@@ -181,10 +181,12 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
         return refusal(StatusCode::NOT_FOUND, &parts.headers);
     };
 
-    // Who is asking.
+    // Who is asking. Static files, probes and the language switch are public and render no
+    // page: no session lookup (one query saved per asset) and no CSRF cookie for them.
+    let renders = entry.kind != Kind::Other;
     let mut clear_cookie = false;
     let mut signed_in: Option<SignedIn> = None;
-    if let Some(token) = cookie_value(&parts.headers, auth.session_cookie()) {
+    if let Some(token) = cookie_value(&parts.headers, auth.session_cookie()).filter(|_| renders) {
         match session::resolve(&state.db, &state.audit, &auth, &token, state.clock.now()).await {
             Ok(Ok(me)) => signed_in = Some(me),
             Ok(Err(_)) => clear_cookie = true,
@@ -247,15 +249,18 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
 
     // A CSRF token for the forms of every page (issued once per browser, rotated at sign-in).
     let mut new_csrf = None;
-    let csrf = match cookie_value(&parts.headers, auth.csrf_cookie()).filter(|t| !t.is_empty()) {
-        Some(token) => token,
-        None => {
-            let token = random_token();
-            new_csrf = Some(token.clone());
-            token
-        }
-    };
-    parts.extensions.insert(CsrfToken(csrf));
+    if renders {
+        let csrf = match cookie_value(&parts.headers, auth.csrf_cookie()).filter(|t| !t.is_empty())
+        {
+            Some(token) => token,
+            None => {
+                let token = random_token();
+                new_csrf = Some(token.clone());
+                token
+            }
+        };
+        parts.extensions.insert(CsrfToken(csrf));
+    }
     if let Some(me) = signed_in {
         parts.extensions.insert(me);
     }

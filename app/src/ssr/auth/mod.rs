@@ -66,6 +66,17 @@ pub struct SignedIn {
     pub display_name: String,
 }
 
+impl From<SignedIn> for crate::staff::dto::Me {
+    fn from(s: SignedIn) -> Self {
+        crate::staff::dto::Me {
+            display_name: s.display_name,
+            username: s.username,
+            role: s.actor.role,
+            permissions: s.actor.role.permissions().to_vec(),
+        }
+    }
+}
+
 /// 256 random bits, URL-safe base64: a session token, a CSRF token or a one-time token.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
