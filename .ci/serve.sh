@@ -7,5 +7,8 @@ bin=target/server-release/angel
 export ANGEL_SITE_ROOT=${ANGEL_SITE_ROOT:-$root/target/site}
 export ANGEL_DATA_DIR=${ANGEL_DATA_DIR:-$root/data}
 "$bin" migrate
+# A new database gets its key file (0600) beside it; an existing one keeps its keys, and
+# encrypted data without its key file is refused rather than given new keys.
+"$bin" keygen --if-missing
 "$bin" seed --demo
 exec "$bin" serve

@@ -59,7 +59,7 @@ e2e() {
   port=$(.ci/free-port.sh)
   base="http://127.0.0.1:$port"
   export ANGEL_DATA_DIR="$work/e2e-data" ANGEL_BIND="127.0.0.1:$port" ANGEL_SITE_ROOT="$root/target/site"
-  "$bin" migrate >/dev/null && "$bin" seed --demo >/dev/null || return 1
+  "$bin" migrate >/dev/null && "$bin" keygen >/dev/null && "$bin" seed --demo >/dev/null || return 1
   "$bin" serve >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do

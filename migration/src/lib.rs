@@ -16,6 +16,8 @@ mod m20261121_000007_create_staff;
 mod m20261121_000008_create_session;
 mod m20261121_000009_create_audit_event;
 mod m20261121_000010_create_demo_account;
+mod m20261121_000011_create_person;
+mod m20261121_000012_create_vault_canary;
 
 pub struct Migrator;
 
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_create_session::Migration),
             Box::new(m20261121_000009_create_audit_event::Migration),
             Box::new(m20261121_000010_create_demo_account::Migration),
+            Box::new(m20261121_000011_create_person::Migration),
+            Box::new(m20261121_000012_create_vault_canary::Migration),
         ]
     }
 }
@@ -50,4 +54,8 @@ pub const TABLES: &[&str] = &[
     "sign_in_throttle",
     "audit_event",
     "demo_account",
+    "person",
+    "person_contact",
+    "person_identifier",
+    "vault_canary",
 ];

@@ -50,6 +50,32 @@ pub enum Command {
         #[command(subcommand)]
         action: CurpAction,
     },
+    /// Create the vault's key file (mode 0600) in the data directory. Never overwrites one, and
+    /// never creates keys for a database that already holds encrypted data.
+    Keygen {
+        /// Succeed without doing anything when the key file exists or ANGEL_KEYS is set.
+        #[arg(long)]
+        if_missing: bool,
+    },
+    /// The vault's key ring: rotation, retirement of old versions, status.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum KeysAction {
+    /// Add a new active key version and re-seal every envelope with it (resumable: run it
+    /// again after an interruption to finish the same rotation).
+    Rotate,
+    /// Remove an old key version from the ring once no envelope uses it.
+    Retire {
+        /// The version to remove.
+        version: u32,
+    },
+    /// Versions in the ring and in use, rows waiting for re-encryption.
+    Status,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -133,6 +159,11 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     let db = crate::db::connect(&settings)
         .await
         .context("cannot open the database")?;
+    // Every command but these refuses to run without the right keys (the canary opens first).
+    if !matches!(command, Command::Migrate { .. } | Command::Keygen { .. }) {
+        ensure_migrated(&db).await?;
+        crate::keys::open_vault(&db, &settings).await?;
+    }
     match command {
         Command::Migrate { action } => match action.unwrap_or(MigrateAction::Up) {
             MigrateAction::Up => {
@@ -151,12 +182,25 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 }
             }
         },
-        Command::Seed { demo } => {
+        Command::Keygen { if_missing } => {
             ensure_migrated(&db).await?;
+            println!("{}", crate::keys::keygen(&db, &settings, if_missing).await?);
+        }
+        Command::Keys { action } => {
+            let report = match action {
+                KeysAction::Rotate => crate::keys::rotate(&db, &settings).await?,
+                KeysAction::Retire { version } => {
+                    crate::keys::retire(&db, &settings, version).await?
+                }
+                KeysAction::Status => crate::keys::status(&db, &settings).await?,
+            };
+            println!("{report}");
+        }
+        Command::Seed { demo } => {
             let report = crate::seed::run(&db).await.context("seed failed")?;
             println!("seed: {report}");
             if demo {
-                let state = crate::http::app_state(db, &settings);
+                let state = crate::http::app_state(db, &settings).await?;
                 let accounts = crate::demo::seed(&state)
                     .await
                     .context("demo seed failed")?;
@@ -169,8 +213,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Admin {
             action: AdminAction::Create { username, name },
         } => {
-            ensure_migrated(&db).await?;
-            let state = crate::http::app_state(db, &settings);
+            let state = crate::http::app_state(db, &settings).await?;
             let form = angel_app::staff::forms::StaffForm {
                 display_name: name.unwrap_or_else(|| username.clone()),
                 username,
@@ -201,7 +244,6 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Audit {
             action: AuditAction::Verify,
         } => {
-            ensure_migrated(&db).await?;
             let verdict = angel_app::ssr::audit::verify(&db).await?;
             println!("{verdict}");
             if !matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)) {
@@ -210,12 +252,11 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Curp { .. } => unreachable!("answered before the database is opened"),
         Command::Serve => {
-            ensure_migrated(&db).await?;
             let listener = TcpListener::bind(settings.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
             let addr = listener.local_addr()?;
-            let app = crate::http::router(db, &settings);
+            let app = crate::http::router(db, &settings).await?;
             println!("Ángel está listo en http://{addr}/  (Ctrl+C para detener)");
             tracing::info!(%addr, "listening");
             crate::http::serve(listener, app).await?;

@@ -37,6 +37,20 @@ pub struct Settings {
     /// one every `sign_in_ip_refill_seconds` (default 3).
     pub sign_in_ip_burst: u32,
     pub sign_in_ip_refill_seconds: u64,
+    /// The vault's key file [default: `angel.keys` in the data directory].
+    pub key_file: PathBuf,
+    /// The key ring itself, from `ANGEL_KEYS` (takes precedence over the file). Never printed.
+    pub keys_from_env: Option<KeysText>,
+}
+
+/// The key ring's JSON text from the environment, redacted from every `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeysText(pub String);
+
+impl fmt::Debug for KeysText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeysText(<redacted>)")
+    }
 }
 
 // The database URL may carry a password: never print it.
@@ -50,6 +64,8 @@ impl fmt::Debug for Settings {
             .field("site_root", &self.site_root)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("key_file", &self.key_file)
+            .field("keys_from_env", &self.keys_from_env.is_some())
             .finish()
     }
 }
@@ -79,6 +95,8 @@ impl Settings {
             session_absolute_hours: DEFAULT_ABSOLUTE_HOURS,
             sign_in_ip_burst: 20,
             sign_in_ip_refill_seconds: 3,
+            key_file: data_dir.join(KEY_FILE),
+            keys_from_env: None,
         }
     }
 
@@ -90,6 +108,8 @@ impl Settings {
 }
 
 const DEFAULT_IDLE_MINUTES: u32 = 15;
+/// The key file's name in the data directory.
+pub const KEY_FILE: &str = "angel.keys";
 const DEFAULT_ABSOLUTE_HOURS: u32 = 10;
 
 fn sqlite_url(data_dir: &Path) -> String {
@@ -139,6 +159,13 @@ pub struct ConfigArgs {
         value_name = "H"
     )]
     pub session_absolute_hours: Option<u32>,
+    /// The vault's key file [default: angel.keys in the data directory]. `ANGEL_KEYS` (the
+    /// file's contents, from a secrets manager) takes precedence.
+    #[arg(long, env = "ANGEL_KEY_FILE", global = true, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Read from `ANGEL_KEYS` only: a secret never goes on a command line.
+    #[arg(skip = std::env::var("ANGEL_KEYS").ok())]
+    pub keys: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +178,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
+    key_file: Option<PathBuf>,
 }
 
 /// A configuration problem, said so that the person running the command can fix it.
@@ -237,7 +265,14 @@ impl ConfigArgs {
         {
             return Err(ConfigError::SessionTimes);
         }
+        let key_file = self
+            .key_file
+            .clone()
+            .or(file.key_file)
+            .unwrap_or_else(|| data_dir.join(KEY_FILE));
         Ok(Settings {
+            key_file,
+            keys_from_env: self.keys.clone().filter(|k| !k.trim().is_empty()).map(KeysText),
             database_url,
             bind,
             data_dir,

@@ -6,5 +6,6 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod keys;
 pub mod seed;
 pub mod telemetry;

@@ -57,6 +57,7 @@ fn serve_refuses_to_start_before_migrations() {
 fn migrate_and_seed_twice_then_serve_until_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     assert!(stdout_of(angel(dir.path()).arg("migrate")).contains("schema is current"));
+    assert!(stdout_of(angel(dir.path()).arg("keygen")).contains("created"));
     let first = stdout_of(angel(dir.path()).arg("seed"));
     assert!(first.contains("15 programs, 15 life events"), "{first}");
     let second = stdout_of(angel(dir.path()).arg("seed"));
@@ -127,6 +128,7 @@ fn migrate_and_seed_twice_then_serve_until_sigterm() {
 fn the_first_administrator_gets_a_one_time_token_and_the_audit_chain_verifies() {
     let dir = tempfile::tempdir().unwrap();
     stdout_of(angel(dir.path()).arg("migrate"));
+    stdout_of(angel(dir.path()).arg("keygen"));
     stdout_of(angel(dir.path()).arg("seed"));
     let out = stdout_of(angel(dir.path()).args([
         "admin",

@@ -32,6 +32,10 @@ impl TestDb {
         let db = angel_server::db::connect(&settings)
             .await
             .expect("connect to the test database");
+        // A key ring of its own, as `angel keygen` makes it.
+        angel_app::ssr::vault::KeyRing::generate()
+            .create_file(&settings.key_file)
+            .expect("a key file");
         TestDb { db, settings, dir }
     }
 
@@ -127,7 +131,9 @@ impl TestApp {
             test_db.db.clone(),
             &settings,
             Some(Arc::new(clock.clone())),
-        );
+        )
+        .await
+        .expect("the application starts");
         tokio::spawn(async move {
             axum::serve(
                 listener,

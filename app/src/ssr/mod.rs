@@ -8,6 +8,7 @@ pub mod guard;
 pub mod security;
 pub mod services;
 pub mod state;
+pub mod vault;
 
 pub use state::{AppState, state};
 

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::{AuthSettings, PasswordHasher};
 use crate::ssr::clock::{Clock, SystemClock};
+use crate::ssr::vault::Vault;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub audit: AuditLog,
     pub clock: Arc<dyn Clock>,
+    /// Seals and opens ID numbers and contact details; its canary was checked at start.
+    pub vault: Vault,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
         db: DatabaseConnection,
         leptos_options: LeptosOptions,
         auth: AuthSettings,
+        vault: Vault,
     ) -> AppState {
         AppState {
             db,
@@ -36,6 +40,7 @@ impl AppState {
             hasher: PasswordHasher::sized_to_cores(),
             audit: AuditLog::default(),
             clock: Arc::new(SystemClock),
+            vault,
         }
     }
 }

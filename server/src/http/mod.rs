@@ -49,31 +49,42 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 }
 
 /// The whole application as an axum router.
-pub fn router(db: DatabaseConnection, settings: &Settings) -> Router {
-    router_with_clock(db, settings, None)
+///
+/// # Errors
+/// Missing or wrong vault keys (see [`app_state`]).
+pub async fn router(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Router> {
+    router_with_clock(db, settings, None).await
 }
 
-/// The application state for these settings.
-pub fn app_state(db: DatabaseConnection, settings: &Settings) -> AppState {
+/// The application state for these settings: the vault's keys are loaded and its canary
+/// checked first, so nothing runs with a missing or wrong key.
+///
+/// # Errors
+/// Missing or wrong keys, or a database error while checking them.
+pub async fn app_state(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<AppState> {
+    let vault = crate::keys::open_vault(&db, settings).await?;
     let auth = AuthSettings {
         idle: chrono::TimeDelta::minutes(i64::from(settings.session_idle_minutes)),
         absolute: chrono::TimeDelta::hours(i64::from(settings.session_absolute_hours)),
         secure: settings.served_over_https(),
     };
-    AppState::new(db, leptos_options(settings), auth)
+    Ok(AppState::new(db, leptos_options(settings), auth, vault))
 }
 
 /// The router with an injected clock (tests of expiry and throttling).
 ///
+/// # Errors
+/// Missing or wrong vault keys.
+///
 /// # Panics
 /// When a page or a server function has no entry in `angel_app::policy` (deny by default: the
 /// server does not start with an unlisted endpoint), or the rate limit settings are zero.
-pub fn router_with_clock(
+pub async fn router_with_clock(
     db: DatabaseConnection,
     settings: &Settings,
     clock: Option<Arc<dyn Clock>>,
-) -> Router {
-    let mut state = app_state(db, settings);
+) -> anyhow::Result<Router> {
+    let mut state = app_state(db, settings).await?;
     if let Some(clock) = clock {
         state.clock = clock;
     }
@@ -96,7 +107,7 @@ pub fn router_with_clock(
     });
     let pages = forms::Pages(Arc::new(routes.clone()));
 
-    Router::new()
+    Ok(Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route(
@@ -140,7 +151,7 @@ pub fn router_with_clock(
                     Duration::from_secs(30),
                 )),
         )
-        .with_state(state)
+        .with_state(state))
 }
 
 /// Pages and server functions that have no entry in the access table.
