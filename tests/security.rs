@@ -40,21 +40,39 @@ async fn staff_of_every_role(app: &TestApp) -> Vec<(Role, String)> {
     accounts
 }
 
+/// Objects the sampled requests act on.
+struct Objects {
+    /// A caseworker of MOD-09002 (inside the supervisor's scope).
+    staff: i32,
+    /// A registered person.
+    person: i32,
+    /// That person's card token.
+    card_token: String,
+}
+
 /// A concrete path for a pattern, with objects inside the SEDESO / MOD-09002 scope.
-fn sample_path(pattern: &str, in_scope_staff: i32) -> String {
+fn sample_path(pattern: &str, objects: &Objects) -> String {
+    let id = if pattern.starts_with("/oficina/persona/") {
+        objects.person
+    } else {
+        objects.staff
+    };
     pattern
-        .replace("{id}", &in_scope_staff.to_string())
+        .replace("{id}", &id.to_string())
+        .replace("{token}", &objects.card_token)
         .replace("{code}", "UTILES")
         .replace("{lang}", "en")
         .replace("{*rest}", "angel.js")
 }
 
 /// The arguments a server function needs.
-fn sample_args(path: &str, in_scope_staff: i32) -> Vec<(&'static str, String)> {
+fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
     match path {
         "/api/office/staff_member" | "/api/admin/staff_member" => {
-            vec![("id", in_scope_staff.to_string())]
+            vec![("id", objects.staff.to_string())]
         }
+        "/api/registry/profile" => vec![("id", objects.person.to_string())],
+        "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
         _ => vec![],
     }
@@ -94,14 +112,33 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         b.sign_in(username, PASSWORD).await;
         browsers.push((Some(*role), b));
     }
+    let caseworker = browsers
+        .iter_mut()
+        .find(|(r, _)| *r == Some(Role::Caseworker))
+        .map(|(_, b)| b)
+        .unwrap();
+    let mut form = angel_tests::person_form("Ernesto", "Gómez", "Delgado", "1956-12-31");
+    form.push(("curp", "GODE561231HDFRRN00"));
+    let person = caseworker.register(&form).await;
+    let card_token = angel_entity::person::Entity::find_by_id(person)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .card_token;
+    let objects = Objects {
+        staff: colleague,
+        person,
+        card_token,
+    };
     let mut checked = 0;
     for endpoint in ENDPOINTS {
         // Static files are not built in tests; sign-out and session ends would change the actors.
         if matches!(endpoint.path, "/pkg/{*rest}" | "/favicon.svg" | "/salir") {
             continue;
         }
-        let path = sample_path(endpoint.path, colleague);
-        let args = sample_args(endpoint.path, colleague);
+        let path = sample_path(endpoint.path, &objects);
+        let args = sample_args(endpoint.path, &objects);
         for (role, browser) in &mut browsers {
             let page = request(browser, endpoint.method, endpoint.kind, &path, &args).await;
             let allowed = match endpoint.access {
@@ -1008,7 +1045,16 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
     let mut paths: Vec<String> = ENDPOINTS
         .iter()
         .filter(|e| e.method == Method::Get)
-        .map(|e| sample_path(e.path, 1))
+        .map(|e| {
+            sample_path(
+                e.path,
+                &Objects {
+                    staff: 1,
+                    person: 1,
+                    card_token: "0".repeat(32),
+                },
+            )
+        })
         .collect();
     paths.extend(["/no-existe".to_owned(), "/pkg/angel.wasm".to_owned()]);
     for path in &paths {

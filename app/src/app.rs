@@ -13,6 +13,7 @@ use crate::catalog::ProgramsPage;
 use crate::i18n::*;
 use crate::layout::Layout;
 use crate::pages::{HomePage, NotFound};
+use crate::registry::pages::{NewPersonPage, PeoplePage, PersonPage};
 use crate::staff::pages::{
     AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
     AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
@@ -61,6 +62,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/cuenta") view=AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina") view=OfficePage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/personal/:id") view=OfficeStaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/personas") view=PeoplePage />
+                        <Route path=path!("/oficina/personas/nueva") view=NewPersonPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id") view=PersonPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia/programas/:code") view=AgencyProgramPage ssr=SsrMode::Async />
                         <Route path=path!("/politica") view=PolicyPage ssr=SsrMode::Async />

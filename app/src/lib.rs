@@ -15,6 +15,7 @@ pub mod error;
 pub mod layout;
 pub mod pages;
 pub mod policy;
+pub mod registry;
 pub mod staff;
 
 #[cfg(feature = "ssr")]

@@ -89,6 +89,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ServerFn,
         Needs(ViewOfficeStaff),
     ),
+    // Registry (office roles; one registry for the city, every view audited).
+    e(Get, "/oficina/personas", Page, Needs(SearchPeople)),
+    e(Post, "/oficina/personas", Form, Needs(SearchPeople)),
+    e(Get, "/oficina/personas/nueva", Page, Needs(RegisterPerson)),
+    e(
+        Post,
+        "/api/registry/intake",
+        ServerFn,
+        Needs(RegisterPerson),
+    ),
+    e(Post, "/oficina/personas/nueva", Form, Needs(RegisterPerson)),
+    e(Get, "/oficina/persona/{id}", Page, Needs(ViewPerson)),
+    e(Post, "/api/registry/profile", ServerFn, Needs(ViewPerson)),
+    e(Post, "/oficina/persona/{id}", Form, Needs(RevealId)),
+    e(Get, "/oficina/tarjeta/{token}", Other, Needs(ViewPerson)),
     // Agency.
     e(Get, "/agencia", Page, Needs(ViewAgency)),
     e(Post, "/api/agency/programs", ServerFn, Needs(ViewAgency)),

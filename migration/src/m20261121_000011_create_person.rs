@@ -14,9 +14,10 @@ impl MigrationTrait for Migration {
                     .table(Person::Table)
                     .col(pk_auto(Person::Id))
                     // Ten digits, the last a check digit (app/src/domain/card.rs).
-                    .col(char_len_uniq(Person::CardNumber, 10).check(Expr::cust(
-                        "length(card_number) = 10",
-                    )))
+                    .col(
+                        char_len_uniq(Person::CardNumber, 10)
+                            .check(Expr::cust("length(card_number) = 10")),
+                    )
                     // Opaque random token printed in the card's QR code (no personal data).
                     .col(string_len_uniq(Person::CardToken, 32))
                     .col(string_len(Person::GivenNames, 80))
@@ -26,10 +27,16 @@ impl MigrationTrait for Migration {
                     .col(string_len(Person::NameKey, 200))
                     .col(date(Person::BirthDate))
                     .col(string_len(Person::Sex, 1).check(Expr::cust("sex IN ('H', 'M', 'X')")))
-                    .col(char_len(Person::BirthState, 2).check(Expr::cust("length(birth_state) = 2")))
+                    .col(
+                        char_len(Person::BirthState, 2)
+                            .check(Expr::cust("length(birth_state) = 2")),
+                    )
                     .col(integer(Person::BoroughId))
                     .col(string_len(Person::Colonia, 80))
-                    .col(char_len(Person::PostalCode, 5).check(Expr::cust("length(postal_code) = 5")))
+                    .col(
+                        char_len(Person::PostalCode, 5)
+                            .check(Expr::cust("length(postal_code) = 5")),
+                    )
                     .col(date_null(Person::ResidenceSince))
                     .col(boolean(Person::HasCurp))
                     .col(
@@ -45,7 +52,9 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Person::CreatedAt))
                     .col(timestamp_with_time_zone(Person::UpdatedAt))
                     .col(integer(Person::Version).default(1))
-                    .check(Expr::cust("(status = 'merged') = (merged_into IS NOT NULL)"))
+                    .check(Expr::cust(
+                        "(status = 'merged') = (merged_into IS NOT NULL)",
+                    ))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_person_borough")

@@ -272,7 +272,11 @@ impl ConfigArgs {
             .unwrap_or_else(|| data_dir.join(KEY_FILE));
         Ok(Settings {
             key_file,
-            keys_from_env: self.keys.clone().filter(|k| !k.trim().is_empty()).map(KeysText),
+            keys_from_env: self
+                .keys
+                .clone()
+                .filter(|k| !k.trim().is_empty())
+                .map(KeysText),
             database_url,
             bind,
             data_dir,

@@ -105,11 +105,9 @@ pub async fn rotate(db: &DatabaseConnection, settings: &Settings) -> anyhow::Res
         None
     };
     let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
     );
     bar.set_message("re-sealing");
     let progress = rotate::reencrypt(&vault, db, |done, total| {

@@ -384,3 +384,38 @@ impl Browser<'_> {
         page
     }
 }
+
+/// A complete intake form for a person, without CURP unless one is added.
+pub fn person_form<'a>(
+    given: &'a str,
+    first: &'a str,
+    second: &'a str,
+    birth: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("given_names", given),
+        ("first_surname", first),
+        ("second_surname", second),
+        ("birth_date", birth),
+        ("sex", "M"),
+        ("birth_state", "DF"),
+        ("borough", "09007"),
+        ("colonia", "Santa Cruz Meyehualco"),
+        ("postal_code", "09290"),
+        ("street", "Calle Uno 23"),
+        ("phone", "55 1234 5678"),
+    ]
+}
+
+impl Browser<'_> {
+    /// Registers a person through the intake form and returns their id (follows the 303 to the
+    /// profile, new or existing).
+    pub async fn register(&mut self, form: &[(&str, &str)]) -> i32 {
+        let page = self.submit("/oficina/personas/nueva", form).await;
+        assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "{}", page.body);
+        page.header("location")
+            .strip_prefix("/oficina/persona/")
+            .and_then(|id| id.parse().ok())
+            .expect("redirect to the profile")
+    }
+}

@@ -72,8 +72,21 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Caseworker => &[ViewOffice],
-            Role::OfficeSupervisor => &[ViewOffice, ViewOfficeStaff],
+            Role::Caseworker => &[
+                ViewOffice,
+                SearchPeople,
+                ViewPerson,
+                RegisterPerson,
+                RevealId,
+            ],
+            Role::OfficeSupervisor => &[
+                ViewOffice,
+                ViewOfficeStaff,
+                SearchPeople,
+                ViewPerson,
+                RegisterPerson,
+                RevealId,
+            ],
             Role::AgencyStaff => &[ViewAgency],
             Role::AgencyHead => &[ViewAgency, ViewAgencyStaff],
             Role::PolicyOfficer => &[ViewAggregates],
@@ -125,6 +138,15 @@ pub enum Permission {
     ManageStaff,
     /// List and end anyone's sessions.
     ManageSessions,
+    /// Find people in the registry (by CURP, card, or name and birth date). The registry is
+    /// one for the city: people are served at whichever office they come to.
+    SearchPeople,
+    /// Open a person's profile (audited).
+    ViewPerson,
+    /// Register a new person.
+    RegisterPerson,
+    /// Read an ID number in full (audited); screens otherwise show it masked.
+    RevealId,
 }
 
 /// Who is acting: taken from the server-side session, never from the request body.

@@ -99,7 +99,7 @@ pub const STATES: [&str; 33] = [
 ];
 
 /// The 81 words RENAPO replaces (second letter → X).
-const INCONVENIENT: [&str; 81] = [
+pub const INCONVENIENT: [&str; 81] = [
     "BACA", "BAKA", "BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COGI",
     "COJA", "COJE", "COJI", "COJO", "COLA", "CULO", "FALO", "FETO", "GETA", "GUEI", "GUEY", "JETA",
     "JOTO", "KACA", "KACO", "KAGA", "KAGO", "KAKA", "KAKO", "KOGE", "KOGI", "KOJA", "KOJE", "KOJI",

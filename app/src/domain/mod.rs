@@ -3,6 +3,8 @@
 //! Everything here compiles into the browser too, so the same code answers on both sides.
 
 pub mod access;
+pub mod card;
 pub mod curp;
+pub mod names;
 pub mod password;
 pub mod text;

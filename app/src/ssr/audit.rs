@@ -63,6 +63,12 @@ impl NewEvent {
         self
     }
 
+    /// Why the data was accessed (`registry`, later `eligibility`, `enrollment`…).
+    pub fn purpose(mut self, purpose: &str) -> NewEvent {
+        self.purpose = Some(purpose.to_owned());
+        self
+    }
+
     pub fn request(mut self, request_id: Option<&str>) -> NewEvent {
         self.request_id = request_id.map(|r| r.chars().take(64).collect());
         self

@@ -35,6 +35,15 @@ pub enum Notice {
     },
     SessionEnded,
     Failed,
+    /// Search results (registry).
+    Found(Vec<crate::registry::dto::PersonHit>),
+    /// Probable duplicates of the person being registered.
+    Candidates(Vec<crate::registry::dto::Candidate>),
+    /// An ID number shown in full after an audited reveal.
+    Revealed {
+        kind: String,
+        value: String,
+    },
 }
 
 impl FormState {
@@ -101,6 +110,28 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "password_same" => t_string!(i18n, field_password_same),
         "current_password_wrong" => t_string!(i18n, field_current_password_wrong),
         "cannot_disable_self" => t_string!(i18n, field_cannot_disable_self),
+        "curp_length" => t_string!(i18n, field_curp_length),
+        "curp_pattern" => t_string!(i18n, field_curp_pattern),
+        "curp_inconvenient_word" => t_string!(i18n, field_curp_inconvenient_word),
+        "curp_invalid_date" => t_string!(i18n, field_curp_invalid_date),
+        "curp_future_date" => t_string!(i18n, field_curp_future_date),
+        "curp_state_code" => t_string!(i18n, field_curp_state_code),
+        "curp_check_digit" => t_string!(i18n, field_curp_check_digit),
+        "card_length" => t_string!(i18n, field_card_length),
+        "card_check_digit" => t_string!(i18n, field_card_check_digit),
+        "name_characters" => t_string!(i18n, field_name_characters),
+        "date_invalid" => t_string!(i18n, field_date_invalid),
+        "date_future" => t_string!(i18n, field_date_future),
+        "date_too_old" => t_string!(i18n, field_date_too_old),
+        "before_birth" => t_string!(i18n, field_before_birth),
+        "ine_format" => t_string!(i18n, field_ine_format),
+        "nss_format" => t_string!(i18n, field_nss_format),
+        "rfc_format" => t_string!(i18n, field_rfc_format),
+        "passport_format" => t_string!(i18n, field_passport_format),
+        "postal_code_format" => t_string!(i18n, field_postal_code_format),
+        "phone_format" => t_string!(i18n, field_phone_format),
+        "curp_disagrees" => t_string!(i18n, warn_curp_disagrees),
+        "curp_letters_disagree" => t_string!(i18n, warn_curp_letters_disagree),
         _ => t_string!(i18n, error_validation),
     }
     .to_owned()

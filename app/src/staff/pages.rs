@@ -45,7 +45,7 @@ pub fn use_me() -> Option<Me> {
 
 /// The notice of a form post, if any.
 #[component]
-fn NoticeBox(state: FormState) -> impl IntoView {
+pub fn NoticeBox(state: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let has_errors = !state.errors.is_empty();
     let notice = state.notice.map(|notice| match notice {
@@ -74,6 +74,8 @@ fn NoticeBox(state: FormState) -> impl IntoView {
             </div>
         }
         .into_any(),
+        // Shown by the registry pages where they belong.
+        Notice::Found(_) | Notice::Candidates(_) | Notice::Revealed { .. } => ().into_any(),
     });
     view! {
         {has_errors.then(|| view! { <p class="error" role="alert">{t!(i18n, error_validation)}</p> })}
@@ -211,7 +213,7 @@ fn staff_table(
 }
 
 /// Renders a resource's error with its status.
-fn failure(error: crate::error::AppError) -> AnyView {
+pub fn failure(error: crate::error::AppError) -> AnyView {
     set_http_status(error.status());
     view! { <ErrorMessage error /> }.into_any()
 }

@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use angel_app::{
+    registry::forms::{PersonForm, SearchForm},
     shell,
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::staff,
+        services::{registry, staff},
     },
     staff::{
         form_state::{FormState, Notice},
@@ -428,5 +429,151 @@ pub async fn end_session(
             render(&state, &pages, request, form, StatusCode::OK).await
         }
         Err(error) => failed(&state, &pages, request, error, &[]).await,
+    }
+}
+
+/// `POST /oficina/personas`: find a person. One exact hit (CURP or card) opens the profile;
+/// otherwise the page lists what was found. The CURP stays in the body, never in a URL.
+pub async fn search_people(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
+    let (request, form) = match parse::<SearchForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let rid = request_id(request.headers());
+    let pairs = [
+        ("curp", form.curp.as_str()),
+        ("card", form.card.as_str()),
+        ("given_names", form.given_names.as_str()),
+        ("first_surname", form.first_surname.as_str()),
+        ("second_surname", form.second_surname.as_str()),
+        ("birth_date", form.birth_date.as_str()),
+    ];
+    match registry::find(&state, &me, &form, rid.as_deref()).await {
+        Ok(hits) if hits.len() == 1 && form.by != "name" => {
+            Redirect::to(&format!("/oficina/persona/{}", hits[0].id)).into_response()
+        }
+        Ok(hits) => {
+            let form = FormState {
+                values: values(&pairs),
+                notice: Some(Notice::Found(hits)),
+                ..FormState::default()
+            };
+            render(&state, &pages, request, form, StatusCode::OK).await
+        }
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+    }
+}
+
+/// `POST /oficina/personas/nueva`: register a person. Created or already registered (same
+/// CURP) → their profile; probable duplicates → the same form with the candidates.
+pub async fn register_person(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
+    let (request, form) = match parse::<PersonForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let rid = request_id(request.headers());
+    let pairs = person_pairs(&form);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    match registry::register(&state, &me, &form, rid.as_deref()).await {
+        Ok(registry::Registered::Created(id) | registry::Registered::Existing(id)) => {
+            Redirect::to(&format!("/oficina/persona/{id}")).into_response()
+        }
+        Ok(registry::Registered::Candidates(candidates)) => {
+            let form = FormState {
+                values: values(&pairs),
+                notice: Some(Notice::Candidates(candidates)),
+                ..FormState::default()
+            };
+            render(&state, &pages, request, form, StatusCode::OK).await
+        }
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+    }
+}
+
+fn person_pairs(form: &PersonForm) -> Vec<(&'static str, String)> {
+    vec![
+        ("given_names", form.given_names.clone()),
+        ("first_surname", form.first_surname.clone()),
+        ("second_surname", form.second_surname.clone()),
+        ("birth_date", form.birth_date.clone()),
+        ("sex", form.sex.clone()),
+        ("birth_state", form.birth_state.clone()),
+        ("curp", form.curp.clone()),
+        ("ine", form.ine.clone()),
+        ("nss", form.nss.clone()),
+        ("rfc", form.rfc.clone()),
+        ("passport", form.passport.clone()),
+        ("borough", form.borough.clone()),
+        ("colonia", form.colonia.clone()),
+        ("postal_code", form.postal_code.clone()),
+        ("street", form.street.clone()),
+        ("phone", form.phone.clone()),
+        ("residence_since", form.residence_since.clone()),
+    ]
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealForm {
+    kind: String,
+}
+
+/// `POST /oficina/persona/{id}`: one ID number in full, audited.
+pub async fn reveal_id(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Some(me) = me(&request) else {
+        return refusal(StatusCode::UNAUTHORIZED, request.headers());
+    };
+    let (request, form) = match parse::<RevealForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let rid = request_id(request.headers());
+    match registry::reveal(&state, &me, id, &form.kind, rid.as_deref()).await {
+        Ok(value) => {
+            let form = FormState {
+                notice: Some(Notice::Revealed {
+                    kind: form.kind,
+                    value,
+                }),
+                ..FormState::default()
+            };
+            render(&state, &pages, request, form, StatusCode::OK).await
+        }
+        Err(error) => failed(&state, &pages, request, error, &[]).await,
+    }
+}
+
+/// `GET /oficina/tarjeta/{token}`: the card's QR code → the person's profile (404 when unknown).
+pub async fn open_card(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    request: Request,
+) -> Response {
+    match registry::by_card_token(&state.db, &token).await {
+        Ok(Some(id)) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
+        Ok(None) => refusal(StatusCode::NOT_FOUND, request.headers()),
+        Err(error) => {
+            tracing::error!(%error, "card lookup failed");
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, request.headers())
+        }
     }
 }

@@ -121,6 +121,10 @@ pub async fn router_with_clock(
         .route("/admin/personal/nuevo", post(forms::create_staff))
         .route("/admin/personal/{id}", post(forms::change_staff))
         .route("/admin/sesiones", post(forms::end_session))
+        .route("/oficina/personas", post(forms::search_people))
+        .route("/oficina/personas/nueva", post(forms::register_person))
+        .route("/oficina/persona/{id}", post(forms::reveal_id))
+        .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

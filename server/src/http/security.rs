@@ -183,7 +183,7 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
 
     // Who is asking. Static files, probes and the language switch are public and render no
     // page: no session lookup (one query saved per asset) and no CSRF cookie for them.
-    let renders = entry.kind != Kind::Other;
+    let renders = entry.kind != Kind::Other || entry.access != Access::Public;
     let mut clear_cookie = false;
     let mut signed_in: Option<SignedIn> = None;
     if let Some(token) = cookie_value(&parts.headers, auth.session_cookie()).filter(|_| renders) {

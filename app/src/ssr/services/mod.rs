@@ -1,5 +1,6 @@
 //! Services: the operations screens and commands call. Each takes a connection explicitly.
 
 pub mod catalog;
+pub mod registry;
 pub mod staff;
 pub mod work;

@@ -131,11 +131,14 @@ impl KeyRing {
         }
         let mut roots = BTreeMap::new();
         for (version, key) in &file.roots {
-            let version: u32 = version
-                .parse()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or(KeyError::Malformed("a key version is not a positive number"))?;
+            let version: u32 =
+                version
+                    .parse()
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or(KeyError::Malformed(
+                        "a key version is not a positive number",
+                    ))?;
             roots.insert(version, decode_secret(key)?);
         }
         if !roots.contains_key(&file.active) {
@@ -261,7 +264,10 @@ mod tests {
         let back = KeyRing::from_json(&ring.to_json()).unwrap();
         assert_eq!(back.active(), 2);
         assert_eq!(back.versions(), vec![1, 2]);
-        assert_eq!(back.root(1).unwrap().as_ref(), ring.root(1).unwrap().as_ref());
+        assert_eq!(
+            back.root(1).unwrap().as_ref(),
+            ring.root(1).unwrap().as_ref()
+        );
         let debug = format!("{ring:?}");
         let key = STANDARD.encode(ring.root(2).unwrap().as_ref());
         assert!(!debug.contains(&key) && debug.contains("versions: [1, 2]"));

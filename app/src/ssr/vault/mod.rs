@@ -172,11 +172,7 @@ impl Vault {
     ///
     /// # Errors
     /// `Malformed`, `UnknownVersion` or `Integrity` (tampered, moved, or a wrong key).
-    pub fn open(
-        &self,
-        slot: Slot<'_>,
-        envelope: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    pub fn open(&self, slot: Slot<'_>, envelope: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let version = envelope_version(envelope).ok_or(VaultError::Malformed)?;
         let cipher = self.cipher(version, slot)?;
         cipher
@@ -276,8 +272,11 @@ async fn scalar_i64(db: &impl ConnectionTrait, sql: &str) -> Result<i64, sea_orm
 /// Database errors.
 pub async fn has_encrypted_data(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
     for table in SEALED_TABLES.iter().chain([&CANARY_TABLE]) {
-        if scalar_i64(db, &format!("SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} LIMIT 1) t"))
-            .await?
+        if scalar_i64(
+            db,
+            &format!("SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} LIMIT 1) t"),
+        )
+        .await?
             > 0
         {
             return Ok(true);
@@ -461,7 +460,10 @@ mod tests {
         for bit in 0..envelope.len() * 8 {
             let mut flipped = envelope.clone();
             flipped[bit / 8] ^= 1 << (bit % 8);
-            assert!(v.open(SLOT, &flipped).is_err(), "bit {bit} flipped still opens");
+            assert!(
+                v.open(SLOT, &flipped).is_err(),
+                "bit {bit} flipped still opens"
+            );
         }
         assert_eq!(v.open(SLOT, &envelope[..10]), Err(VaultError::Malformed));
         // Another ring (a wrong key) does not open it either.

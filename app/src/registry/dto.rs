@@ -1,0 +1,73 @@
+//! What the registry screens receive. Built by the services from the stored rows; ID numbers
+//! arrive masked (a full one only through the audited reveal).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+/// A person in a list of search results or duplicate candidates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonHit {
+    pub id: i32,
+    /// Grouped for reading: `1234 5678 90`.
+    pub card_number: String,
+    pub full_name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    pub borough: String,
+    pub masked_curp: Option<String>,
+    /// Part of the synthetic demo population.
+    pub synthetic: bool,
+}
+
+/// A probable duplicate: how alike, and which fields agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub person: PersonHit,
+    /// Name similarity, 0–100 (Jaro-Winkler over the normalized names).
+    pub score: u8,
+    /// Field codes that agree: `birth_date`, `first_surname`, `second_surname`,
+    /// `given_names`, `sex`, `borough`.
+    pub agreeing: Vec<String>,
+}
+
+/// An ID number as the profile shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaskedId {
+    /// `curp`, `ine`, `nss`, `rfc`, `passport`.
+    pub kind: String,
+    pub masked: String,
+}
+
+/// The identity part of a person's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: i32,
+    pub version: i32,
+    pub card_number: String,
+    pub given_names: String,
+    pub first_surname: String,
+    pub second_surname: Option<String>,
+    pub birth_date: String,
+    pub age: i32,
+    /// `H`, `M`, `X`.
+    pub sex: String,
+    pub birth_state: String,
+    pub borough: String,
+    pub borough_code: String,
+    pub colonia: String,
+    pub postal_code: String,
+    pub street: Option<String>,
+    pub phone: Option<String>,
+    pub residence_since: Option<String>,
+    pub ids: Vec<MaskedId>,
+    pub has_curp: bool,
+    /// `active`, `merged`, `deceased`.
+    pub status: String,
+    pub merged_into: Option<i32>,
+    pub synthetic: bool,
+    /// Where the CURP disagrees with the profile (field + code), shown as warnings.
+    pub warnings: Vec<FieldError>,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub registered_at: String,
+}

@@ -1,0 +1,7 @@
+//! The registry: one profile per person. Finding people (CURP, card, name + birth date),
+//! registering them with duplicate checks, and their profile.
+
+pub mod api;
+pub mod dto;
+pub mod forms;
+pub mod pages;

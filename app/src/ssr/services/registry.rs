@@ -1,0 +1,865 @@
+//! The registry: find, register and show people. ID numbers are sealed by the vault before they
+//! reach a query and found only through their blind index; every search and view appends an
+//! audit event; registration writes the person, their sealed data and the event in one
+//! transaction.
+
+use angel_entity::{borough, person, person_contact, person_identifier};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rand::{Rng as _, RngCore as _};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::super::{
+    AppState, ServiceError,
+    audit::NewEvent,
+    auth::SignedIn,
+    vault::{Slot, Vault},
+};
+use crate::domain::{
+    card,
+    curp::{Curp, Date},
+    names,
+};
+use crate::error::FieldError;
+use crate::registry::{
+    dto::{Candidate, MaskedId, PersonHit, Profile},
+    forms::{self, IdKind, PersonForm, Search, ValidPerson},
+};
+
+/// Candidates below this name similarity (Jaro-Winkler, 0–1) are not shown.
+pub const THRESHOLD: f64 = 0.85;
+/// At most this many people are read from one blocking key.
+const BLOCK_LIMIT: u64 = 500;
+/// At most this many candidates are shown.
+const SHOWN: usize = 10;
+
+const IDENTIFIER: &str = "person_identifier";
+const CONTACT: &str = "person_contact";
+
+/// Today in Mexico City's calendar terms (UTC date; the difference is hours at midnight).
+pub fn today(now: DateTime<Utc>) -> Date {
+    to_date(now.date_naive())
+}
+
+fn to_date(d: NaiveDate) -> Date {
+    Date {
+        year: d.year(),
+        month: d.month(),
+        day: d.day(),
+    }
+}
+
+fn to_naive(d: Date) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year, d.month, d.day).expect("a validated date")
+}
+
+fn field(field: &str, code: &str) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        code: code.to_owned(),
+    }
+}
+
+/// The parts of a name duplicate scoring compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameParts {
+    pub first: String,
+    pub second: String,
+    pub given: String,
+}
+
+impl NameParts {
+    pub fn new(given: &str, first: &str, second: &str) -> NameParts {
+        let fold = |s: &str| names::match_words(s).join(" ");
+        NameParts {
+            first: fold(first),
+            second: fold(second),
+            given: fold(given),
+        }
+    }
+
+    fn of(p: &person::Model) -> NameParts {
+        NameParts::new(
+            &p.given_names,
+            &p.first_surname,
+            p.second_surname.as_deref().unwrap_or(""),
+        )
+    }
+}
+
+fn joined(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How alike two names are, 0–1: Jaro-Winkler over the normalized full names, also trying the
+/// surnames swapped and the second surname left out (the common ways one person is registered
+/// twice).
+pub fn similarity(a: &NameParts, b: &NameParts) -> f64 {
+    let direct = strsim::jaro_winkler(
+        &joined(&[&a.first, &a.second, &a.given]),
+        &joined(&[&b.first, &b.second, &b.given]),
+    );
+    let swapped = strsim::jaro_winkler(
+        &joined(&[&a.second, &a.first, &a.given]),
+        &joined(&[&b.first, &b.second, &b.given]),
+    );
+    let without_second = if a.second.is_empty() || b.second.is_empty() {
+        strsim::jaro_winkler(
+            &joined(&[&a.first, &a.given]),
+            &joined(&[&b.first, &b.given]),
+        )
+    } else {
+        0.0
+    };
+    direct.max(swapped).max(without_second)
+}
+
+fn mask(value: &str) -> String {
+    let n = value.chars().count();
+    let shown = 3.min(n);
+    let tail: String = value.chars().skip(n - shown).collect();
+    format!("{}{tail}", "•".repeat(n - shown))
+}
+
+fn full_name(p: &person::Model) -> String {
+    joined(&[
+        &p.given_names,
+        &p.first_surname,
+        p.second_surname.as_deref().unwrap_or(""),
+    ])
+}
+
+/// The CURP of a person, opened from its envelope (for masking or an audited reveal).
+async fn open_identifier(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    row: &person_identifier::Model,
+) -> Result<zeroize::Zeroizing<String>, ServiceError> {
+    let slot = Slot::new(IDENTIFIER, &row.kind, i64::from(row.person_id));
+    match state.vault.open_text(slot, &row.envelope) {
+        Ok(text) => Ok(text),
+        Err(error) => {
+            integrity_event(state, db, row.person_id, &row.kind, error).await;
+            Err(ServiceError::Internal("an envelope failed to open"))
+        }
+    }
+}
+
+/// An envelope that does not open (tampered, moved or a wrong key) is audited in a transaction
+/// of its own, so the record survives the failed request. Never includes the data.
+async fn integrity_event(
+    state: &AppState,
+    _db: &impl ConnectionTrait,
+    person_id: i32,
+    column: &str,
+    error: crate::ssr::vault::VaultError,
+) {
+    tracing::error!(person_id, column, %error, "vault integrity failure");
+    let event = NewEvent::new("vault.integrity", state.clock.now())
+        .subject("person", person_id)
+        .detail(serde_json::json!({ "column": column, "error": error.to_string() }));
+    if let Ok(tx) = state.audit.begin(&state.db).await
+        && tx.record(event).await.is_ok()
+    {
+        let _ = tx.commit().await;
+    }
+}
+
+async fn borough_names(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<i32, (String, String)>, ServiceError> {
+    Ok(borough::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, (b.inegi_code, b.name)))
+        .collect())
+}
+
+async fn masked_curps(
+    state: &AppState,
+    ids: &[i32],
+) -> Result<std::collections::HashMap<i32, String>, ServiceError> {
+    let rows = person_identifier::Entity::find()
+        .filter(person_identifier::Column::PersonId.is_in(ids.iter().copied()))
+        .filter(person_identifier::Column::Kind.eq("curp"))
+        .all(&state.db)
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for row in rows {
+        let curp = open_identifier(state, &state.db, &row).await?;
+        let masked = Curp::parse(&curp, Date::new(9999, 12, 31).expect("a date"))
+            .map_or_else(|_| mask(&curp), |c| c.masked());
+        out.insert(row.person_id, masked);
+    }
+    Ok(out)
+}
+
+async fn hits(state: &AppState, people: &[person::Model]) -> Result<Vec<PersonHit>, ServiceError> {
+    let boroughs = borough_names(&state.db).await?;
+    let ids: Vec<i32> = people.iter().map(|p| p.id).collect();
+    let curps = masked_curps(state, &ids).await?;
+    Ok(people
+        .iter()
+        .map(|p| PersonHit {
+            id: p.id,
+            card_number: card::grouped(&p.card_number),
+            full_name: full_name(p),
+            birth_date: p.birth_date.to_string(),
+            borough: boroughs
+                .get(&p.borough_id)
+                .map(|b| b.1.clone())
+                .unwrap_or_default(),
+            masked_curp: curps.get(&p.id).cloned(),
+            synthetic: p.synthetic,
+        })
+        .collect())
+}
+
+/// Follows merge tombstones to the surviving profile.
+async fn survivor(
+    db: &impl ConnectionTrait,
+    mut p: person::Model,
+) -> Result<person::Model, ServiceError> {
+    for _ in 0..16 {
+        match p.merged_into {
+            Some(next) => {
+                p = person::Entity::find_by_id(next)
+                    .one(db)
+                    .await?
+                    .ok_or(ServiceError::NotFound)?;
+            }
+            None => return Ok(p),
+        }
+    }
+    Err(ServiceError::Internal("a merge chain longer than 16"))
+}
+
+/// The person holding this CURP (through its blind index), if any.
+pub async fn by_curp(
+    vault: &Vault,
+    db: &impl ConnectionTrait,
+    curp: &Curp,
+) -> Result<Option<person::Model>, ServiceError> {
+    let bidx = vault.blind_index(IdKind::Curp.code(), curp.as_str());
+    let Some(row) = person_identifier::Entity::find()
+        .filter(person_identifier::Column::Kind.eq("curp"))
+        .filter(person_identifier::Column::BlindIndex.eq(bidx))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let p = person::Entity::find_by_id(row.person_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Some(survivor(db, p).await?))
+}
+
+/// Probable duplicates of a person about to be registered (or of an existing one, `exclude`):
+/// blocking on the same birth date, and on the same normalized name with a birth date that
+/// differs in one part (a typo), scored by [`similarity`].
+pub async fn probable_duplicates(
+    db: &impl ConnectionTrait,
+    parts: &NameParts,
+    birth_date: Date,
+    name_key: &str,
+    exclude: Option<i32>,
+) -> Result<Vec<(person::Model, f64)>, ServiceError> {
+    let mut query = person::Entity::find()
+        .filter(person::Column::Status.eq("active"))
+        .filter(
+            Condition::any()
+                .add(person::Column::BirthDate.eq(to_naive(birth_date)))
+                .add(person::Column::NameKey.eq(name_key)),
+        );
+    if let Some(id) = exclude {
+        query = query.filter(person::Column::Id.ne(id));
+    }
+    let block = query.limit(BLOCK_LIMIT).all(db).await?;
+    let mut scored: Vec<(person::Model, f64)> = block
+        .into_iter()
+        .filter_map(|p| {
+            let same_date = to_date(p.birth_date) == birth_date;
+            let near_date = {
+                let d = to_date(p.birth_date);
+                [
+                    d.year == birth_date.year,
+                    d.month == birth_date.month,
+                    d.day == birth_date.day,
+                ]
+                .iter()
+                .filter(|same| **same)
+                .count()
+                    >= 2
+            };
+            let score = similarity(parts, &NameParts::of(&p));
+            (score >= THRESHOLD && (same_date || near_date)).then_some((p, score))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+    Ok(scored)
+}
+
+fn agreeing(valid: &ValidPerson, borough_id: i32, p: &person::Model) -> Vec<String> {
+    let a = NameParts::new(
+        &valid.given_names,
+        &valid.first_surname,
+        valid.second_surname.as_deref().unwrap_or(""),
+    );
+    let b = NameParts::of(p);
+    let mut out = Vec::new();
+    if to_date(p.birth_date) == valid.birth_date {
+        out.push("birth_date");
+    }
+    if !a.first.is_empty() && a.first == b.first {
+        out.push("first_surname");
+    }
+    if !a.second.is_empty() && a.second == b.second {
+        out.push("second_surname");
+    }
+    if a.given == b.given {
+        out.push("given_names");
+    }
+    if p.sex == forms::sex_code(valid.sex) {
+        out.push("sex");
+    }
+    if p.borough_id == borough_id {
+        out.push("borough");
+    }
+    out.into_iter().map(str::to_owned).collect()
+}
+
+/// What registering did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// A new profile.
+    Created(i32),
+    /// The CURP is already registered: this is that person's profile (never a second one).
+    Existing(i32),
+    /// People who may be the same: the caseworker decides ("it's this person" opens theirs,
+    /// "it's someone else" posts again with `confirm=new`).
+    Candidates(Vec<Candidate>),
+}
+
+fn card_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+async fn new_card_number(db: &impl ConnectionTrait) -> Result<String, ServiceError> {
+    for _ in 0..8 {
+        let body: [u8; card::LEN - 1] = std::array::from_fn(|_| rand::rng().random_range(0..10));
+        let number = card::from_body(body);
+        let taken = person::Entity::find()
+            .filter(person::Column::CardNumber.eq(number.as_str()))
+            .one(db)
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(number);
+        }
+    }
+    Err(ServiceError::Internal("no free card number after 8 draws"))
+}
+
+/// Where a new profile comes from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin {
+    pub synthetic: bool,
+}
+
+/// Registers a person: validation, the exact duplicate (same CURP → the existing profile),
+/// probable duplicates (unless confirmed), then the person, their sealed contact details and
+/// ID numbers and the audit event in one transaction.
+///
+/// # Errors
+/// `Invalid` with field errors (nothing written), database errors.
+pub async fn register(
+    state: &AppState,
+    actor: &SignedIn,
+    form: &PersonForm,
+    request_id: Option<&str>,
+) -> Result<Registered, ServiceError> {
+    let now = state.clock.now();
+    let valid = form.validate(today(now)).map_err(ServiceError::Invalid)?;
+    let Some(b) = borough::Entity::find()
+        .filter(borough::Column::InegiCode.eq(valid.borough.as_str()))
+        .one(&state.db)
+        .await?
+    else {
+        return Err(ServiceError::Invalid(vec![field(
+            "borough",
+            "invalid_choice",
+        )]));
+    };
+    if let Some(curp) = &valid.curp
+        && let Some(existing) = by_curp(&state.vault, &state.db, curp).await?
+    {
+        return Ok(Registered::Existing(existing.id));
+    }
+    let name_key = valid.name_key();
+    if form.confirm != "new" {
+        let parts = NameParts::new(
+            &valid.given_names,
+            &valid.first_surname,
+            valid.second_surname.as_deref().unwrap_or(""),
+        );
+        let found =
+            probable_duplicates(&state.db, &parts, valid.birth_date, &name_key, None).await?;
+        if !found.is_empty() {
+            let people: Vec<person::Model> =
+                found.iter().take(SHOWN).map(|(p, _)| p.clone()).collect();
+            let listed = hits(state, &people).await?;
+            let candidates = found
+                .iter()
+                .zip(listed)
+                .map(|((p, score), hit)| Candidate {
+                    person: hit,
+                    score: (score * 100.0).round().clamp(0.0, 100.0) as u8,
+                    agreeing: agreeing(&valid, b.id, p),
+                })
+                .collect();
+            return Ok(Registered::Candidates(candidates));
+        }
+    }
+    match insert(
+        state,
+        Some(actor),
+        &valid,
+        b.id,
+        Origin::default(),
+        request_id,
+        form.confirm == "new",
+    )
+    .await
+    {
+        Ok(id) => Ok(Registered::Created(id)),
+        Err(error) => {
+            // Two caseworkers registering the same CURP at once: the unique blind index refused
+            // the second; it gets the first one's profile.
+            if let Some(curp) = &valid.curp
+                && let Some(existing) = by_curp(&state.vault, &state.db, curp).await?
+            {
+                return Ok(Registered::Existing(existing.id));
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Inserts a validated person with their sealed data and the audit event, in one transaction.
+///
+/// # Errors
+/// Database errors (a CURP registered meanwhile violates the unique blind index).
+pub async fn insert(
+    state: &AppState,
+    actor: Option<&SignedIn>,
+    valid: &ValidPerson,
+    borough_id: i32,
+    origin: Origin,
+    request_id: Option<&str>,
+    confirmed_new: bool,
+) -> Result<i32, ServiceError> {
+    let now = state.clock.now();
+    let tx = state.audit.begin(&state.db).await?;
+    let created = person::ActiveModel {
+        id: NotSet,
+        card_number: Set(new_card_number(&*tx).await?),
+        card_token: Set(card_token()),
+        given_names: Set(valid.given_names.clone()),
+        first_surname: Set(valid.first_surname.clone()),
+        second_surname: Set(valid.second_surname.clone()),
+        name_key: Set(valid.name_key()),
+        birth_date: Set(to_naive(valid.birth_date)),
+        sex: Set(forms::sex_code(valid.sex).to_owned()),
+        birth_state: Set(valid.birth_state.clone()),
+        borough_id: Set(borough_id),
+        colonia: Set(valid.colonia.clone()),
+        postal_code: Set(valid.postal_code.clone()),
+        residence_since: Set(valid.residence_since.map(to_naive)),
+        has_curp: Set(valid.curp.is_some()),
+        status: Set("active".to_owned()),
+        merged_into: Set(None),
+        synthetic: Set(origin.synthetic),
+        registered_office_id: Set(actor.and_then(|a| a.actor.office_id)),
+        registered_by: Set(actor.map(|a| a.actor.staff_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&*tx)
+    .await?;
+    let id = created.id;
+    let version = i32::try_from(state.vault.active_version()).expect("small versions");
+    if valid.street.is_some() || valid.phone.is_some() {
+        let seal = |column: &str, text: &Option<String>| {
+            text.as_ref().map(|t| {
+                state
+                    .vault
+                    .seal(Slot::new(CONTACT, column, i64::from(id)), t.as_bytes())
+            })
+        };
+        person_contact::ActiveModel {
+            person_id: Set(id),
+            street_envelope: Set(seal("street", &valid.street)),
+            phone_envelope: Set(seal("phone", &valid.phone)),
+            key_version: Set(version),
+        }
+        .insert(&*tx)
+        .await?;
+    }
+    let ids = valid
+        .curp
+        .iter()
+        .map(|c| (IdKind::Curp, c.as_str().to_owned()))
+        .chain(valid.other_ids.iter().cloned());
+    let mut kinds = Vec::new();
+    for (kind, value) in ids {
+        person_identifier::ActiveModel {
+            id: NotSet,
+            person_id: Set(id),
+            kind: Set(kind.code().to_owned()),
+            envelope: Set(state.vault.seal(
+                Slot::new(IDENTIFIER, kind.code(), i64::from(id)),
+                value.as_bytes(),
+            )),
+            blind_index: Set(state.vault.blind_index(kind.code(), &value)),
+            key_version: Set(version),
+            created_at: Set(now),
+        }
+        .insert(&*tx)
+        .await?;
+        kinds.push(kind.code());
+    }
+    let mut event = NewEvent::new("person.registered", now)
+        .subject("person", id)
+        .request(request_id)
+        .detail(serde_json::json!({
+            "ids": kinds, "confirmed_new": confirmed_new, "synthetic": origin.synthetic,
+        }));
+    if let Some(actor) = actor {
+        event = event.by(&actor.actor);
+    }
+    tx.record(event).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Finds people: by CURP (blind index) or card number (at most one), or by name and birth date
+/// (scored). The search is audited with how many people it showed.
+///
+/// # Errors
+/// `Invalid` with field errors, database errors.
+pub async fn find(
+    state: &AppState,
+    actor: &SignedIn,
+    form: &forms::SearchForm,
+    request_id: Option<&str>,
+) -> Result<Vec<PersonHit>, ServiceError> {
+    let search = form
+        .validate(today(state.clock.now()))
+        .map_err(ServiceError::Invalid)?;
+    let (by, people) = match &search {
+        Search::Curp(curp) => (
+            "curp",
+            by_curp(&state.vault, &state.db, curp)
+                .await?
+                .into_iter()
+                .collect(),
+        ),
+        Search::Card(number) => {
+            let found = person::Entity::find()
+                .filter(person::Column::CardNumber.eq(number.as_str()))
+                .one(&state.db)
+                .await?;
+            let found = match found {
+                Some(p) => Some(survivor(&state.db, p).await?),
+                None => None,
+            };
+            ("card", found.into_iter().collect())
+        }
+        Search::Name {
+            given_names,
+            first_surname,
+            second_surname,
+            birth_date,
+        } => {
+            let parts = NameParts::new(given_names, first_surname, second_surname);
+            let key = names::name_key(given_names, first_surname, second_surname);
+            let found = probable_duplicates(&state.db, &parts, *birth_date, &key, None).await?;
+            (
+                "name",
+                found
+                    .into_iter()
+                    .filter(|(p, _)| to_date(p.birth_date) == *birth_date)
+                    .take(SHOWN)
+                    .map(|(p, _)| p)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let listed = hits(state, &people).await?;
+    let tx = state.audit.begin(&state.db).await?;
+    tx.record(
+        NewEvent::new("person.searched", state.clock.now())
+            .by(&actor.actor)
+            .request(request_id)
+            .detail(serde_json::json!({
+                "by": by,
+                "shown": listed.iter().map(|h| h.id).collect::<Vec<_>>(),
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(listed)
+}
+
+/// The person whose card carries this QR token, if any.
+///
+/// # Errors
+/// Database errors.
+pub async fn by_card_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<i32>, ServiceError> {
+    if token.len() != 32 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let found = person::Entity::find()
+        .filter(person::Column::CardToken.eq(token))
+        .one(db)
+        .await?;
+    match found {
+        Some(p) => Ok(Some(survivor(db, p).await?.id)),
+        None => Ok(None),
+    }
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// A person's profile. Appends a `person.viewed` audit event (who, role, office, purpose).
+///
+/// # Errors
+/// `NotFound`, database errors, `Internal` when an envelope does not open (audited).
+pub async fn profile(
+    state: &AppState,
+    actor: &SignedIn,
+    id: i32,
+    purpose: &str,
+    request_id: Option<&str>,
+) -> Result<Profile, ServiceError> {
+    let p = person::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let boroughs = borough_names(&state.db).await?;
+    let (borough_code, borough_name) = boroughs.get(&p.borough_id).cloned().unwrap_or_default();
+    let contact = person_contact::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?;
+    let open_contact = |column: &str, envelope: Option<&Vec<u8>>| {
+        envelope
+            .map(|e| {
+                state
+                    .vault
+                    .open_text(Slot::new(CONTACT, column, i64::from(id)), e)
+                    .map(|t| t.to_string())
+            })
+            .transpose()
+    };
+    let (street, phone) = match &contact {
+        Some(c) => {
+            let street = open_contact("street", c.street_envelope.as_ref());
+            let phone = open_contact("phone", c.phone_envelope.as_ref());
+            match (street, phone) {
+                (Ok(s), Ok(ph)) => (s, ph),
+                (Err(e), _) | (_, Err(e)) => {
+                    integrity_event(state, &state.db, id, "contact", e).await;
+                    return Err(ServiceError::Internal("an envelope failed to open"));
+                }
+            }
+        }
+        None => (None, None),
+    };
+    let rows = person_identifier::Entity::find()
+        .filter(person_identifier::Column::PersonId.eq(id))
+        .order_by_asc(person_identifier::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut ids = Vec::new();
+    let mut curp = None;
+    for row in &rows {
+        let value = open_identifier(state, &state.db, row).await?;
+        let masked = if row.kind == "curp" {
+            let parsed = Curp::parse(&value, Date::new(9999, 12, 31).expect("a date"));
+            let masked = parsed.as_ref().map_or_else(|_| mask(&value), Curp::masked);
+            curp = parsed.ok();
+            masked
+        } else {
+            mask(&value)
+        };
+        ids.push(MaskedId {
+            kind: row.kind.clone(),
+            masked,
+        });
+    }
+    let valid_like = ValidPerson {
+        given_names: p.given_names.clone(),
+        first_surname: p.first_surname.clone(),
+        second_surname: p.second_surname.clone(),
+        birth_date: to_date(p.birth_date),
+        sex: forms::sex_from_code(&p.sex).unwrap_or(crate::domain::curp::Sex::NonBinary),
+        birth_state: p.birth_state.clone(),
+        curp,
+        other_ids: Vec::new(),
+        borough: borough_code.clone(),
+        colonia: p.colonia.clone(),
+        postal_code: p.postal_code.clone(),
+        street: None,
+        phone: None,
+        residence_since: None,
+    };
+    let now = state.clock.now();
+    let tx = state.audit.begin(&state.db).await?;
+    tx.record(
+        NewEvent::new("person.viewed", now)
+            .by(&actor.actor)
+            .subject("person", id)
+            .request(request_id)
+            .purpose(purpose),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Profile {
+        id,
+        version: p.version,
+        card_number: card::grouped(&p.card_number),
+        given_names: p.given_names.clone(),
+        first_surname: p.first_surname.clone(),
+        second_surname: p.second_surname.clone(),
+        birth_date: p.birth_date.to_string(),
+        age: age_on(p.birth_date, now.date_naive()),
+        sex: p.sex.clone(),
+        birth_state: p.birth_state.clone(),
+        borough: borough_name,
+        borough_code,
+        colonia: p.colonia.clone(),
+        postal_code: p.postal_code.clone(),
+        street,
+        phone,
+        residence_since: p.residence_since.map(|d| d.to_string()),
+        ids,
+        has_curp: p.has_curp,
+        status: p.status.clone(),
+        merged_into: p.merged_into,
+        synthetic: p.synthetic,
+        warnings: forms::warnings(&valid_like),
+        registered_at: p.created_at.format("%Y-%m-%d %H:%M").to_string(),
+    })
+}
+
+/// One ID number in full, for a caseworker who needs to read it out. Audited with its kind.
+///
+/// # Errors
+/// `NotFound` (no such person or no such ID), database errors, `Internal` on integrity failure.
+pub async fn reveal(
+    state: &AppState,
+    actor: &SignedIn,
+    id: i32,
+    kind: &str,
+    request_id: Option<&str>,
+) -> Result<String, ServiceError> {
+    let kind = IdKind::from_code(kind).ok_or(ServiceError::NotFound)?;
+    let row = person_identifier::Entity::find()
+        .filter(person_identifier::Column::PersonId.eq(id))
+        .filter(person_identifier::Column::Kind.eq(kind.code()))
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let value = open_identifier(state, &state.db, &row).await?;
+    let tx = state.audit.begin(&state.db).await?;
+    tx.record(
+        NewEvent::new("person.id_revealed", state.clock.now())
+            .by(&actor.actor)
+            .subject("person", id)
+            .request(request_id)
+            .purpose("registry")
+            .detail(serde_json::json!({ "kind": kind.code() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_forgives_the_usual_variants() {
+        let base = NameParts::new("María Fernanda", "López", "Hernández");
+        let cases = [
+            (
+                "accents and case",
+                NameParts::new("maria fernanda", "LOPEZ", "HERNANDEZ"),
+                0.999,
+            ),
+            (
+                "swapped surnames",
+                NameParts::new("María Fernanda", "Hernández", "López"),
+                0.999,
+            ),
+            (
+                "no second surname",
+                NameParts::new("María Fernanda", "López", ""),
+                0.999,
+            ),
+            (
+                "a typo",
+                NameParts::new("Maria Fernada", "Lopez", "Hernandez"),
+                0.95,
+            ),
+        ];
+        for (what, other, at_least) in cases {
+            let s = similarity(&base, &other);
+            assert!(s >= at_least, "{what}: {s}");
+        }
+        let stranger = NameParts::new("Juan Carlos", "Ramírez", "Ortega");
+        assert!(similarity(&base, &stranger) < THRESHOLD);
+    }
+
+    #[test]
+    fn masks_keep_the_last_three() {
+        assert_eq!(mask("12345678901"), "••••••••901");
+        assert_eq!(mask("AB"), "AB");
+    }
+
+    #[test]
+    fn ages_turn_on_the_birthday() {
+        let birth = NaiveDate::from_ymd_opt(1958, 11, 21).unwrap();
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+            67
+        );
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()),
+            68
+        );
+    }
+}
