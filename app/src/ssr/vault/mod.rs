@@ -304,7 +304,7 @@ pub async fn versions_in_use(db: &impl ConnectionTrait) -> Result<Vec<u32>, sea_
         .await?;
     let mut versions = Vec::with_capacity(rows.len());
     for row in rows {
-        let v: i64 = row.try_get("", "v")?;
+        let v: i32 = row.try_get("", "v")?;
         versions.push(u32::try_from(v).unwrap_or(0));
     }
     Ok(versions)
@@ -346,7 +346,7 @@ impl Vault {
         let blind = self.blind_index(CANARY_TABLE, "canary");
         let mut active_present = false;
         for row in rows {
-            let version = u32::try_from(row.try_get::<i64>("", "key_version")?).unwrap_or(0);
+            let version = u32::try_from(row.try_get::<i32>("", "key_version")?).unwrap_or(0);
             let envelope: Vec<u8> = row.try_get("", "envelope")?;
             let blind_check: Vec<u8> = row.try_get("", "blind_check")?;
             if blind_check != blind {
