@@ -122,6 +122,25 @@ async fn one_profile_per_curp_however_it_is_typed() {
         .await;
     assert_eq!(revealed.status, StatusCode::OK);
     assert!(revealed.body.contains(CURP));
+    // An ID kind that does not exist, or that the person does not have: 404, nothing audited.
+    let before = app.test_db.count("audit_event").await;
+    for kind in ["xyz", "passport"] {
+        let page = b
+            .submit(&format!("/oficina/persona/{first}"), &[("kind", kind)])
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{kind}");
+    }
+    assert_eq!(app.test_db.count("audit_event").await, before);
+    // A malformed CURP search names the rule and audits nothing.
+    let page = b
+        .submit(
+            "/oficina/personas",
+            &[("by", "curp"), ("curp", "GODE561231HDFRRN09")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("El dígito verificador no corresponde"));
+    assert_eq!(app.test_db.count("audit_event").await, before);
     let events = actions(&app).await;
     let subject = Some(first.to_string());
     for action in ["person.registered", "person.viewed", "person.id_revealed"] {

@@ -50,8 +50,10 @@ pub enum Command {
         #[command(subcommand)]
         action: CurpAction,
     },
-    /// Create the vault's key file (mode 0600) in the data directory. Never overwrites one, and
-    /// never creates keys for a database that already holds encrypted data.
+    /// Create the vault's key file (mode 0600) in the data directory.
+    ///
+    /// Never overwrites one, and never creates keys for a database that already holds
+    /// encrypted data.
     Keygen {
         /// Succeed without doing anything when the key file exists or ANGEL_KEYS is set.
         #[arg(long)]

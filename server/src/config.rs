@@ -119,7 +119,7 @@ fn sqlite_url(data_dir: &Path) -> String {
 /// The configuration flags every subcommand shares (`angel --help` lists them).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConfigArgs {
-    /// Optional TOML file with the same keys (database_url, bind, data_dir, env, site_root).
+    /// Optional TOML file with the same settings as snake_case keys (database_url, bind, …).
     #[arg(long, env = "ANGEL_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database URL; default: SQLite file `angel.db` in the data directory.
@@ -134,7 +134,7 @@ pub struct ConfigArgs {
     /// Address to listen on [default: 127.0.0.1:3000].
     #[arg(long, env = "ANGEL_BIND", global = true, value_name = "ADDR")]
     pub bind: Option<String>,
-    /// Data directory (SQLite database, later the key file) [default: ./data].
+    /// Data directory (SQLite database and the key file) [default: ./data].
     #[arg(long, env = "ANGEL_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// `development` or `production` [default: development].

@@ -99,7 +99,7 @@ impl IdKind {
     }
 }
 
-/// The intake form (and the edit form, which adds `version`).
+/// The intake form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonForm {
@@ -142,9 +142,6 @@ pub struct PersonForm {
     /// `new`: the caseworker looked at the probable duplicates and says this is someone else.
     #[serde(default)]
     pub confirm: String,
-    /// The version the edit started from (edits only).
-    #[serde(default)]
-    pub version: String,
 }
 
 /// A person's data once every field is valid.
@@ -398,9 +395,6 @@ impl PersonForm {
                 Some(d) => Some(d),
             },
         };
-        if self.version.len() > 12 || !self.version.chars().all(|c| c.is_ascii_digit()) {
-            errors.push(error("version", "invalid_choice"));
-        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -442,17 +436,43 @@ pub fn is_cdmx_postal_code(code: &str) -> bool {
             .is_ok_and(|n| (1..=16).contains(&n))
 }
 
+/// What a profile says about the person that the CURP also encodes.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared<'a> {
+    pub given_names: &'a str,
+    pub first_surname: &'a str,
+    pub second_surname: &'a str,
+    pub birth_date: Date,
+    /// `None` when the stored code is unknown (then it is reported as disagreeing).
+    pub sex: Option<Sex>,
+    pub birth_state: &'a str,
+}
+
 /// What the CURP says that the form disagrees with: birth date, sex, birth state, and the
 /// letters taken from each name. Warnings, not errors: the caseworker decides.
 pub fn warnings(person: &ValidPerson) -> Vec<Warning> {
-    let Some(curp) = &person.curp else {
-        return Vec::new();
-    };
+    person.curp.as_ref().map_or_else(Vec::new, |curp| {
+        curp_warnings(
+            curp,
+            &Declared {
+                given_names: &person.given_names,
+                first_surname: &person.first_surname,
+                second_surname: person.second_surname.as_deref().unwrap_or(""),
+                birth_date: person.birth_date,
+                sex: Some(person.sex),
+                birth_state: &person.birth_state,
+            },
+        )
+    })
+}
+
+/// [`warnings`] for a CURP and declared data, wherever they come from (a form, a stored profile).
+pub fn curp_warnings(curp: &Curp, person: &Declared<'_>) -> Vec<Warning> {
     let mut out = Vec::new();
     if curp.birth_date() != person.birth_date {
         out.push(error("birth_date", "curp_disagrees"));
     }
-    if curp.sex() != person.sex {
+    if Some(curp.sex()) != person.sex {
         out.push(error("sex", "curp_disagrees"));
     }
     if curp.state() != person.birth_state {
@@ -460,9 +480,9 @@ pub fn warnings(person: &ValidPerson) -> Vec<Warning> {
     }
     for field in names::disagreements(
         curp,
-        &person.given_names,
-        &person.first_surname,
-        person.second_surname.as_deref().unwrap_or(""),
+        person.given_names,
+        person.first_surname,
+        person.second_surname,
     ) {
         out.push(error(field.code(), "curp_letters_disagree"));
     }

@@ -3,7 +3,6 @@
 //! once hydrated, the CURP field says which rule fails while the caseworker types.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use super::api;
 use super::dto::{Candidate, PersonHit, Profile};
@@ -13,7 +12,7 @@ use crate::i18n::*;
 use crate::staff::form_state::{
     CsrfField, Field, FormState, Notice, field_message, use_form_state,
 };
-use crate::staff::pages::{NoticeBox, failure};
+use crate::staff::pages::{NoticeBox, failure, id_param};
 use leptos_i18n::I18nContext;
 
 fn agree_name(i18n: I18nContext<Locale>, code: &str) -> String {
@@ -288,17 +287,6 @@ pub fn NewPersonPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn id_param() -> Memo<i32> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    })
 }
 
 fn profile_view(i18n: I18nContext<Locale>, p: Profile, state: FormState) -> AnyView {

@@ -253,7 +253,8 @@ pub fn OfficePage() -> impl IntoView {
     }
 }
 
-fn id_param() -> Memo<i32> {
+/// The `{id}` of the current route (0 when missing or not a number: the server answers 404).
+pub(crate) fn id_param() -> Memo<i32> {
     let params = use_params_map();
     Memo::new(move |_| {
         params

@@ -219,10 +219,7 @@ async fn answer(
     match outcome {
         Ok(auth::Outcome::SignedIn { token, home }) => signed_in(state, &token, home),
         Ok(auth::Outcome::Invalid) => {
-            let form = FormState {
-                notice: Some(Notice::InvalidCredentials),
-                ..FormState::default()
-            };
+            let form = noticed(Notice::InvalidCredentials);
             render(state, pages, request, form, StatusCode::UNAUTHORIZED).await
         }
         Ok(auth::Outcome::Throttled(wait)) => throttled(state, pages, request, wait).await,
@@ -237,10 +234,7 @@ async fn throttled(
     wait: chrono::TimeDelta,
 ) -> Response {
     let seconds = wait.num_seconds().max(1);
-    let form = FormState {
-        notice: Some(Notice::Throttled { seconds }),
-        ..FormState::default()
-    };
+    let form = noticed(Notice::Throttled { seconds });
     let mut response = render(state, pages, request, form, StatusCode::TOO_MANY_REQUESTS).await;
     response
         .headers_mut()
@@ -290,6 +284,39 @@ fn me(request: &Request) -> Option<SignedIn> {
     request.extensions().get::<SignedIn>().cloned()
 }
 
+/// A form post by a signed-in staff member: who, the request (body consumed), the parsed form
+/// and the request id.
+struct Posted<T> {
+    me: SignedIn,
+    request: Request,
+    form: T,
+    rid: Option<String>,
+}
+
+/// The common start of a staff form post: 401 without a session (the access layer normally
+/// answered already), 413/422 for a body that does not parse.
+async fn signed_post<T: DeserializeOwned>(request: Request) -> Result<Posted<T>, Response> {
+    let Some(me) = me(&request) else {
+        return Err(refusal(StatusCode::UNAUTHORIZED, request.headers()));
+    };
+    let (request, form) = parse::<T>(request).await?;
+    let rid = request_id(request.headers());
+    Ok(Posted {
+        me,
+        request,
+        form,
+        rid,
+    })
+}
+
+/// A page state carrying only a notice.
+fn noticed(notice: Notice) -> FormState {
+    FormState {
+        notice: Some(notice),
+        ..FormState::default()
+    }
+}
+
 /// `POST /salir`.
 pub async fn sign_out(State(state): State<AppState>, request: Request) -> Response {
     let Some(me) = me(&request) else {
@@ -313,21 +340,25 @@ pub async fn change_password(
     axum::Extension(pages): axum::Extension<Pages>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<ChangePasswordForm>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<ChangePasswordForm>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     match staff::change_own_password(&state, &me, &form, rid.as_deref()).await {
         Ok(()) => {
-            let form = FormState {
-                notice: Some(Notice::PasswordChanged),
-                ..FormState::default()
-            };
-            render(&state, &pages, request, form, StatusCode::OK).await
+            render(
+                &state,
+                &pages,
+                request,
+                noticed(Notice::PasswordChanged),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(error) => failed(&state, &pages, request, error, &[]).await,
     }
@@ -339,14 +370,15 @@ pub async fn create_staff(
     axum::Extension(pages): axum::Extension<Pages>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<StaffForm>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<StaffForm>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     let pairs = [
         ("username", form.username.as_str()),
         ("display_name", form.display_name.as_str()),
@@ -357,11 +389,14 @@ pub async fn create_staff(
     match staff::create(&state, Some(&me), &form, rid.as_deref()).await {
         Ok((_, token)) => {
             let username = form.username.trim().to_lowercase();
-            let form = FormState {
-                notice: Some(Notice::OneTimeToken { username, token }),
-                ..FormState::default()
-            };
-            render(&state, &pages, request, form, StatusCode::CREATED).await
+            render(
+                &state,
+                &pages,
+                request,
+                noticed(Notice::OneTimeToken { username, token }),
+                StatusCode::CREATED,
+            )
+            .await
         }
         Err(error) => failed(&state, &pages, request, error, &pairs).await,
     }
@@ -374,14 +409,15 @@ pub async fn change_staff(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<StaffForm>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<StaffForm>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     let pairs = [
         ("display_name", form.display_name.as_str()),
         ("role", form.role.as_str()),
@@ -390,11 +426,14 @@ pub async fn change_staff(
     ];
     match staff::change(&state, &me, id, &form, rid.as_deref()).await {
         Ok(staff::Changed::Reset { token, username }) => {
-            let form = FormState {
-                notice: Some(Notice::OneTimeToken { username, token }),
-                ..FormState::default()
-            };
-            render(&state, &pages, request, form, StatusCode::OK).await
+            render(
+                &state,
+                &pages,
+                request,
+                noticed(Notice::OneTimeToken { username, token }),
+                StatusCode::OK,
+            )
+            .await
         }
         Ok(_) => Redirect::to(&format!("/admin/personal/{id}")).into_response(),
         Err(error) => failed(&state, &pages, request, error, &pairs).await,
@@ -412,21 +451,25 @@ pub async fn end_session(
     struct EndSession {
         session: i32,
     }
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<EndSession>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<EndSession>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     match staff::end_session(&state, &me, form.session, rid.as_deref()).await {
         Ok(()) | Err(ServiceError::NotFound) => {
-            let form = FormState {
-                notice: Some(Notice::SessionEnded),
-                ..FormState::default()
-            };
-            render(&state, &pages, request, form, StatusCode::OK).await
+            render(
+                &state,
+                &pages,
+                request,
+                noticed(Notice::SessionEnded),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(error) => failed(&state, &pages, request, error, &[]).await,
     }
@@ -439,14 +482,15 @@ pub async fn search_people(
     axum::Extension(pages): axum::Extension<Pages>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<SearchForm>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<SearchForm>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     let pairs = [
         ("curp", form.curp.as_str()),
         ("card", form.card.as_str()),
@@ -478,14 +522,15 @@ pub async fn register_person(
     axum::Extension(pages): axum::Extension<Pages>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<PersonForm>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<PersonForm>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     let pairs = person_pairs(&form);
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     match registry::register(&state, &me, &form, rid.as_deref()).await {
@@ -539,23 +584,21 @@ pub async fn reveal_id(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Some(me) = me(&request) else {
-        return refusal(StatusCode::UNAUTHORIZED, request.headers());
-    };
-    let (request, form) = match parse::<RevealForm>(request).await {
-        Ok(parsed) => parsed,
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<RevealForm>(request).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let rid = request_id(request.headers());
     match registry::reveal(&state, &me, id, &form.kind, rid.as_deref()).await {
         Ok(value) => {
-            let form = FormState {
-                notice: Some(Notice::Revealed {
-                    kind: form.kind,
-                    value,
-                }),
-                ..FormState::default()
-            };
+            let form = noticed(Notice::Revealed {
+                kind: form.kind,
+                value,
+            });
             render(&state, &pages, request, form, StatusCode::OK).await
         }
         Err(error) => failed(&state, &pages, request, error, &[]).await,

@@ -121,6 +121,22 @@ pub fn similarity(a: &NameParts, b: &NameParts) -> f64 {
     direct.max(swapped).max(without_second)
 }
 
+/// An opened ID as screens show it: a CURP by its own rule (`GODE************00`), anything
+/// else with its last three characters.
+fn masked_id(kind: &str, value: &str) -> String {
+    if kind == IdKind::Curp.code()
+        && let Some(curp) = stored_curp(value)
+    {
+        return curp.masked();
+    }
+    mask(value)
+}
+
+/// A stored CURP, parsed without the "not in the future" rule (it was checked at registration).
+fn stored_curp(value: &str) -> Option<Curp> {
+    Curp::parse(value, Date::new(9999, 12, 31).expect("a date")).ok()
+}
+
 fn mask(value: &str) -> String {
     let n = value.chars().count();
     let shown = 3.min(n);
@@ -139,14 +155,13 @@ fn full_name(p: &person::Model) -> String {
 /// The CURP of a person, opened from its envelope (for masking or an audited reveal).
 async fn open_identifier(
     state: &AppState,
-    db: &impl ConnectionTrait,
     row: &person_identifier::Model,
 ) -> Result<zeroize::Zeroizing<String>, ServiceError> {
     let slot = Slot::new(IDENTIFIER, &row.kind, i64::from(row.person_id));
     match state.vault.open_text(slot, &row.envelope) {
         Ok(text) => Ok(text),
         Err(error) => {
-            integrity_event(state, db, row.person_id, &row.kind, error).await;
+            integrity_event(state, row.person_id, &row.kind, error).await;
             Err(ServiceError::Internal("an envelope failed to open"))
         }
     }
@@ -156,7 +171,6 @@ async fn open_identifier(
 /// of its own, so the record survives the failed request. Never includes the data.
 async fn integrity_event(
     state: &AppState,
-    _db: &impl ConnectionTrait,
     person_id: i32,
     column: &str,
     error: crate::ssr::vault::VaultError,
@@ -194,10 +208,8 @@ async fn masked_curps(
         .await?;
     let mut out = std::collections::HashMap::new();
     for row in rows {
-        let curp = open_identifier(state, &state.db, &row).await?;
-        let masked = Curp::parse(&curp, Date::new(9999, 12, 31).expect("a date"))
-            .map_or_else(|_| mask(&curp), |c| c.masked());
-        out.insert(row.person_id, masked);
+        let curp = open_identifier(state, &row).await?;
+        out.insert(row.person_id, masked_id(&row.kind, &curp));
     }
     Ok(out)
 }
@@ -690,7 +702,7 @@ pub async fn profile(
             match (street, phone) {
                 (Ok(s), Ok(ph)) => (s, ph),
                 (Err(e), _) | (_, Err(e)) => {
-                    integrity_event(state, &state.db, id, "contact", e).await;
+                    integrity_event(state, id, "contact", e).await;
                     return Err(ServiceError::Internal("an envelope failed to open"));
                 }
             }
@@ -705,36 +717,28 @@ pub async fn profile(
     let mut ids = Vec::new();
     let mut curp = None;
     for row in &rows {
-        let value = open_identifier(state, &state.db, row).await?;
-        let masked = if row.kind == "curp" {
-            let parsed = Curp::parse(&value, Date::new(9999, 12, 31).expect("a date"));
-            let masked = parsed.as_ref().map_or_else(|_| mask(&value), Curp::masked);
-            curp = parsed.ok();
-            masked
-        } else {
-            mask(&value)
-        };
+        let value = open_identifier(state, row).await?;
+        if row.kind == IdKind::Curp.code() {
+            curp = stored_curp(&value);
+        }
         ids.push(MaskedId {
             kind: row.kind.clone(),
-            masked,
+            masked: masked_id(&row.kind, &value),
         });
     }
-    let valid_like = ValidPerson {
-        given_names: p.given_names.clone(),
-        first_surname: p.first_surname.clone(),
-        second_surname: p.second_surname.clone(),
-        birth_date: to_date(p.birth_date),
-        sex: forms::sex_from_code(&p.sex).unwrap_or(crate::domain::curp::Sex::NonBinary),
-        birth_state: p.birth_state.clone(),
-        curp,
-        other_ids: Vec::new(),
-        borough: borough_code.clone(),
-        colonia: p.colonia.clone(),
-        postal_code: p.postal_code.clone(),
-        street: None,
-        phone: None,
-        residence_since: None,
-    };
+    let warnings = curp.as_ref().map_or_else(Vec::new, |curp| {
+        forms::curp_warnings(
+            curp,
+            &forms::Declared {
+                given_names: &p.given_names,
+                first_surname: &p.first_surname,
+                second_surname: p.second_surname.as_deref().unwrap_or(""),
+                birth_date: to_date(p.birth_date),
+                sex: forms::sex_from_code(&p.sex),
+                birth_state: &p.birth_state,
+            },
+        )
+    });
     let now = state.clock.now();
     let tx = state.audit.begin(&state.db).await?;
     tx.record(
@@ -769,7 +773,7 @@ pub async fn profile(
         status: p.status.clone(),
         merged_into: p.merged_into,
         synthetic: p.synthetic,
-        warnings: forms::warnings(&valid_like),
+        warnings,
         registered_at: p.created_at.format("%Y-%m-%d %H:%M").to_string(),
     })
 }
@@ -792,7 +796,7 @@ pub async fn reveal(
         .one(&state.db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let value = open_identifier(state, &state.db, &row).await?;
+    let value = open_identifier(state, &row).await?;
     let tx = state.audit.begin(&state.db).await?;
     tx.record(
         NewEvent::new("person.id_revealed", state.clock.now())
