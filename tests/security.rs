@@ -71,7 +71,9 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         "/api/office/staff_member" | "/api/admin/staff_member" => {
             vec![("id", objects.staff.to_string())]
         }
-        "/api/registry/profile" => vec![("id", objects.person.to_string())],
+        "/api/registry/profile" | "/api/registry/card" => {
+            vec![("id", objects.person.to_string())]
+        }
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
         _ => vec![],

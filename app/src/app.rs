@@ -13,7 +13,9 @@ use crate::catalog::ProgramsPage;
 use crate::i18n::*;
 use crate::layout::Layout;
 use crate::pages::{HomePage, NotFound};
-use crate::registry::pages::{NewPersonPage, PeoplePage, PersonPage};
+use crate::registry::pages::{
+    CardPage, EditPersonPage, FactsPage, NewPersonPage, PeoplePage, PersonPage, RelativesPage,
+};
 use crate::staff::pages::{
     AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
     AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
@@ -65,6 +67,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/oficina/personas") view=PeoplePage />
                         <Route path=path!("/oficina/personas/nueva") view=NewPersonPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id") view=PersonPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id/editar") view=EditPersonPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id/familia") view=RelativesPage />
+                        <Route path=path!("/oficina/persona/:id/datos") view=FactsPage />
+                        <Route path=path!("/oficina/persona/:id/tarjeta") view=CardPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia/programas/:code") view=AgencyProgramPage ssr=SsrMode::Async />
                         <Route path=path!("/politica") view=PolicyPage ssr=SsrMode::Async />

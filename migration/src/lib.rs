@@ -18,6 +18,7 @@ mod m20261121_000009_create_audit_event;
 mod m20261121_000010_create_demo_account;
 mod m20261121_000011_create_person;
 mod m20261121_000012_create_vault_canary;
+mod m20261121_000013_create_household;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_create_demo_account::Migration),
             Box::new(m20261121_000011_create_person::Migration),
             Box::new(m20261121_000012_create_vault_canary::Migration),
+            Box::new(m20261121_000013_create_household::Migration),
         ]
     }
 }
@@ -58,4 +60,9 @@ pub const TABLES: &[&str] = &[
     "person_contact",
     "person_identifier",
     "vault_canary",
+    "household",
+    "household_member",
+    "person_relationship",
+    "person_fact",
+    "person_change",
 ];

@@ -78,6 +78,7 @@ impl Role {
                 ViewPerson,
                 RegisterPerson,
                 RevealId,
+                EditPerson,
             ],
             Role::OfficeSupervisor => &[
                 ViewOffice,
@@ -86,6 +87,7 @@ impl Role {
                 ViewPerson,
                 RegisterPerson,
                 RevealId,
+                EditPerson,
             ],
             Role::AgencyStaff => &[ViewAgency],
             Role::AgencyHead => &[ViewAgency, ViewAgencyStaff],
@@ -147,6 +149,8 @@ pub enum Permission {
     RegisterPerson,
     /// Read an ID number in full (audited); screens otherwise show it masked.
     RevealId,
+    /// Edit a profile, record facts, add relatives (each change audited and versioned).
+    EditPerson,
 }
 
 /// Who is acting: taken from the server-side session, never from the request body.

@@ -60,3 +60,30 @@ pub async fn person_profile(id: i32) -> Result<Profile, AppError> {
         .await
         .map_err(fail)
 }
+
+/// The printable card of a person (audited as a view with purpose `card`).
+///
+/// # Errors
+/// 401, 403, 404, 500.
+#[server(endpoint = "registry/card")]
+pub async fn person_card(id: i32) -> Result<super::dto::CardData, AppError> {
+    let (me, _) = require(Permission::ViewPerson)?;
+    let state = state()?;
+    // The QR code holds an absolute URL so that a phone camera opens it; the host is the one
+    // this page was requested from (plain http only on loopback).
+    let host = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::HOST)?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "127.0.0.1".to_owned());
+    let loopback =
+        host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]");
+    let origin = format!("{}://{host}", if loopback { "http" } else { "https" });
+    registry::card(&state, &me, id, &origin, request_id().as_deref())
+        .await
+        .map_err(fail)
+}

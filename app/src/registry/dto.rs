@@ -70,4 +70,61 @@ pub struct Profile {
     pub warnings: Vec<FieldError>,
     /// `YYYY-MM-DD HH:MM` UTC.
     pub registered_at: String,
+    pub circle: Circle,
+}
+
+/// A relative on the profile, as seen from the profile's person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelativeRow {
+    pub id: i32,
+    pub full_name: String,
+    /// `parent_of`, `child_of`, `guardian_of`, `ward_of`, `spouse_of`.
+    pub relation: String,
+    pub age: i32,
+}
+
+/// A fact as recorded. The newest of each kind comes first and is the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactRow {
+    pub kind: String,
+    pub value: String,
+    /// `YYYY-MM-DD`.
+    pub as_of: String,
+    pub source: String,
+    pub verified: bool,
+    /// Superseded by a newer fact of the same kind.
+    pub superseded: bool,
+}
+
+/// One saved edit: when, by whom, and the fields it changed with their old and new values
+/// (`None` for ID numbers and contact details, which are named but not copied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRow {
+    pub version: i32,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub at: String,
+    pub by: String,
+    pub fields: Vec<(String, Option<String>, Option<String>)>,
+}
+
+/// Everything around a person: household, relatives, facts, history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Circle {
+    pub relatives: Vec<RelativeRow>,
+    /// Other members of the person's household who are not among the relatives.
+    pub household: Vec<PersonHit>,
+    pub facts: Vec<FactRow>,
+    pub history: Vec<ChangeRow>,
+}
+
+/// The printable card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardData {
+    pub id: i32,
+    pub full_name: String,
+    /// Grouped: `1234 5678 90`.
+    pub card_number: String,
+    /// An SVG QR code of the card's opaque URL (no personal data in it).
+    pub qr_svg: String,
+    pub synthetic: bool,
 }

@@ -142,6 +142,15 @@ pub struct PersonForm {
     /// `new`: the caseworker looked at the probable duplicates and says this is someone else.
     #[serde(default)]
     pub confirm: String,
+    /// Editing: the profile version the form was filled from (optimistic concurrency).
+    #[serde(default)]
+    pub version: String,
+    /// Registering a relative from a profile: that profile's id and the relation (a code of
+    /// `facts::RELATIONS`, seen from the new person).
+    #[serde(default)]
+    pub relative_of: String,
+    #[serde(default)]
+    pub relation: String,
 }
 
 /// A person's data once every field is valid.

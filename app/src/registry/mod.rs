@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod dto;
+pub mod facts;
 pub mod forms;
 pub mod pages;

@@ -6,12 +6,15 @@
 use std::sync::Arc;
 
 use angel_app::{
-    registry::forms::{PersonForm, SearchForm},
+    registry::{
+        facts::{FactForm, RelativeForm},
+        forms::{PersonForm, SearchForm},
+    },
     shell,
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{registry, staff},
+        services::{profile, registry, staff},
     },
     staff::{
         form_state::{FormState, Notice},
@@ -568,6 +571,8 @@ fn person_pairs(form: &PersonForm) -> Vec<(&'static str, String)> {
         ("street", form.street.clone()),
         ("phone", form.phone.clone()),
         ("residence_since", form.residence_since.clone()),
+        ("relative_of", form.relative_of.clone()),
+        ("relation", form.relation.clone()),
     ]
 }
 
@@ -618,5 +623,87 @@ pub async fn open_card(
             tracing::error!(%error, "card lookup failed");
             refusal(StatusCode::INTERNAL_SERVER_ERROR, request.headers())
         }
+    }
+}
+
+/// `POST /oficina/persona/{id}/editar`: saves an edit if nobody saved the profile since the
+/// form was filled; otherwise 409 with the caseworker's input kept (the page shows both).
+pub async fn edit_person(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<PersonForm>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let mut pairs = person_pairs(&form);
+    pairs.push(("version", form.version.clone()));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    match profile::update(&state, &me, id, &form, rid.as_deref()).await {
+        Ok(_) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+    }
+}
+
+/// `POST /oficina/persona/{id}/familia`: adds a relative by card number.
+pub async fn add_relative(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<RelativeForm>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let pairs = [
+        ("relation", form.relation.as_str()),
+        ("card", form.card.as_str()),
+        ("same_household", form.same_household.as_str()),
+    ];
+    match profile::add_relative(&state, &me, id, &form, rid.as_deref()).await {
+        Ok(()) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+    }
+}
+
+/// `POST /oficina/persona/{id}/datos`: records a fact.
+pub async fn add_fact(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<FactForm>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let pairs = [
+        ("kind", form.kind.as_str()),
+        ("value", form.value.as_str()),
+        ("as_of", form.as_of.as_str()),
+        ("source", form.source.as_str()),
+        ("verified", form.verified.as_str()),
+    ];
+    match profile::add_fact(&state, &me, id, &form, rid.as_deref()).await {
+        Ok(()) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
     }
 }

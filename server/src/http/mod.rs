@@ -124,6 +124,9 @@ pub async fn router_with_clock(
         .route("/oficina/personas", post(forms::search_people))
         .route("/oficina/personas/nueva", post(forms::register_person))
         .route("/oficina/persona/{id}", post(forms::reveal_id))
+        .route("/oficina/persona/{id}/editar", post(forms::edit_person))
+        .route("/oficina/persona/{id}/familia", post(forms::add_relative))
+        .route("/oficina/persona/{id}/datos", post(forms::add_fact))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

@@ -25,6 +25,7 @@ use crate::domain::{
 use crate::error::FieldError;
 use crate::registry::{
     dto::{Candidate, MaskedId, PersonHit, Profile},
+    facts::Relation,
     forms::{self, IdKind, PersonForm, Search, ValidPerson},
 };
 
@@ -35,15 +36,15 @@ const BLOCK_LIMIT: u64 = 500;
 /// At most this many candidates are shown.
 const SHOWN: usize = 10;
 
-const IDENTIFIER: &str = "person_identifier";
-const CONTACT: &str = "person_contact";
+pub(crate) const IDENTIFIER: &str = "person_identifier";
+pub(crate) const CONTACT: &str = "person_contact";
 
 /// Today in Mexico City's calendar terms (UTC date; the difference is hours at midnight).
 pub fn today(now: DateTime<Utc>) -> Date {
     to_date(now.date_naive())
 }
 
-fn to_date(d: NaiveDate) -> Date {
+pub(crate) fn to_date(d: NaiveDate) -> Date {
     Date {
         year: d.year(),
         month: d.month(),
@@ -51,11 +52,11 @@ fn to_date(d: NaiveDate) -> Date {
     }
 }
 
-fn to_naive(d: Date) -> NaiveDate {
+pub(crate) fn to_naive(d: Date) -> NaiveDate {
     NaiveDate::from_ymd_opt(d.year, d.month, d.day).expect("a validated date")
 }
 
-fn field(field: &str, code: &str) -> FieldError {
+pub(crate) fn field(field: &str, code: &str) -> FieldError {
     FieldError {
         field: field.to_owned(),
         code: code.to_owned(),
@@ -123,7 +124,7 @@ pub fn similarity(a: &NameParts, b: &NameParts) -> f64 {
 
 /// An opened ID as screens show it: a CURP by its own rule (`GODE************00`), anything
 /// else with its last three characters.
-fn masked_id(kind: &str, value: &str) -> String {
+pub(crate) fn masked_id(kind: &str, value: &str) -> String {
     if kind == IdKind::Curp.code()
         && let Some(curp) = stored_curp(value)
     {
@@ -144,7 +145,7 @@ fn mask(value: &str) -> String {
     format!("{}{tail}", "•".repeat(n - shown))
 }
 
-fn full_name(p: &person::Model) -> String {
+pub(crate) fn full_name(p: &person::Model) -> String {
     joined(&[
         &p.given_names,
         &p.first_surname,
@@ -153,7 +154,7 @@ fn full_name(p: &person::Model) -> String {
 }
 
 /// The CURP of a person, opened from its envelope (for masking or an audited reveal).
-async fn open_identifier(
+pub(crate) async fn open_identifier(
     state: &AppState,
     row: &person_identifier::Model,
 ) -> Result<zeroize::Zeroizing<String>, ServiceError> {
@@ -169,7 +170,7 @@ async fn open_identifier(
 
 /// An envelope that does not open (tampered, moved or a wrong key) is audited in a transaction
 /// of its own, so the record survives the failed request. Never includes the data.
-async fn integrity_event(
+pub(crate) async fn integrity_event(
     state: &AppState,
     person_id: i32,
     column: &str,
@@ -186,7 +187,7 @@ async fn integrity_event(
     }
 }
 
-async fn borough_names(
+pub(crate) async fn borough_names(
     db: &impl ConnectionTrait,
 ) -> Result<std::collections::HashMap<i32, (String, String)>, ServiceError> {
     Ok(borough::Entity::find()
@@ -214,7 +215,10 @@ async fn masked_curps(
     Ok(out)
 }
 
-async fn hits(state: &AppState, people: &[person::Model]) -> Result<Vec<PersonHit>, ServiceError> {
+pub(crate) async fn hits(
+    state: &AppState,
+    people: &[person::Model],
+) -> Result<Vec<PersonHit>, ServiceError> {
     let boroughs = borough_names(&state.db).await?;
     let ids: Vec<i32> = people.iter().map(|p| p.id).collect();
     let curps = masked_curps(state, &ids).await?;
@@ -362,13 +366,13 @@ pub enum Registered {
     Candidates(Vec<Candidate>),
 }
 
-fn card_token() -> String {
+pub(crate) fn card_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-async fn new_card_number(db: &impl ConnectionTrait) -> Result<String, ServiceError> {
+pub(crate) async fn new_card_number(db: &impl ConnectionTrait) -> Result<String, ServiceError> {
     for _ in 0..8 {
         let body: [u8; card::LEN - 1] = std::array::from_fn(|_| rand::rng().random_range(0..10));
         let number = card::from_body(body);
@@ -414,9 +418,11 @@ pub async fn register(
             "invalid_choice",
         )]));
     };
+    let requested = requested_relation(&state.db, form).await?;
     if let Some(curp) = &valid.curp
         && let Some(existing) = by_curp(&state.vault, &state.db, curp).await?
     {
+        relate_new(state, actor, requested, existing.id, request_id).await?;
         return Ok(Registered::Existing(existing.id));
     }
     let name_key = valid.name_key();
@@ -455,7 +461,10 @@ pub async fn register(
     )
     .await
     {
-        Ok(id) => Ok(Registered::Created(id)),
+        Ok(id) => {
+            relate_new(state, actor, requested, id, request_id).await?;
+            Ok(Registered::Created(id))
+        }
         Err(error) => {
             // Two caseworkers registering the same CURP at once: the unique blind index refused
             // the second; it gets the first one's profile.
@@ -466,6 +475,49 @@ pub async fn register(
             }
             Err(error)
         }
+    }
+}
+
+/// Registering from a relative's profile (`relative_of`, `relation` seen from the new person):
+/// which active person, and how. Checked before anything is written.
+async fn requested_relation(
+    db: &impl ConnectionTrait,
+    form: &PersonForm,
+) -> Result<Option<(i32, Relation)>, ServiceError> {
+    if form.relative_of.trim().is_empty() {
+        return Ok(None);
+    }
+    let refused = || ServiceError::Invalid(vec![field("relation", "invalid_choice")]);
+    let relative: i32 = form.relative_of.trim().parse().map_err(|_| refused())?;
+    let relation = Relation::from_code(form.relation.trim()).ok_or_else(refused)?;
+    person::Entity::find_by_id(relative)
+        .filter(person::Column::Status.eq("active"))
+        .one(db)
+        .await?
+        .ok_or_else(refused)?;
+    Ok(Some((relative, relation)))
+}
+
+/// Links the registered (or found) person to the relative whose profile the registration
+/// started from, in one household (the usual case at intake: a parent registering children).
+async fn relate_new(
+    state: &AppState,
+    actor: &SignedIn,
+    requested: Option<(i32, Relation)>,
+    id: i32,
+    request_id: Option<&str>,
+) -> Result<(), ServiceError> {
+    let Some((relative, relation)) = requested else {
+        return Ok(());
+    };
+    match super::profile::link(state, actor, id, relative, relation, true, request_id).await {
+        // Already related (registered twice from the same profile): nothing to add.
+        Err(ServiceError::Invalid(errors))
+            if errors.iter().any(|e| e.code == "relative_exists") =>
+        {
+            Ok(())
+        }
+        other => other,
     }
 }
 
@@ -657,7 +709,7 @@ pub async fn by_card_token(
     }
 }
 
-fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
+pub(crate) fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
     let mut age = today.year() - birth.year();
     if (today.month(), today.day()) < (birth.month(), birth.day()) {
         age -= 1;
@@ -739,6 +791,7 @@ pub async fn profile(
             },
         )
     });
+    let circle = super::profile::circle(state, &p).await?;
     let now = state.clock.now();
     let tx = state.audit.begin(&state.db).await?;
     tx.record(
@@ -775,6 +828,55 @@ pub async fn profile(
         synthetic: p.synthetic,
         warnings,
         registered_at: p.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        circle,
+    })
+}
+
+/// The SVG QR code of a text (dark modules on white, 4-module quiet zone).
+pub fn qr_svg(text: &str) -> Result<String, ServiceError> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| ServiceError::Internal("QR code too long"))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build())
+}
+
+/// The printable card: name, card number and a QR code of `{origin}/oficina/tarjeta/{token}`.
+/// Audited as a view with purpose `card`.
+///
+/// # Errors
+/// `NotFound`, database errors.
+pub async fn card(
+    state: &AppState,
+    actor: &SignedIn,
+    id: i32,
+    origin: &str,
+    request_id: Option<&str>,
+) -> Result<crate::registry::dto::CardData, ServiceError> {
+    let p = person::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|p| p.status != "merged")
+        .ok_or(ServiceError::NotFound)?;
+    let qr = qr_svg(&format!("{origin}/oficina/tarjeta/{}", p.card_token))?;
+    let tx = state.audit.begin(&state.db).await?;
+    tx.record(
+        NewEvent::new("person.viewed", state.clock.now())
+            .by(&actor.actor)
+            .subject("person", id)
+            .request(request_id)
+            .purpose("card"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(crate::registry::dto::CardData {
+        id,
+        full_name: full_name(&p),
+        card_number: card::grouped(&p.card_number),
+        qr_svg: qr,
+        synthetic: p.synthetic,
     })
 }
 
