@@ -13,7 +13,7 @@ test:
 
 ## make bench: performance goals of PERFORMANCE.md, as ratios against a baseline in the same run
 bench: tools
-	@source .ci/env.sh && cargo run --quiet --locked --profile server-release -p angel-server --example login_bench
+	@.ci/bench.sh
 
 build:
 	@.ci/build.sh

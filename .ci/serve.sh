@@ -11,4 +11,6 @@ export ANGEL_DATA_DIR=${ANGEL_DATA_DIR:-$root/data}
 # encrypted data without its key file is refused rather than given new keys.
 "$bin" keygen --if-missing
 "$bin" seed --demo
+# A new database also gets a demo population of 10,000 synthetic people (labelled as such).
+"$bin" seed --synthetic "${ANGEL_DEMO_PEOPLE:-10000}" --if-empty
 exec "$bin" serve

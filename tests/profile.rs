@@ -345,3 +345,219 @@ async fn the_card_prints_a_qr_code_of_an_opaque_token() {
             .contains(&expected[expected.find("<path").unwrap()..][..200])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_merges_a_duplicate_and_can_undo_it() {
+    use angel_entity::{duplicate_review, person_identifier};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let mut b = caseworker(&app, "t.ana").await;
+    app.staff(
+        "t.supervisa",
+        "office_supervisor",
+        Anchor::Office("MOD-09002"),
+        PASSWORD,
+    )
+    .await;
+    let mut sup = app.browser();
+    sup.sign_in("t.supervisa", PASSWORD).await;
+
+    // The first profile has a CURP, a fact and a child.
+    let mut form = person_form("Ernesto", "Gómez", "Delgado", "1956-12-31");
+    form.push(("curp", "GODE561231HDFRRN00"));
+    let first = b.register(&form).await;
+    let facts = format!("/oficina/persona/{first}/datos");
+    let page = b
+        .submit(
+            &facts,
+            &[
+                ("kind", "employment"),
+                ("value", "retired"),
+                ("source", "declared"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let child = b
+        .register(&person_form("Lucía", "Gómez", "Ruiz", "1990-01-01"))
+        .await;
+    let card = person::Entity::find_by_id(child)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .card_number;
+    let page = b
+        .submit(
+            &format!("/oficina/persona/{first}/familia"),
+            &[("relation", "parent_of"), ("card", &card)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    // Registered again without accents nor CURP, as "someone else": the pair is queued.
+    let mut again = person_form("Ernesto", "Gomez", "Delgado", "1956-12-31");
+    again.retain(|(k, _)| *k != "colonia");
+    again.push(("colonia", "Santa Catarina"));
+    again.push(("confirm", "new"));
+    let second = b.register(&again).await;
+    assert_ne!(first, second);
+    let pairs = duplicate_review::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(pairs.len(), 1);
+    let pair = pairs[0].id;
+    assert_eq!((pairs[0].person_a, pairs[0].person_b), (first, second));
+
+    // Only supervisors see the queue.
+    assert_eq!(
+        b.get("/oficina/duplicados").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let queue = sup.get("/oficina/duplicados").await;
+    assert!(
+        queue.body.contains(&format!("/oficina/duplicados/{pair}")),
+        "{}",
+        queue.body
+    );
+    let page = sup.get(&format!("/oficina/duplicados/{pair}")).await;
+    assert!(page.body.contains("GODE************00") && page.body.contains("Santa Catarina"));
+
+    // A merge without a reason: field error, nothing changes.
+    let path = format!("/oficina/duplicados/{pair}");
+    let page = sup
+        .submit(&path, &[("decision", "merge"), ("survivor", "b")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Merge into the second profile, keeping the first one's colonia.
+    let page = sup
+        .submit(
+            &path,
+            &[
+                ("decision", "merge"),
+                ("survivor", "b"),
+                ("reason", "registered_twice"),
+                ("pick_colonia", "a"),
+                ("pick_given_names", "b"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let gone = person::Entity::find_by_id(first)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let kept = person::Entity::find_by_id(second)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (gone.status.as_str(), gone.merged_into),
+        ("merged", Some(second))
+    );
+    assert!(kept.has_curp && !gone.has_curp);
+    assert_eq!(kept.colonia, "Santa Cruz Meyehualco");
+    let curp_row = person_identifier::Entity::find()
+        .filter(person_identifier::Column::Kind.eq("curp"))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(curp_row.person_id, second);
+    // The re-sealed CURP opens under its new owner, and a CURP search lands there.
+    let found = b
+        .submit(
+            "/oficina/personas",
+            &[("by", "curp"), ("curp", "GODE561231HDFRRN00")],
+        )
+        .await;
+    assert_eq!(
+        found.header("location"),
+        format!("/oficina/persona/{second}")
+    );
+    let profile = b.get(&format!("/oficina/persona/{second}")).await;
+    assert!(profile.body.contains("GODE************00"));
+    assert!(profile.body.contains("Lucía Gómez Ruiz") && profile.body.contains("Jubilación"));
+    // The tombstone points to the survivor and cannot be edited.
+    let tomb = b.get(&format!("/oficina/persona/{first}")).await;
+    assert!(tomb.body.contains(&format!("/oficina/persona/{second}")));
+    let page = b
+        .submit(
+            &format!("/oficina/persona/{first}/datos"),
+            &[
+                ("kind", "pregnant"),
+                ("value", "no"),
+                ("source", "declared"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Undo: everything back where it was, the pair pending again.
+    let page = sup
+        .submit(&path, &[("decision", "unmerge"), ("reason", "wrong_merge")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let gone = person::Entity::find_by_id(first)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let kept = person::Entity::find_by_id(second)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (gone.status.as_str(), gone.merged_into, gone.has_curp),
+        ("active", None, true)
+    );
+    assert_eq!(
+        (kept.colonia.as_str(), kept.has_curp),
+        ("Santa Catarina", false)
+    );
+    let found = b
+        .submit(
+            "/oficina/personas",
+            &[("by", "curp"), ("curp", "GODE561231HDFRRN00")],
+        )
+        .await;
+    assert_eq!(
+        found.header("location"),
+        format!("/oficina/persona/{first}")
+    );
+    let profile = b.get(&format!("/oficina/persona/{first}")).await;
+    assert!(profile.body.contains("Lucía Gómez Ruiz") && profile.body.contains("Jubilación"));
+    let pairs = duplicate_review::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(pairs[0].status, "pending");
+    // Marked distinct instead: out of the queue.
+    let page = sup
+        .submit(&path, &[("decision", "distinct"), ("reason", "homonym")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let queue = sup.get("/oficina/duplicados").await;
+    assert!(
+        !queue
+            .body
+            .contains(&format!("/oficina/duplicados/{pair}\""))
+    );
+    let actions: Vec<String> = angel_entity::audit_event::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        "person.merged",
+        "person.unmerged",
+        "person.duplicate_dismissed",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action}");
+    }
+}

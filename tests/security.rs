@@ -48,12 +48,16 @@ struct Objects {
     person: i32,
     /// That person's card token.
     card_token: String,
+    /// A pair of probable duplicates waiting for review.
+    pair: i32,
 }
 
 /// A concrete path for a pattern, with objects inside the SEDESO / MOD-09002 scope.
 fn sample_path(pattern: &str, objects: &Objects) -> String {
     let id = if pattern.starts_with("/oficina/persona/") {
         objects.person
+    } else if pattern.starts_with("/oficina/duplicados/") {
+        objects.pair
     } else {
         objects.staff
     };
@@ -74,6 +78,7 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         "/api/registry/profile" | "/api/registry/card" => {
             vec![("id", objects.person.to_string())]
         }
+        "/api/registry/pair" => vec![("id", objects.pair.to_string())],
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
         _ => vec![],
@@ -128,10 +133,21 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         .unwrap()
         .unwrap()
         .card_token;
+    // The same person registered again as "someone else": a pair for the review queue.
+    let mut again = angel_tests::person_form("Ernesto", "Gomez", "Delgado", "1956-12-31");
+    again.push(("confirm", "new"));
+    caseworker.register(&again).await;
+    let pair = angel_entity::duplicate_review::Entity::find()
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .expect("a queued pair")
+        .id;
     let objects = Objects {
         staff: colleague,
         person,
         card_token,
+        pair,
     };
     let mut checked = 0;
     for endpoint in ENDPOINTS {
@@ -1054,6 +1070,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
                     staff: 1,
                     person: 1,
                     card_token: "0".repeat(32),
+                    pair: 1,
                 },
             )
         })

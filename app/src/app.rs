@@ -14,7 +14,8 @@ use crate::i18n::*;
 use crate::layout::Layout;
 use crate::pages::{HomePage, NotFound};
 use crate::registry::pages::{
-    CardPage, EditPersonPage, FactsPage, NewPersonPage, PeoplePage, PersonPage, RelativesPage,
+    CardPage, DuplicatesPage, EditPersonPage, FactsPage, NewPersonPage, PairPage, PeoplePage,
+    PersonPage, RelativesPage,
 };
 use crate::staff::pages::{
     AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
@@ -71,6 +72,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/oficina/persona/:id/familia") view=RelativesPage />
                         <Route path=path!("/oficina/persona/:id/datos") view=FactsPage />
                         <Route path=path!("/oficina/persona/:id/tarjeta") view=CardPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/duplicados") view=DuplicatesPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/duplicados/:id") view=PairPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia/programas/:code") view=AgencyProgramPage ssr=SsrMode::Async />
                         <Route path=path!("/politica") view=PolicyPage ssr=SsrMode::Async />

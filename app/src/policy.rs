@@ -132,6 +132,31 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(Get, "/oficina/persona/{id}/datos", Page, Needs(EditPerson)),
     e(Post, "/oficina/persona/{id}/datos", Form, Needs(EditPerson)),
+    e(Get, "/oficina/duplicados", Page, Needs(ReviewDuplicates)),
+    e(
+        Post,
+        "/api/registry/duplicates",
+        ServerFn,
+        Needs(ReviewDuplicates),
+    ),
+    e(
+        Get,
+        "/oficina/duplicados/{id}",
+        Page,
+        Needs(ReviewDuplicates),
+    ),
+    e(
+        Post,
+        "/api/registry/pair",
+        ServerFn,
+        Needs(ReviewDuplicates),
+    ),
+    e(
+        Post,
+        "/oficina/duplicados/{id}",
+        Form,
+        Needs(ReviewDuplicates),
+    ),
     // Agency.
     e(Get, "/agencia", Page, Needs(ViewAgency)),
     e(Post, "/api/agency/programs", ServerFn, Needs(ViewAgency)),

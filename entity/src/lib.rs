@@ -7,6 +7,7 @@ pub mod agency;
 pub mod audit_event;
 pub mod borough;
 pub mod demo_account;
+pub mod duplicate_review;
 pub mod household;
 pub mod household_member;
 pub mod life_event;
@@ -17,11 +18,13 @@ pub mod person_change;
 pub mod person_contact;
 pub mod person_fact;
 pub mod person_identifier;
+pub mod person_merge;
 pub mod person_relationship;
 pub mod program;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod staff;
+pub mod synthetic_duplicate;
 
 pub mod prelude {
     pub use super::agency::Entity as Agency;

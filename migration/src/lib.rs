@@ -19,6 +19,7 @@ mod m20261121_000010_create_demo_account;
 mod m20261121_000011_create_person;
 mod m20261121_000012_create_vault_canary;
 mod m20261121_000013_create_household;
+mod m20261121_000014_create_person_merge;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_create_person::Migration),
             Box::new(m20261121_000012_create_vault_canary::Migration),
             Box::new(m20261121_000013_create_household::Migration),
+            Box::new(m20261121_000014_create_person_merge::Migration),
         ]
     }
 }
@@ -65,4 +67,7 @@ pub const TABLES: &[&str] = &[
     "person_relationship",
     "person_fact",
     "person_change",
+    "synthetic_duplicate",
+    "duplicate_review",
+    "person_merge",
 ];

@@ -187,11 +187,36 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Ground truth of the synthetic population's planted near-duplicates (typos, swapped
+        // surnames, missing second surname, accent variants), for measuring dedup quality.
+        manager
+            .create_table(
+                Table::create()
+                    .table(SyntheticDuplicate::Table)
+                    .col(integer(SyntheticDuplicate::PersonId).primary_key())
+                    .col(integer(SyntheticDuplicate::OriginalId))
+                    .col(string_len(SyntheticDuplicate::Variant, 20))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_synthetic_duplicate_person")
+                            .from(SyntheticDuplicate::Table, SyntheticDuplicate::PersonId)
+                            .to(Person::Table, Person::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_synthetic_duplicate_original")
+                            .from(SyntheticDuplicate::Table, SyntheticDuplicate::OriginalId)
+                            .to(Person::Table, Person::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            SyntheticDuplicate::Table.into_iden(),
             PersonChange::Table.into_iden(),
             PersonFact::Table.into_iden(),
             PersonRelationship::Table.into_iden(),
@@ -269,6 +294,14 @@ enum PersonChange {
     Changes,
     ChangedBy,
     ChangedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum SyntheticDuplicate {
+    Table,
+    PersonId,
+    OriginalId,
+    Variant,
 }
 
 #[derive(DeriveIden)]

@@ -34,6 +34,15 @@ pub enum Command {
         /// only: the sign-in page then lists them).
         #[arg(long)]
         demo: bool,
+        /// Also generate N synthetic people (deterministic; labelled synthetic everywhere).
+        #[arg(long, value_name = "N")]
+        synthetic: Option<u64>,
+        /// Seed of the synthetic population: the same seed gives the same people.
+        #[arg(long, default_value_t = 42, requires = "synthetic")]
+        seed: u64,
+        /// Generate the synthetic population only when the database has none yet.
+        #[arg(long, requires = "synthetic")]
+        if_empty: bool,
     },
     /// Staff accounts.
     Admin {
@@ -198,11 +207,29 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             };
             println!("{report}");
         }
-        Command::Seed { demo } => {
+        Command::Seed {
+            demo,
+            synthetic,
+            seed,
+            if_empty,
+        } => {
             let report = crate::seed::run(&db).await.context("seed failed")?;
             println!("seed: {report}");
+            let state = crate::http::app_state(db, &settings).await?;
+            if let Some(count) = synthetic {
+                if if_empty && crate::synthetic::count(&state.db).await? > 0 {
+                    println!(
+                        "seed: la población sintética ya existe / synthetic population already present"
+                    );
+                } else {
+                    let options = crate::synthetic::Options { count, seed };
+                    let report = crate::synthetic::seed(&state, options, true)
+                        .await
+                        .context("synthetic seed failed")?;
+                    println!("seed: {report}");
+                }
+            }
             if demo {
-                let state = crate::http::app_state(db, &settings).await?;
                 let accounts = crate::demo::seed(&state)
                     .await
                     .context("demo seed failed")?;

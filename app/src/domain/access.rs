@@ -88,6 +88,7 @@ impl Role {
                 RegisterPerson,
                 RevealId,
                 EditPerson,
+                ReviewDuplicates,
             ],
             Role::AgencyStaff => &[ViewAgency],
             Role::AgencyHead => &[ViewAgency, ViewAgencyStaff],
@@ -151,6 +152,8 @@ pub enum Permission {
     RevealId,
     /// Edit a profile, record facts, add relatives (each change audited and versioned).
     EditPerson,
+    /// Review probable duplicates: merge, mark distinct, undo a merge (office supervisors).
+    ReviewDuplicates,
 }
 
 /// Who is acting: taken from the server-side session, never from the request body.

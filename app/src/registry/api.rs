@@ -87,3 +87,29 @@ pub async fn person_card(id: i32) -> Result<super::dto::CardData, AppError> {
         .await
         .map_err(fail)
 }
+
+/// The duplicate review queue (office supervisors).
+///
+/// # Errors
+/// 401, 403, 500.
+#[server(endpoint = "registry/duplicates")]
+pub async fn duplicate_queue() -> Result<Vec<super::dto::PairRow>, AppError> {
+    require(Permission::ReviewDuplicates)?;
+    let state = state()?;
+    crate::ssr::services::merge::queue(&state)
+        .await
+        .map_err(fail)
+}
+
+/// A pair side by side (both views audited).
+///
+/// # Errors
+/// 401, 403, 404, 500.
+#[server(endpoint = "registry/pair")]
+pub async fn duplicate_pair(id: i32) -> Result<super::dto::Pair, AppError> {
+    let (me, _) = require(Permission::ReviewDuplicates)?;
+    let state = state()?;
+    crate::ssr::services::merge::pair(&state, &me, id, request_id().as_deref())
+        .await
+        .map_err(fail)
+}

@@ -128,3 +128,45 @@ pub struct CardData {
     pub qr_svg: String,
     pub synthetic: bool,
 }
+
+/// One side of a duplicate pair, as the review screen compares them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairSide {
+    pub id: i32,
+    pub card_number: String,
+    pub masked_curp: Option<String>,
+    /// `active`, `merged`, `deceased`.
+    pub status: String,
+    pub synthetic: bool,
+    /// (field code, value) for each of `merge::MERGE_FIELDS`.
+    pub fields: Vec<(String, String)>,
+    pub relatives: usize,
+    pub facts: usize,
+}
+
+/// A pair of profiles that may be one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pair {
+    pub id: i32,
+    pub score: u8,
+    pub agreeing: Vec<String>,
+    /// `pending`, `merged`, `distinct`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub a: PairSide,
+    pub b: PairSide,
+    /// A merge of this pair that can be undone.
+    pub undoable: bool,
+}
+
+/// A pending pair in the supervisor's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairRow {
+    pub id: i32,
+    pub score: u8,
+    pub agreeing: Vec<String>,
+    pub a: String,
+    pub b: String,
+    /// `YYYY-MM-DD`.
+    pub found: String,
+}

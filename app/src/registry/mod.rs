@@ -5,4 +5,5 @@ pub mod api;
 pub mod dto;
 pub mod facts;
 pub mod forms;
+pub mod merge;
 pub mod pages;

@@ -877,3 +877,171 @@ pub fn CardPage() -> impl IntoView {
         </Suspense>
     }
 }
+
+fn merge_field_name(i18n: I18nContext<Locale>, field: &str) -> String {
+    changed_field_name(i18n, field)
+}
+
+fn reason_name(i18n: I18nContext<Locale>, reason: &str) -> String {
+    match reason {
+        "documents_match" => t_string!(i18n, reason_documents_match),
+        "registered_twice" => t_string!(i18n, reason_registered_twice),
+        "confirmed_by_person" => t_string!(i18n, reason_confirmed_by_person),
+        "different_documents" => t_string!(i18n, reason_different_documents),
+        "homonym" => t_string!(i18n, reason_homonym),
+        "wrong_merge" => t_string!(i18n, reason_wrong_merge),
+        _ => t_string!(i18n, reason_data_error),
+    }
+    .to_owned()
+}
+
+fn reasons(i18n: I18nContext<Locale>, codes: &[&str]) -> Vec<(String, String)> {
+    codes
+        .iter()
+        .map(|c| ((*c).to_owned(), reason_name(i18n, c)))
+        .collect()
+}
+
+/// `/oficina/duplicados`: pairs of profiles that may be one person (office supervisors).
+#[component]
+pub fn DuplicatesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let queue = Resource::new(|| (), |_| api::duplicate_queue());
+    view! {
+        <h1>{t!(i18n, duplicates_title)}</h1>
+        <p class="lead">{t!(i18n, duplicates_intro)}</p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Ok(rows) if rows.is_empty() => view! { <p>{t!(i18n, duplicates_none)}</p> }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="people">
+                            <thead><tr>
+                                <th scope="col">{t!(i18n, duplicates_pair)}</th>
+                                <th scope="col">{t!(i18n, col_score)}</th>
+                                <th scope="col">{t!(i18n, col_agree)}</th>
+                                <th scope="col">{t!(i18n, duplicates_found)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| view! {
+                                    <tr>
+                                        <td><a href=format!("/oficina/duplicados/{}", r.id)>{r.a} " · " {r.b}</a></td>
+                                        <td>{format!("{} %", r.score)}</td>
+                                        <td>{r.agreeing.iter().map(|a| agree_name(i18n, a)).collect::<Vec<_>>().join(", ")}</td>
+                                        <td>{r.found}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => failure(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/oficina/duplicados/{id}`: a pair side by side; merge (choosing the surviving value of each
+/// field), mark as different people, or undo a merge.
+#[component]
+pub fn PairPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = id_param();
+    let pair = Resource::new(move || id.get(), api::duplicate_pair);
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let p = match pair.await {
+                    Ok(p) => p,
+                    Err(e) => return failure(e),
+                };
+                let state = use_form_state();
+                let action = format!("/oficina/duplicados/{}", p.id);
+                let side_head = |s: &super::dto::PairSide| view! {
+                    <th scope="col">
+                        <a href=format!("/oficina/persona/{}", s.id)>{s.card_number.clone()}</a>
+                        " " {synthetic_badge(i18n, s.synthetic)}
+                        <br /><code>{s.masked_curp.clone().unwrap_or_default()}</code>
+                    </th>
+                };
+                let rows: Vec<(String, String, String)> = p.a.fields.iter().zip(&p.b.fields)
+                    .map(|((f, a), (_, b))| (f.clone(), a.clone(), b.clone()))
+                    .collect();
+                let pending = p.status == "pending";
+                view! {
+                    <h1>{t!(i18n, pair_title)}</h1>
+                    <p><a href="/oficina/duplicados">{t!(i18n, pair_back)}</a></p>
+                    <p class="lead">{format!("{} %", p.score)} " · "
+                        {p.agreeing.iter().map(|a| agree_name(i18n, a)).collect::<Vec<_>>().join(", ")}</p>
+                    <NoticeBox state=state.clone() />
+                    {(!pending).then(|| view! {
+                        <p class="notice" role="status">
+                            {if p.status == "merged" { t_string!(i18n, pair_merged) } else { t_string!(i18n, pair_distinct) }}
+                            {p.reason.clone().map(|r| format!(" ({})", reason_name(i18n, &r)))}
+                        </p>
+                    })}
+                    <form method="post" action=action.clone() class="stacked">
+                        <CsrfField />
+                        <table class="pair">
+                            <thead><tr>
+                                <th scope="col">{t!(i18n, col_field)}</th>
+                                {side_head(&p.a)}
+                                {side_head(&p.b)}
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|(f, a, b)| {
+                                    let differ = a != b;
+                                    let name = format!("pick_{f}");
+                                    view! {
+                                        <tr class:differ=differ>
+                                            <th scope="row">{merge_field_name(i18n, &f)}</th>
+                                            <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="a" checked=true aria-label=t_string!(i18n, pair_keep_a) /> " " })}{a}</td>
+                                            <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="b" aria-label=t_string!(i18n, pair_keep_b) /> " " })}{b}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                                <tr>
+                                    <th scope="row">{t!(i18n, pair_links)}</th>
+                                    <td>{p.a.relatives} " / " {p.a.facts}</td>
+                                    <td>{p.b.relatives} " / " {p.b.facts}</td>
+                                </tr>
+                            </tbody>
+                        </table>
+                        {pending.then(|| view! {
+                            <fieldset>
+                                <legend>{t!(i18n, pair_merge)}</legend>
+                                <p class="hint">{t!(i18n, pair_merge_hint)}</p>
+                                {select_field(i18n, "survivor", t_string!(i18n, pair_survivor).to_owned(),
+                                    vec![("a".to_owned(), p.a.card_number.clone()), ("b".to_owned(), p.b.card_number.clone())], &state)}
+                                {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::MERGE_REASONS), &state)}
+                                <button type="submit" name="decision" value="merge">{t!(i18n, pair_merge_submit)}</button>
+                            </fieldset>
+                        })}
+                    </form>
+                    {pending.then(|| view! {
+                        <form method="post" action=action.clone() class="stacked">
+                            <CsrfField />
+                            <input type="hidden" name="decision" value="distinct" />
+                            <fieldset>
+                                <legend>{t!(i18n, pair_distinct_title)}</legend>
+                                {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::DISTINCT_REASONS), &FormState::default())}
+                                <button type="submit" class="secondary">{t!(i18n, pair_distinct_submit)}</button>
+                            </fieldset>
+                        </form>
+                    })}
+                    {p.undoable.then(|| view! {
+                        <form method="post" action=action.clone() class="stacked">
+                            <CsrfField />
+                            <input type="hidden" name="decision" value="unmerge" />
+                            <fieldset>
+                                <legend>{t!(i18n, pair_unmerge_title)}</legend>
+                                {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::UNMERGE_REASONS), &state)}
+                                <button type="submit" class="secondary">{t!(i18n, pair_unmerge_submit)}</button>
+                            </fieldset>
+                        </form>
+                    })}
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

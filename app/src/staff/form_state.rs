@@ -130,6 +130,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "passport_format" => t_string!(i18n, field_passport_format),
         "postal_code_format" => t_string!(i18n, field_postal_code_format),
         "phone_format" => t_string!(i18n, field_phone_format),
+        "changed_since_merge" => t_string!(i18n, field_changed_since_merge),
         "profile_not_active" => t_string!(i18n, field_profile_not_active),
         "id_already_set" => t_string!(i18n, field_id_already_set),
         "curp_taken" => t_string!(i18n, field_curp_taken),

@@ -244,7 +244,10 @@ pub fn OfficePage() -> impl IntoView {
                         <h1>{t!(i18n, area_office_title)}</h1>
                         <p class="lead">{o.name} " (" {o.code} ")" {o.borough.map(|b| format!(" · {b}"))}</p>
                         <p class="notice">{t!(i18n, office_next)}</p>
-                        {rows.map(|rows| view! { <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")} })}
+                        {rows.map(|rows| view! {
+                            <p><a href="/oficina/duplicados">{t!(i18n, duplicates_link)}</a></p>
+                            <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")}
+                        })}
                     }.into_any(),
                     Err(e) => failure(e),
                 }

@@ -9,12 +9,13 @@ use angel_app::{
     registry::{
         facts::{FactForm, RelativeForm},
         forms::{PersonForm, SearchForm},
+        merge::DecisionForm,
     },
     shell,
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{profile, registry, staff},
+        services::{merge, profile, registry, staff},
     },
     staff::{
         form_state::{FormState, Notice},
@@ -704,6 +705,33 @@ pub async fn add_fact(
     ];
     match profile::add_fact(&state, &me, id, &form, rid.as_deref()).await {
         Ok(()) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+    }
+}
+
+/// `POST /oficina/duplicados/{id}`: merge, mark distinct, or undo the merge of a pair.
+pub async fn decide_pair(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<DecisionForm>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let pairs = [
+        ("decision", form.decision.as_str()),
+        ("survivor", form.survivor.as_str()),
+        ("reason", form.reason.as_str()),
+    ];
+    match merge::decide(&state, &me, id, &form, rid.as_deref()).await {
+        Ok(()) => Redirect::to(&format!("/oficina/duplicados/{id}")).into_response(),
         Err(error) => failed(&state, &pages, request, error, &pairs).await,
     }
 }

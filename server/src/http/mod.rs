@@ -127,6 +127,7 @@ pub async fn router_with_clock(
         .route("/oficina/persona/{id}/editar", post(forms::edit_person))
         .route("/oficina/persona/{id}/familia", post(forms::add_relative))
         .route("/oficina/persona/{id}/datos", post(forms::add_fact))
+        .route("/oficina/duplicados/{id}", post(forms::decide_pair))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

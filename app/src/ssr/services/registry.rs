@@ -265,24 +265,26 @@ pub async fn by_curp(
     curp: &Curp,
 ) -> Result<Option<person::Model>, ServiceError> {
     let bidx = vault.blind_index(IdKind::Curp.code(), curp.as_str());
-    let Some(row) = person_identifier::Entity::find()
-        .filter(person_identifier::Column::Kind.eq("curp"))
-        .filter(person_identifier::Column::BlindIndex.eq(bidx))
+    // One round trip: the person whose identifier has this blind index.
+    let holder = sea_orm::sea_query::Query::select()
+        .column(person_identifier::Column::PersonId)
+        .from(person_identifier::Entity)
+        .and_where(person_identifier::Column::Kind.eq("curp"))
+        .and_where(person_identifier::Column::BlindIndex.eq(bidx))
+        .to_owned();
+    match person::Entity::find()
+        .filter(person::Column::Id.in_subquery(holder))
         .one(db)
         .await?
-    else {
-        return Ok(None);
-    };
-    let p = person::Entity::find_by_id(row.person_id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    Ok(Some(survivor(db, p).await?))
+    {
+        Some(p) => Ok(Some(survivor(db, p).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Probable duplicates of a person about to be registered (or of an existing one, `exclude`):
 /// blocking on the same birth date, and on the same normalized name with a birth date that
-/// differs in one part (a typo), scored by [`similarity`].
+/// differs in one part (a typo) or has day and month transposed, scored by [`similarity`].
 pub async fn probable_duplicates(
     db: &impl ConnectionTrait,
     parts: &NameParts,
@@ -307,7 +309,7 @@ pub async fn probable_duplicates(
             let same_date = to_date(p.birth_date) == birth_date;
             let near_date = {
                 let d = to_date(p.birth_date);
-                [
+                let two_parts = [
                     d.year == birth_date.year,
                     d.month == birth_date.month,
                     d.day == birth_date.day,
@@ -315,7 +317,12 @@ pub async fn probable_duplicates(
                 .iter()
                 .filter(|same| **same)
                 .count()
-                    >= 2
+                    >= 2;
+                // Day and month typed in each other's place (05/10 for 10/05).
+                let transposed = d.year == birth_date.year
+                    && d.month == birth_date.day
+                    && d.day == birth_date.month;
+                two_parts || transposed
             };
             let score = similarity(parts, &NameParts::of(&p));
             (score >= THRESHOLD && (same_date || near_date)).then_some((p, score))
@@ -374,7 +381,9 @@ pub(crate) fn card_token() -> String {
 
 pub(crate) async fn new_card_number(db: &impl ConnectionTrait) -> Result<String, ServiceError> {
     for _ in 0..8 {
-        let body: [u8; card::LEN - 1] = std::array::from_fn(|_| rand::rng().random_range(0..10));
+        // A leading 9 is reserved for the synthetic population (`angel seed --synthetic`).
+        let body: [u8; card::LEN - 1] =
+            std::array::from_fn(|i| rand::rng().random_range(0..if i == 0 { 9 } else { 10 }));
         let number = card::from_body(body);
         let taken = person::Entity::find()
             .filter(person::Column::CardNumber.eq(number.as_str()))
@@ -426,29 +435,33 @@ pub async fn register(
         return Ok(Registered::Existing(existing.id));
     }
     let name_key = valid.name_key();
-    if form.confirm != "new" {
-        let parts = NameParts::new(
-            &valid.given_names,
-            &valid.first_surname,
-            valid.second_surname.as_deref().unwrap_or(""),
-        );
-        let found =
-            probable_duplicates(&state.db, &parts, valid.birth_date, &name_key, None).await?;
-        if !found.is_empty() {
-            let people: Vec<person::Model> =
-                found.iter().take(SHOWN).map(|(p, _)| p.clone()).collect();
-            let listed = hits(state, &people).await?;
-            let candidates = found
-                .iter()
-                .zip(listed)
-                .map(|((p, score), hit)| Candidate {
-                    person: hit,
-                    score: (score * 100.0).round().clamp(0.0, 100.0) as u8,
-                    agreeing: agreeing(&valid, b.id, p),
-                })
-                .collect();
-            return Ok(Registered::Candidates(candidates));
-        }
+    let parts = NameParts::new(
+        &valid.given_names,
+        &valid.first_surname,
+        valid.second_surname.as_deref().unwrap_or(""),
+    );
+    let found = probable_duplicates(&state.db, &parts, valid.birth_date, &name_key, None).await?;
+    let scored: Vec<(i32, u8, Vec<String>)> = found
+        .iter()
+        .take(SHOWN)
+        .map(|(p, score)| {
+            let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
+            (p.id, score, agreeing(&valid, b.id, p))
+        })
+        .collect();
+    if form.confirm != "new" && !found.is_empty() {
+        let people: Vec<person::Model> = found.iter().take(SHOWN).map(|(p, _)| p.clone()).collect();
+        let listed = hits(state, &people).await?;
+        let candidates = scored
+            .into_iter()
+            .zip(listed)
+            .map(|((_, score, agreeing), hit)| Candidate {
+                person: hit,
+                score,
+                agreeing,
+            })
+            .collect();
+        return Ok(Registered::Candidates(candidates));
     }
     match insert(
         state,
@@ -462,6 +475,8 @@ pub async fn register(
     .await
     {
         Ok(id) => {
+            // "Someone else" despite probable duplicates: a supervisor reviews the pairs.
+            super::merge::enqueue(&state.db, id, &scored, state.clock.now()).await?;
             relate_new(state, actor, requested, id, request_id).await?;
             Ok(Registered::Created(id))
         }
