@@ -36,6 +36,8 @@ const FEMALE: &[&str] = &[
     "Valentina", "Ximena", "Regina", "Camila", "Fernanda", "María Fernanda", "Lucía", "Ana",
     "Ana Karen", "Itzel", "Citlali", "Xóchitl", "Araceli", "Ivonne", "Mónica", "Nayeli",
     "Guillermina", "Concepción", "Dolores", "Inés", "Begoña", "Maricruz", "Yesenia",
+    "Renata", "Paola", "Daniela", "Andrea", "Karla", "Brenda", "Rocío", "Lourdes", "Silvia",
+    "Irma", "Carmen", "Teresa", "Josefina", "Esperanza", "Ángeles", "Natalia", "Mariana",
 ];
 #[rustfmt::skip]
 const MALE: &[&str] = &[
@@ -43,7 +45,9 @@ const MALE: &[&str] = &[
     "Alejandro", "Luis", "Carlos", "Jorge", "Ricardo", "Eduardo", "Fernando", "Roberto",
     "Santiago", "Mateo", "Sebastián", "Leonardo", "Emiliano", "Diego", "Iker", "Ángel",
     "Héctor", "Raúl", "Óscar", "Rubén", "Joaquín", "Martín", "Efraín", "Cuauhtémoc", "Ignacio",
-    "Nicolás", "Andrés", "Tomás", "Íñigo", "Patricio", "Ramón",
+    "Nicolás", "Andrés", "Tomás", "Íñigo", "Patricio", "Ramón", "Pedro", "Pablo", "Gerardo",
+    "Alberto", "Arturo", "Sergio", "Manuel", "Rafael", "Enrique", "Hugo", "Daniel", "Gabriel",
+    "Adrián", "Marco Antonio", "Víctor", "Salvador", "Armando", "Gustavo", "Rodrigo",
 ];
 #[rustfmt::skip]
 const SURNAMES: &[&str] = &[
@@ -54,6 +58,11 @@ const SURNAMES: &[&str] = &[
     "Herrera", "Medina", "Castro", "Vargas", "Guzmán", "Velázquez", "Muñoz", "Núñez", "Peña",
     "Ibáñez", "Zúñiga", "Patiño", "Briseño", "Nuño", "Cedeño", "Salazar", "Contreras",
     "de la Cruz", "del Ángel", "de los Santos", "Xolalpa", "Tecuatl", "Olvera", "Bautista",
+    "Luna", "Navarro", "Rojas", "Campos", "Soto", "Vega", "Cortés", "Sandoval", "Estrada",
+    "Cervantes", "Ávila", "Lara", "Ríos", "Solís", "Espinoza", "Fuentes", "Valdez", "Acosta",
+    "Cabrera", "Trejo", "Pacheco", "Maldonado", "Carrillo", "Ochoa", "Robles", "Montes",
+    "Villanueva", "Cárdenas", "Orozco", "Ponce", "Galván", "Escobar", "Meza", "Osorio",
+    "Arellano", "Quiroz",
 ];
 #[rustfmt::skip]
 const COLONIAS: &[&str] = &[
@@ -196,9 +205,15 @@ impl Generator {
     }
 
     fn member(&mut self, sex: Sex, age: u32, first: &str, second: Option<&str>) -> Member {
-        let given = self
-            .pick(if sex == Sex::Female { FEMALE } else { MALE })
-            .to_owned();
+        let names = if sex == Sex::Female { FEMALE } else { MALE };
+        // About a third carry two given names (Juan Pablo, María José…), as many do.
+        let mut given = self.pick(names).to_owned();
+        if !given.contains(' ') && self.chance(0.35) {
+            let other = self.pick(names);
+            if !other.contains(' ') && other != given {
+                given = format!("{given} {other}");
+            }
+        }
         let birth = self.birth(age);
         let birth_state = if self.chance(0.75) {
             "DF"

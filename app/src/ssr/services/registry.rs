@@ -282,9 +282,23 @@ pub async fn by_curp(
     }
 }
 
+/// Birth dates that a typo could turn into each other: two of year, month and day equal, day
+/// and month transposed (05/10 for 10/05), or a day apart across a month or year boundary.
+fn near_date(a: Date, b: Date) -> bool {
+    let two_parts = [a.year == b.year, a.month == b.month, a.day == b.day]
+        .iter()
+        .filter(|same| **same)
+        .count()
+        >= 2;
+    let transposed = a.year == b.year && a.month == b.day && a.day == b.month;
+    let next_door = (to_naive(a) - to_naive(b)).num_days().abs() <= 1;
+    two_parts || transposed || next_door
+}
+
 /// Probable duplicates of a person about to be registered (or of an existing one, `exclude`):
 /// blocking on the same birth date, and on the same normalized name with a birth date that
-/// differs in one part (a typo) or has day and month transposed, scored by [`similarity`].
+/// differs in one part (a typo), by a day, or has day and month transposed, scored by
+/// [`similarity`].
 pub async fn probable_duplicates(
     db: &impl ConnectionTrait,
     parts: &NameParts,
@@ -307,23 +321,7 @@ pub async fn probable_duplicates(
         .into_iter()
         .filter_map(|p| {
             let same_date = to_date(p.birth_date) == birth_date;
-            let near_date = {
-                let d = to_date(p.birth_date);
-                let two_parts = [
-                    d.year == birth_date.year,
-                    d.month == birth_date.month,
-                    d.day == birth_date.day,
-                ]
-                .iter()
-                .filter(|same| **same)
-                .count()
-                    >= 2;
-                // Day and month typed in each other's place (05/10 for 10/05).
-                let transposed = d.year == birth_date.year
-                    && d.month == birth_date.day
-                    && d.day == birth_date.month;
-                two_parts || transposed
-            };
+            let near_date = near_date(to_date(p.birth_date), birth_date);
             let score = similarity(parts, &NameParts::of(&p));
             (score >= THRESHOLD && (same_date || near_date)).then_some((p, score))
         })
@@ -1000,6 +998,24 @@ mod tests {
         }
         let stranger = NameParts::new("Juan Carlos", "Ramírez", "Ortega");
         assert!(similarity(&base, &stranger) < THRESHOLD);
+    }
+
+    #[test]
+    fn near_dates_are_the_usual_typos() {
+        let d = |y, m, day| Date::new(y, m, day).unwrap();
+        assert!(near_date(d(1990, 5, 10), d(1990, 5, 11)), "one part");
+        assert!(near_date(d(1990, 5, 10), d(1991, 5, 10)), "one part");
+        assert!(near_date(d(1990, 5, 10), d(1990, 10, 5)), "transposed");
+        assert!(
+            near_date(d(1990, 1, 31), d(1990, 2, 1)),
+            "a day across a month"
+        );
+        assert!(
+            near_date(d(1989, 12, 31), d(1990, 1, 1)),
+            "a day across a year"
+        );
+        assert!(!near_date(d(1990, 5, 10), d(1991, 6, 10)));
+        assert!(!near_date(d(1990, 1, 31), d(1990, 2, 2)));
     }
 
     #[test]
