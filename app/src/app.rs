@@ -33,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <meta name="csrf-token" content=crate::staff::form_state::use_csrf_token() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

@@ -227,78 +227,82 @@ fn candidates_box(i18n: I18nContext<Locale>, candidates: Vec<Candidate>) -> impl
 pub fn NewPersonPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = leptos_router::hooks::use_query_map();
+    // Shared values before any await: the browser matches them up with the server's in order.
+    let state = use_form_state();
     let options = Resource::new(|| (), |_| api::intake_choices());
     view! {
         <h1>{t!(i18n, intake_title)}</h1>
         <p class="lead">{t!(i18n, intake_intro)}</p>
         <Suspense>
-            {move || Suspend::new(async move {
-                let options = match options.await {
-                    Ok(o) => o,
-                    Err(e) => return failure(e),
-                };
-                let state = use_form_state();
-                let today = super::forms::parse_date(&options.today);
-                // Registering from a relative's profile: from the query at first, then as posted.
-                let relative = if state.values.is_empty() {
-                    let query = query.read_untracked();
-                    query.get("familiar_de").zip(query.get("relacion"))
-                } else {
-                    Some((state.value("relative_of"), state.value("relation"))).filter(|(of, _)| !of.is_empty())
-                };
-                let candidates = match state.notice.clone() {
-                    Some(Notice::Candidates(c)) => Some(c),
-                    _ => None,
-                };
-                let states: Vec<(String, String)> = STATES.iter().map(|s| ((*s).to_owned(), (*s).to_owned())).collect();
-                let sexes = vec![
-                    ("H".to_owned(), t_string!(i18n, sex_h).to_owned()),
-                    ("M".to_owned(), t_string!(i18n, sex_m).to_owned()),
-                    ("X".to_owned(), t_string!(i18n, sex_x).to_owned()),
-                ];
-                view! {
-                    <NoticeBox state=state.clone() />
-                    {candidates.clone().map(|c| candidates_box(i18n, c))}
-                    <form method="post" action="/oficina/personas/nueva" class="stacked intake">
-                        <CsrfField />
-                        {relative.clone().map(|(of, relation)| view! {
-                            <p class="notice">{t!(i18n, intake_for_relative)}</p>
-                            <input type="hidden" name="relative_of" value=of />
-                            <input type="hidden" name="relation" value=relation />
-                        })}
-                        <fieldset>
-                            <legend>{t!(i18n, intake_identity)}</legend>
-                            <Field name="given_names" label=t_string!(i18n, field_given_names).to_owned() state=state.clone() />
-                            <Field name="first_surname" label=t_string!(i18n, field_first_surname).to_owned() state=state.clone() />
-                            <Field name="second_surname" label=t_string!(i18n, field_second_surname).to_owned() state=state.clone() />
-                            <Field name="birth_date" kind="date" label=t_string!(i18n, field_birth_date).to_owned() state=state.clone() />
-                            {select_field(i18n, "sex", t_string!(i18n, field_sex).to_owned(), sexes, &state)}
-                            {select_field(i18n, "birth_state", t_string!(i18n, field_birth_state).to_owned(), states, &state)}
-                        </fieldset>
-                        <fieldset>
-                            <legend>{t!(i18n, intake_ids)}</legend>
-                            <CurpField state=state.clone() today />
-                            <Field name="ine" label=t_string!(i18n, field_ine).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="nss" label=t_string!(i18n, field_nss).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="rfc" label=t_string!(i18n, field_rfc).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="passport" label=t_string!(i18n, field_passport).to_owned() autocomplete="off" state=state.clone() />
-                        </fieldset>
-                        <fieldset>
-                            <legend>{t!(i18n, intake_address)}</legend>
-                            {select_field(i18n, "borough", t_string!(i18n, field_borough).to_owned(), options.boroughs.clone(), &state)}
-                            <Field name="colonia" label=t_string!(i18n, field_colonia).to_owned() state=state.clone() />
-                            <Field name="postal_code" label=t_string!(i18n, field_postal_code).to_owned() state=state.clone() />
-                            <Field name="street" label=t_string!(i18n, field_street).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="phone" kind="tel" label=t_string!(i18n, field_phone).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="residence_since" kind="date" label=t_string!(i18n, field_residence_since).to_owned() state=state.clone() />
-                        </fieldset>
-                        <button type="submit">{t!(i18n, intake_submit)}</button>
-                        {candidates.map(|_| view! {
-                            <button type="submit" name="confirm" value="new" class="secondary">{t!(i18n, intake_someone_else)}</button>
-                        })}
-                    </form>
-                }.into_any()
-            })}
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    let options = match options.await {
+                        Ok(o) => o,
+                        Err(e) => return failure(e),
+                    };
+                    let today = super::forms::parse_date(&options.today);
+                    // Registering from a relative's profile: from the query at first, then as posted.
+                    let relative = if state.values.is_empty() {
+                        let query = query.read_untracked();
+                        query.get("familiar_de").zip(query.get("relacion"))
+                    } else {
+                        Some((state.value("relative_of"), state.value("relation"))).filter(|(of, _)| !of.is_empty())
+                    };
+                    let candidates = match state.notice.clone() {
+                        Some(Notice::Candidates(c)) => Some(c),
+                        _ => None,
+                    };
+                    let states: Vec<(String, String)> = STATES.iter().map(|s| ((*s).to_owned(), (*s).to_owned())).collect();
+                    let sexes = vec![
+                        ("H".to_owned(), t_string!(i18n, sex_h).to_owned()),
+                        ("M".to_owned(), t_string!(i18n, sex_m).to_owned()),
+                        ("X".to_owned(), t_string!(i18n, sex_x).to_owned()),
+                    ];
+                    view! {
+                        <NoticeBox state=state.clone() />
+                        {candidates.clone().map(|c| candidates_box(i18n, c))}
+                        <form method="post" action="/oficina/personas/nueva" class="stacked intake">
+                            <CsrfField />
+                            {relative.clone().map(|(of, relation)| view! {
+                                <p class="notice">{t!(i18n, intake_for_relative)}</p>
+                                <input type="hidden" name="relative_of" value=of />
+                                <input type="hidden" name="relation" value=relation />
+                            })}
+                            <fieldset>
+                                <legend>{t!(i18n, intake_identity)}</legend>
+                                <Field name="given_names" label=t_string!(i18n, field_given_names).to_owned() state=state.clone() />
+                                <Field name="first_surname" label=t_string!(i18n, field_first_surname).to_owned() state=state.clone() />
+                                <Field name="second_surname" label=t_string!(i18n, field_second_surname).to_owned() state=state.clone() />
+                                <Field name="birth_date" kind="date" label=t_string!(i18n, field_birth_date).to_owned() state=state.clone() />
+                                {select_field(i18n, "sex", t_string!(i18n, field_sex).to_owned(), sexes, &state)}
+                                {select_field(i18n, "birth_state", t_string!(i18n, field_birth_state).to_owned(), states, &state)}
+                            </fieldset>
+                            <fieldset>
+                                <legend>{t!(i18n, intake_ids)}</legend>
+                                <CurpField state=state.clone() today />
+                                <Field name="ine" label=t_string!(i18n, field_ine).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="nss" label=t_string!(i18n, field_nss).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="rfc" label=t_string!(i18n, field_rfc).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="passport" label=t_string!(i18n, field_passport).to_owned() autocomplete="off" state=state.clone() />
+                            </fieldset>
+                            <fieldset>
+                                <legend>{t!(i18n, intake_address)}</legend>
+                                {select_field(i18n, "borough", t_string!(i18n, field_borough).to_owned(), options.boroughs.clone(), &state)}
+                                <Field name="colonia" label=t_string!(i18n, field_colonia).to_owned() state=state.clone() />
+                                <Field name="postal_code" label=t_string!(i18n, field_postal_code).to_owned() state=state.clone() />
+                                <Field name="street" label=t_string!(i18n, field_street).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="phone" kind="tel" label=t_string!(i18n, field_phone).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="residence_since" kind="date" label=t_string!(i18n, field_residence_since).to_owned() state=state.clone() />
+                            </fieldset>
+                            <button type="submit">{t!(i18n, intake_submit)}</button>
+                            {candidates.map(|_| view! {
+                                <button type="submit" name="confirm" value="new" class="secondary">{t!(i18n, intake_someone_else)}</button>
+                            })}
+                        </form>
+                    }.into_any()
+                })
+            }}
         </Suspense>
     }
 }
@@ -404,15 +408,19 @@ fn profile_view(i18n: I18nContext<Locale>, p: Profile, state: FormState) -> AnyV
 pub fn PersonPage() -> impl IntoView {
     let i18n = use_i18n();
     let id = id_param();
+    let state = use_form_state();
     let profile = Resource::new(move || id.get(), api::person_profile);
     view! {
         <Suspense>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Ok(p) => profile_view(i18n, p, use_form_state()),
-                    Err(e) => failure(e),
-                }
-            })}
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    match profile.await {
+                        Ok(p) => profile_view(i18n, p, state),
+                        Err(e) => failure(e),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
@@ -666,6 +674,7 @@ fn states() -> Vec<(String, String)> {
 pub fn EditPersonPage() -> impl IntoView {
     let i18n = use_i18n();
     let id = id_param();
+    let posted = use_form_state();
     let data = Resource::new(
         move || id.get(),
         |id| async move {
@@ -677,70 +686,72 @@ pub fn EditPersonPage() -> impl IntoView {
     );
     view! {
         <Suspense>
-            {move || Suspend::new(async move {
-                let (p, options) = match data.await {
-                    Ok(d) => d,
-                    Err(e) => return failure(e),
-                };
-                let posted = use_form_state();
-                let saved = edit_values(&p);
-                let conflict = matches!(posted.notice, Some(Notice::Conflict));
-                let mut state = if posted.values.is_empty() {
-                    FormState { values: saved.clone(), ..FormState::default() }
-                } else {
-                    posted.clone()
-                };
-                if conflict {
-                    state.values.insert("version".to_owned(), p.version.to_string());
-                }
-                let today = super::forms::parse_date(&options.today);
-                let missing: Vec<&'static str> = ["curp", "ine", "nss", "rfc", "passport"]
-                    .into_iter()
-                    .filter(|k| !p.ids.iter().any(|m| m.kind == *k))
-                    .collect();
-                let version = state.value("version");
-                view! {
-                    <h1>{t!(i18n, edit_title)}</h1>
-                    <p><a href=format!("/oficina/persona/{}", p.id)>{t!(i18n, edit_back)}</a></p>
-                    {conflict.then(|| conflict_box(i18n, &posted, &saved))}
-                    {(!conflict).then(|| view! { <NoticeBox state=posted.clone() /> })}
-                    <form method="post" action=format!("/oficina/persona/{}/editar", p.id) class="stacked intake">
-                        <CsrfField />
-                        <input type="hidden" name="version" value=version />
-                        <fieldset>
-                            <legend>{t!(i18n, intake_identity)}</legend>
-                            <Field name="given_names" label=t_string!(i18n, field_given_names).to_owned() state=state.clone() />
-                            <Field name="first_surname" label=t_string!(i18n, field_first_surname).to_owned() state=state.clone() />
-                            <Field name="second_surname" label=t_string!(i18n, field_second_surname).to_owned() state=state.clone() />
-                            <Field name="birth_date" kind="date" label=t_string!(i18n, field_birth_date).to_owned() state=state.clone() />
-                            {select_field(i18n, "sex", t_string!(i18n, field_sex).to_owned(), sexes(i18n), &state)}
-                            {select_field(i18n, "birth_state", t_string!(i18n, field_birth_state).to_owned(), states(), &state)}
-                        </fieldset>
-                        {(!missing.is_empty()).then(|| view! {
+            {move || {
+                let posted = posted.clone();
+                Suspend::new(async move {
+                    let (p, options) = match data.await {
+                        Ok(d) => d,
+                        Err(e) => return failure(e),
+                    };
+                    let saved = edit_values(&p);
+                    let conflict = matches!(posted.notice, Some(Notice::Conflict));
+                    let mut state = if posted.values.is_empty() {
+                        FormState { values: saved.clone(), ..FormState::default() }
+                    } else {
+                        posted.clone()
+                    };
+                    if conflict {
+                        state.values.insert("version".to_owned(), p.version.to_string());
+                    }
+                    let today = super::forms::parse_date(&options.today);
+                    let missing: Vec<&'static str> = ["curp", "ine", "nss", "rfc", "passport"]
+                        .into_iter()
+                        .filter(|k| !p.ids.iter().any(|m| m.kind == *k))
+                        .collect();
+                    let version = state.value("version");
+                    view! {
+                        <h1>{t!(i18n, edit_title)}</h1>
+                        <p><a href=format!("/oficina/persona/{}", p.id)>{t!(i18n, edit_back)}</a></p>
+                        {conflict.then(|| conflict_box(i18n, &posted, &saved))}
+                        {(!conflict).then(|| view! { <NoticeBox state=posted.clone() /> })}
+                        <form method="post" action=format!("/oficina/persona/{}/editar", p.id) class="stacked intake">
+                            <CsrfField />
+                            <input type="hidden" name="version" value=version />
                             <fieldset>
-                                <legend>{t!(i18n, edit_add_ids)}</legend>
-                                {missing.iter().map(|kind| match *kind {
-                                    "curp" => view! { <CurpField state=state.clone() today /> }.into_any(),
-                                    "ine" => view! { <Field name="ine" label=t_string!(i18n, field_ine).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
-                                    "nss" => view! { <Field name="nss" label=t_string!(i18n, field_nss).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
-                                    "rfc" => view! { <Field name="rfc" label=t_string!(i18n, field_rfc).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
-                                    _ => view! { <Field name="passport" label=t_string!(i18n, field_passport).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
-                                }).collect_view()}
+                                <legend>{t!(i18n, intake_identity)}</legend>
+                                <Field name="given_names" label=t_string!(i18n, field_given_names).to_owned() state=state.clone() />
+                                <Field name="first_surname" label=t_string!(i18n, field_first_surname).to_owned() state=state.clone() />
+                                <Field name="second_surname" label=t_string!(i18n, field_second_surname).to_owned() state=state.clone() />
+                                <Field name="birth_date" kind="date" label=t_string!(i18n, field_birth_date).to_owned() state=state.clone() />
+                                {select_field(i18n, "sex", t_string!(i18n, field_sex).to_owned(), sexes(i18n), &state)}
+                                {select_field(i18n, "birth_state", t_string!(i18n, field_birth_state).to_owned(), states(), &state)}
                             </fieldset>
-                        })}
-                        <fieldset>
-                            <legend>{t!(i18n, intake_address)}</legend>
-                            {select_field(i18n, "borough", t_string!(i18n, field_borough).to_owned(), options.boroughs.clone(), &state)}
-                            <Field name="colonia" label=t_string!(i18n, field_colonia).to_owned() state=state.clone() />
-                            <Field name="postal_code" label=t_string!(i18n, field_postal_code).to_owned() state=state.clone() />
-                            <Field name="street" label=t_string!(i18n, field_street).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="phone" kind="tel" label=t_string!(i18n, field_phone).to_owned() autocomplete="off" state=state.clone() />
-                            <Field name="residence_since" kind="date" label=t_string!(i18n, field_residence_since).to_owned() state=state.clone() />
-                        </fieldset>
-                        <button type="submit">{if conflict { t!(i18n, edit_save_anyway).into_any() } else { t!(i18n, edit_save).into_any() }}</button>
-                    </form>
-                }.into_any()
-            })}
+                            {(!missing.is_empty()).then(|| view! {
+                                <fieldset>
+                                    <legend>{t!(i18n, edit_add_ids)}</legend>
+                                    {missing.iter().map(|kind| match *kind {
+                                        "curp" => view! { <CurpField state=state.clone() today /> }.into_any(),
+                                        "ine" => view! { <Field name="ine" label=t_string!(i18n, field_ine).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
+                                        "nss" => view! { <Field name="nss" label=t_string!(i18n, field_nss).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
+                                        "rfc" => view! { <Field name="rfc" label=t_string!(i18n, field_rfc).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
+                                        _ => view! { <Field name="passport" label=t_string!(i18n, field_passport).to_owned() autocomplete="off" state=state.clone() /> }.into_any(),
+                                    }).collect_view()}
+                                </fieldset>
+                            })}
+                            <fieldset>
+                                <legend>{t!(i18n, intake_address)}</legend>
+                                {select_field(i18n, "borough", t_string!(i18n, field_borough).to_owned(), options.boroughs.clone(), &state)}
+                                <Field name="colonia" label=t_string!(i18n, field_colonia).to_owned() state=state.clone() />
+                                <Field name="postal_code" label=t_string!(i18n, field_postal_code).to_owned() state=state.clone() />
+                                <Field name="street" label=t_string!(i18n, field_street).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="phone" kind="tel" label=t_string!(i18n, field_phone).to_owned() autocomplete="off" state=state.clone() />
+                                <Field name="residence_since" kind="date" label=t_string!(i18n, field_residence_since).to_owned() state=state.clone() />
+                            </fieldset>
+                            <button type="submit">{if conflict { t!(i18n, edit_save_anyway).into_any() } else { t!(i18n, edit_save).into_any() }}</button>
+                        </form>
+                    }.into_any()
+                })
+            }}
         </Suspense>
     }
 }
@@ -947,101 +958,104 @@ pub fn DuplicatesPage() -> impl IntoView {
 pub fn PairPage() -> impl IntoView {
     let i18n = use_i18n();
     let id = id_param();
+    let state = use_form_state();
     let pair = Resource::new(move || id.get(), api::duplicate_pair);
     view! {
         <Suspense>
-            {move || Suspend::new(async move {
-                let p = match pair.await {
-                    Ok(p) => p,
-                    Err(e) => return failure(e),
-                };
-                let state = use_form_state();
-                let action = format!("/oficina/duplicados/{}", p.id);
-                let side_head = |s: &super::dto::PairSide| view! {
-                    <th scope="col">
-                        <a href=format!("/oficina/persona/{}", s.id)>{s.card_number.clone()}</a>
-                        " " {synthetic_badge(i18n, s.synthetic)}
-                        <br /><code>{s.masked_curp.clone().unwrap_or_default()}</code>
-                    </th>
-                };
-                let rows: Vec<(String, String, String)> = p.a.fields.iter().zip(&p.b.fields)
-                    .map(|((f, a), (_, b))| (f.clone(), a.clone(), b.clone()))
-                    .collect();
-                let pending = p.status == "pending";
-                view! {
-                    <h1>{t!(i18n, pair_title)}</h1>
-                    <p><a href="/oficina/duplicados">{t!(i18n, pair_back)}</a></p>
-                    <p class="lead">{format!("{} %", p.score)} " · "
-                        {p.agreeing.iter().map(|a| agree_name(i18n, a)).collect::<Vec<_>>().join(", ")}</p>
-                    <NoticeBox state=state.clone() />
-                    {(!pending).then(|| view! {
-                        <p class="notice" role="status">
-                            {if p.status == "merged" { t_string!(i18n, pair_merged) } else { t_string!(i18n, pair_distinct) }}
-                            {p.reason.clone().map(|r| format!(" ({})", reason_name(i18n, &r)))}
-                        </p>
-                    })}
-                    <form method="post" action=action.clone() class="stacked">
-                        <CsrfField />
-                        <table class="pair">
-                            <thead><tr>
-                                <th scope="col">{t!(i18n, col_field)}</th>
-                                {side_head(&p.a)}
-                                {side_head(&p.b)}
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|(f, a, b)| {
-                                    let differ = a != b;
-                                    let name = format!("pick_{f}");
-                                    view! {
-                                        <tr class:differ=differ>
-                                            <th scope="row">{merge_field_name(i18n, &f)}</th>
-                                            <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="a" checked=true aria-label=t_string!(i18n, pair_keep_a) /> " " })}{a}</td>
-                                            <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="b" aria-label=t_string!(i18n, pair_keep_b) /> " " })}{b}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                                <tr>
-                                    <th scope="row">{t!(i18n, pair_links)}</th>
-                                    <td>{p.a.relatives} " / " {p.a.facts}</td>
-                                    <td>{p.b.relatives} " / " {p.b.facts}</td>
-                                </tr>
-                            </tbody>
-                        </table>
-                        {pending.then(|| view! {
-                            <fieldset>
-                                <legend>{t!(i18n, pair_merge)}</legend>
-                                <p class="hint">{t!(i18n, pair_merge_hint)}</p>
-                                {select_field(i18n, "survivor", t_string!(i18n, pair_survivor).to_owned(),
-                                    vec![("a".to_owned(), p.a.card_number.clone()), ("b".to_owned(), p.b.card_number.clone())], &state)}
-                                {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::MERGE_REASONS), &state)}
-                                <button type="submit" name="decision" value="merge">{t!(i18n, pair_merge_submit)}</button>
-                            </fieldset>
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    let p = match pair.await {
+                        Ok(p) => p,
+                        Err(e) => return failure(e),
+                    };
+                    let action = format!("/oficina/duplicados/{}", p.id);
+                    let side_head = |s: &super::dto::PairSide| view! {
+                        <th scope="col">
+                            <a href=format!("/oficina/persona/{}", s.id)>{s.card_number.clone()}</a>
+                            " " {synthetic_badge(i18n, s.synthetic)}
+                            <br /><code>{s.masked_curp.clone().unwrap_or_default()}</code>
+                        </th>
+                    };
+                    let rows: Vec<(String, String, String)> = p.a.fields.iter().zip(&p.b.fields)
+                        .map(|((f, a), (_, b))| (f.clone(), a.clone(), b.clone()))
+                        .collect();
+                    let pending = p.status == "pending";
+                    view! {
+                        <h1>{t!(i18n, pair_title)}</h1>
+                        <p><a href="/oficina/duplicados">{t!(i18n, pair_back)}</a></p>
+                        <p class="lead">{format!("{} %", p.score)} " · "
+                            {p.agreeing.iter().map(|a| agree_name(i18n, a)).collect::<Vec<_>>().join(", ")}</p>
+                        <NoticeBox state=state.clone() />
+                        {(!pending).then(|| view! {
+                            <p class="notice" role="status">
+                                {if p.status == "merged" { t_string!(i18n, pair_merged) } else { t_string!(i18n, pair_distinct) }}
+                                {p.reason.clone().map(|r| format!(" ({})", reason_name(i18n, &r)))}
+                            </p>
                         })}
-                    </form>
-                    {pending.then(|| view! {
                         <form method="post" action=action.clone() class="stacked">
                             <CsrfField />
-                            <input type="hidden" name="decision" value="distinct" />
-                            <fieldset>
-                                <legend>{t!(i18n, pair_distinct_title)}</legend>
-                                {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::DISTINCT_REASONS), &FormState::default())}
-                                <button type="submit" class="secondary">{t!(i18n, pair_distinct_submit)}</button>
-                            </fieldset>
+                            <table class="pair">
+                                <thead><tr>
+                                    <th scope="col">{t!(i18n, col_field)}</th>
+                                    {side_head(&p.a)}
+                                    {side_head(&p.b)}
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|(f, a, b)| {
+                                        let differ = a != b;
+                                        let name = format!("pick_{f}");
+                                        view! {
+                                            <tr class:differ=differ>
+                                                <th scope="row">{merge_field_name(i18n, &f)}</th>
+                                                <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="a" checked=true aria-label=t_string!(i18n, pair_keep_a) /> " " })}{a}</td>
+                                                <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="b" aria-label=t_string!(i18n, pair_keep_b) /> " " })}{b}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                    <tr>
+                                        <th scope="row">{t!(i18n, pair_links)}</th>
+                                        <td>{p.a.relatives} " / " {p.a.facts}</td>
+                                        <td>{p.b.relatives} " / " {p.b.facts}</td>
+                                    </tr>
+                                </tbody>
+                            </table>
+                            {pending.then(|| view! {
+                                <fieldset>
+                                    <legend>{t!(i18n, pair_merge)}</legend>
+                                    <p class="hint">{t!(i18n, pair_merge_hint)}</p>
+                                    {select_field(i18n, "survivor", t_string!(i18n, pair_survivor).to_owned(),
+                                        vec![("a".to_owned(), p.a.card_number.clone()), ("b".to_owned(), p.b.card_number.clone())], &state)}
+                                    {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::MERGE_REASONS), &state)}
+                                    <button type="submit" name="decision" value="merge">{t!(i18n, pair_merge_submit)}</button>
+                                </fieldset>
+                            })}
                         </form>
-                    })}
-                    {p.undoable.then(|| view! {
-                        <form method="post" action=action.clone() class="stacked">
-                            <CsrfField />
-                            <input type="hidden" name="decision" value="unmerge" />
-                            <fieldset>
-                                <legend>{t!(i18n, pair_unmerge_title)}</legend>
-                                {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::UNMERGE_REASONS), &state)}
-                                <button type="submit" class="secondary">{t!(i18n, pair_unmerge_submit)}</button>
-                            </fieldset>
-                        </form>
-                    })}
-                }.into_any()
-            })}
+                        {pending.then(|| view! {
+                            <form method="post" action=action.clone() class="stacked">
+                                <CsrfField />
+                                <input type="hidden" name="decision" value="distinct" />
+                                <fieldset>
+                                    <legend>{t!(i18n, pair_distinct_title)}</legend>
+                                    {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::DISTINCT_REASONS), &FormState::default())}
+                                    <button type="submit" class="secondary">{t!(i18n, pair_distinct_submit)}</button>
+                                </fieldset>
+                            </form>
+                        })}
+                        {p.undoable.then(|| view! {
+                            <form method="post" action=action.clone() class="stacked">
+                                <CsrfField />
+                                <input type="hidden" name="decision" value="unmerge" />
+                                <fieldset>
+                                    <legend>{t!(i18n, pair_unmerge_title)}</legend>
+                                    {select_field(i18n, "reason", t_string!(i18n, field_reason).to_owned(), reasons(i18n, &super::merge::UNMERGE_REASONS), &state)}
+                                    <button type="submit" class="secondary">{t!(i18n, pair_unmerge_submit)}</button>
+                                </fieldset>
+                            </form>
+                        })}
+                    }.into_any()
+                })
+            }}
         </Suspense>
     }
 }

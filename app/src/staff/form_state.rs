@@ -65,20 +65,25 @@ pub fn use_form_state() -> FormState {
 }
 
 /// The CSRF token for forms posted without JavaScript (the server's access layer issues it).
+/// The server reads it from the request; the browser from the page's `csrf-token` meta tag (not
+/// a shared value: forms inside a `<Suspense>` are rendered again in the browser, where shared
+/// values created after an await are not matched up with the server's).
 pub fn use_csrf_token() -> String {
-    SharedValue::new(|| {
-        #[cfg(feature = "ssr")]
-        {
-            use_context::<http::request::Parts>()
-                .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "ssr"))]
-        {
-            String::new()
-        }
-    })
-    .into_inner()
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .query_selector("meta[name=\"csrf-token\"]")
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+            .unwrap_or_default()
+    }
 }
 
 /// The token the server's access layer puts in the request's extensions.
