@@ -627,6 +627,39 @@ pub async fn open_card(
     }
 }
 
+/// The shape of most staff form posts: parse (unknown fields refused), call the service, and
+/// redirect to `to` when it worked, or show the page again with the errors and `echo` (what
+/// was typed).
+async fn post_then_redirect<T, F, Fut>(
+    state: AppState,
+    pages: Pages,
+    request: Request,
+    echo: fn(&T) -> Vec<(&'static str, String)>,
+    to: String,
+    call: F,
+) -> Response
+where
+    T: DeserializeOwned,
+    F: FnOnce(AppState, SignedIn, T, Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ServiceError>>,
+{
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<T>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let typed = echo(&form);
+    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    match call(state.clone(), me, form, rid).await {
+        Ok(()) => Redirect::to(&to).into_response(),
+        Err(error) => failed(&state, &pages, request, error, &typed).await,
+    }
+}
+
 /// `POST /oficina/persona/{id}/editar`: saves an edit if nobody saved the profile since the
 /// form was filled; otherwise 409 with the caseworker's input kept (the page shows both).
 pub async fn edit_person(
@@ -635,22 +668,25 @@ pub async fn edit_person(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Posted {
-        me,
-        request,
-        form,
-        rid,
-    } = match signed_post::<PersonForm>(request).await {
-        Ok(posted) => posted,
-        Err(response) => return response,
+    let echo = |form: &PersonForm| {
+        let mut typed = person_pairs(form);
+        typed.push(("version", form.version.clone()));
+        typed
     };
-    let mut pairs = person_pairs(&form);
-    pairs.push(("version", form.version.clone()));
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    match profile::update(&state, &me, id, &form, rid.as_deref()).await {
-        Ok(_) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
-        Err(error) => failed(&state, &pages, request, error, &pairs).await,
-    }
+    let to = format!("/oficina/persona/{id}");
+    post_then_redirect(
+        state,
+        pages,
+        request,
+        echo,
+        to,
+        move |state, me, form, rid| async move {
+            profile::update(&state, &me, id, &form, rid.as_deref())
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
 }
 
 /// `POST /oficina/persona/{id}/familia`: adds a relative by card number.
@@ -660,24 +696,25 @@ pub async fn add_relative(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Posted {
-        me,
-        request,
-        form,
-        rid,
-    } = match signed_post::<RelativeForm>(request).await {
-        Ok(posted) => posted,
-        Err(response) => return response,
+    let echo = |form: &RelativeForm| {
+        vec![
+            ("relation", form.relation.clone()),
+            ("card", form.card.clone()),
+            ("same_household", form.same_household.clone()),
+        ]
     };
-    let pairs = [
-        ("relation", form.relation.as_str()),
-        ("card", form.card.as_str()),
-        ("same_household", form.same_household.as_str()),
-    ];
-    match profile::add_relative(&state, &me, id, &form, rid.as_deref()).await {
-        Ok(()) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
-        Err(error) => failed(&state, &pages, request, error, &pairs).await,
-    }
+    let to = format!("/oficina/persona/{id}");
+    post_then_redirect(
+        state,
+        pages,
+        request,
+        echo,
+        to,
+        move |state, me, form, rid| async move {
+            profile::add_relative(&state, &me, id, &form, rid.as_deref()).await
+        },
+    )
+    .await
 }
 
 /// `POST /oficina/persona/{id}/datos`: records a fact.
@@ -687,26 +724,27 @@ pub async fn add_fact(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Posted {
-        me,
-        request,
-        form,
-        rid,
-    } = match signed_post::<FactForm>(request).await {
-        Ok(posted) => posted,
-        Err(response) => return response,
+    let echo = |form: &FactForm| {
+        vec![
+            ("kind", form.kind.clone()),
+            ("value", form.value.clone()),
+            ("as_of", form.as_of.clone()),
+            ("source", form.source.clone()),
+            ("verified", form.verified.clone()),
+        ]
     };
-    let pairs = [
-        ("kind", form.kind.as_str()),
-        ("value", form.value.as_str()),
-        ("as_of", form.as_of.as_str()),
-        ("source", form.source.as_str()),
-        ("verified", form.verified.as_str()),
-    ];
-    match profile::add_fact(&state, &me, id, &form, rid.as_deref()).await {
-        Ok(()) => Redirect::to(&format!("/oficina/persona/{id}")).into_response(),
-        Err(error) => failed(&state, &pages, request, error, &pairs).await,
-    }
+    let to = format!("/oficina/persona/{id}");
+    post_then_redirect(
+        state,
+        pages,
+        request,
+        echo,
+        to,
+        move |state, me, form, rid| async move {
+            profile::add_fact(&state, &me, id, &form, rid.as_deref()).await
+        },
+    )
+    .await
 }
 
 /// `POST /oficina/duplicados/{id}`: merge, mark distinct, or undo the merge of a pair.
@@ -716,22 +754,23 @@ pub async fn decide_pair(
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let Posted {
-        me,
-        request,
-        form,
-        rid,
-    } = match signed_post::<DecisionForm>(request).await {
-        Ok(posted) => posted,
-        Err(response) => return response,
+    let echo = |form: &DecisionForm| {
+        vec![
+            ("decision", form.decision.clone()),
+            ("survivor", form.survivor.clone()),
+            ("reason", form.reason.clone()),
+        ]
     };
-    let pairs = [
-        ("decision", form.decision.as_str()),
-        ("survivor", form.survivor.as_str()),
-        ("reason", form.reason.as_str()),
-    ];
-    match merge::decide(&state, &me, id, &form, rid.as_deref()).await {
-        Ok(()) => Redirect::to(&format!("/oficina/duplicados/{id}")).into_response(),
-        Err(error) => failed(&state, &pages, request, error, &pairs).await,
-    }
+    let to = format!("/oficina/duplicados/{id}");
+    post_then_redirect(
+        state,
+        pages,
+        request,
+        echo,
+        to,
+        move |state, me, form, rid| async move {
+            merge::decide(&state, &me, id, &form, rid.as_deref()).await
+        },
+    )
+    .await
 }

@@ -259,6 +259,15 @@ pub async fn pair(
     Ok(view)
 }
 
+async fn holds_curp(db: &impl ConnectionTrait, person: i32) -> Result<bool, ServiceError> {
+    Ok(person_identifier::Entity::find()
+        .filter(person_identifier::Column::PersonId.eq(person))
+        .filter(person_identifier::Column::Kind.eq("curp"))
+        .count(db)
+        .await?
+        > 0)
+}
+
 /// What a merge moved, read back by the unmerge.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Moved {
@@ -616,18 +625,8 @@ pub async fn decide(
             for (field, value) in &moved.survivor_before {
                 apply(&mut restore, field, value, &boroughs);
             }
-            let keep_curp = person_identifier::Entity::find()
-                .filter(person_identifier::Column::PersonId.eq(keep.id))
-                .filter(person_identifier::Column::Kind.eq("curp"))
-                .count(&*tx)
-                .await?
-                > 0;
-            let gone_curp = person_identifier::Entity::find()
-                .filter(person_identifier::Column::PersonId.eq(gone.id))
-                .filter(person_identifier::Column::Kind.eq("curp"))
-                .count(&*tx)
-                .await?
-                > 0;
+            let keep_curp = holds_curp(&*tx, keep.id).await?;
+            let gone_curp = holds_curp(&*tx, gone.id).await?;
             restore.has_curp = Set(keep_curp);
             restore.version = Set(keep.version + 1);
             restore.updated_at = Set(now);
