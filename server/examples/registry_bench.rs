@@ -242,11 +242,7 @@ async fn p2(state: &AppState, actor: &SignedIn) -> anyhow::Result<()> {
             first_surname: m.first.clone(),
             second_surname: m.second.clone().unwrap_or_default(),
             birth_date: m.birth.to_string(),
-            sex: match m.sex {
-                angel_app::domain::curp::Sex::Female => "M",
-                _ => "H",
-            }
-            .to_owned(),
+            sex: angel_app::registry::forms::sex_code(m.sex).to_owned(),
             birth_state: m.birth_state.to_owned(),
             curp: m.curp.clone().unwrap_or_default(),
             borough: borough.clone(),

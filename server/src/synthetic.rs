@@ -695,12 +695,7 @@ pub async fn seed(state: &AppState, options: Options, progress: bool) -> anyhow:
             second_surname: Set(m.second.clone()),
             name_key: Set(names::name_key(&m.given, &m.first, second)),
             birth_date: Set(m.birth),
-            sex: Set(match m.sex {
-                Sex::Male => "H",
-                Sex::Female => "M",
-                Sex::NonBinary => "X",
-            }
-            .to_owned()),
+            sex: Set(angel_app::registry::forms::sex_code(m.sex).to_owned()),
             birth_state: Set(m.birth_state.to_owned()),
             borough_id: Set(boroughs[home.borough].0),
             colonia: Set(home.colonia.to_owned()),

@@ -889,10 +889,6 @@ pub fn CardPage() -> impl IntoView {
     }
 }
 
-fn merge_field_name(i18n: I18nContext<Locale>, field: &str) -> String {
-    changed_field_name(i18n, field)
-}
-
 fn reason_name(i18n: I18nContext<Locale>, reason: &str) -> String {
     match reason {
         "documents_match" => t_string!(i18n, reason_documents_match),
@@ -1007,7 +1003,7 @@ pub fn PairPage() -> impl IntoView {
                                         let name = format!("pick_{f}");
                                         view! {
                                             <tr class:differ=differ>
-                                                <th scope="row">{merge_field_name(i18n, &f)}</th>
+                                                <th scope="row">{changed_field_name(i18n, &f)}</th>
                                                 <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="a" checked=true aria-label=t_string!(i18n, pair_keep_a) /> " " })}{a}</td>
                                                 <td>{pending.then(|| view! { <input type="radio" name=name.clone() value="b" aria-label=t_string!(i18n, pair_keep_b) /> " " })}{b}</td>
                                             </tr>

@@ -17,7 +17,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::super::{AppState, ServiceError, audit::NewEvent, auth::SignedIn, vault::Slot};
-use super::registry::{IDENTIFIER, field, full_name, masked_id, open_identifier};
+use super::registry::{IDENTIFIER, field, full_name, key_version, masked_id, open_identifier};
 use crate::domain::card;
 use crate::registry::{
     dto::{Pair, PairRow, PairSide},
@@ -290,7 +290,6 @@ async fn reseal(
     to: i32,
 ) -> Result<(), ServiceError> {
     let value = open_identifier(state, row).await?;
-    let version = i32::try_from(state.vault.active_version()).expect("small versions");
     person_identifier::ActiveModel {
         id: Set(row.id),
         person_id: Set(to),
@@ -298,7 +297,7 @@ async fn reseal(
             Slot::new(IDENTIFIER, &row.kind, i64::from(to)),
             value.as_bytes(),
         )),
-        key_version: Set(version),
+        key_version: Set(key_version(state)),
         ..Default::default()
     }
     .update(db)

@@ -14,9 +14,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set, sea_query::Expr,
 };
 
-use super::super::{AppState, ServiceError, audit::NewEvent, auth::SignedIn, vault::Slot};
+use super::super::{AppState, ServiceError, audit::NewEvent, auth::SignedIn};
 use super::registry::{
-    CONTACT, IDENTIFIER, age_on, by_curp, field, full_name, hits, open_identifier, to_naive, today,
+    age_on, by_curp, contact_row, field, full_name, hits, identifier_row, open_identifier,
+    opened_contact, to_naive, today,
 };
 use crate::registry::{
     dto::{ChangeRow, Circle, FactRow, RelativeRow},
@@ -276,22 +277,8 @@ pub async fn update(
     let contact = person_contact::Entity::find_by_id(id)
         .one(&state.db)
         .await?;
-    let opened = |column: &str| -> Result<Option<String>, ServiceError> {
-        let envelope = contact.as_ref().and_then(|c| match column {
-            "street" => c.street_envelope.as_ref(),
-            _ => c.phone_envelope.as_ref(),
-        });
-        envelope
-            .map(|e| {
-                state
-                    .vault
-                    .open_text(Slot::new(CONTACT, column, i64::from(id)), e)
-                    .map(|t| t.to_string())
-                    .map_err(|_| ServiceError::Internal("an envelope failed to open"))
-            })
-            .transpose()
-    };
-    let contact_changed = opened("street")? != valid.street || opened("phone")? != valid.phone;
+    let (street, phone) = opened_contact(state, id, contact.as_ref()).await?;
+    let contact_changed = street != valid.street || phone != valid.phone;
     if contact_changed {
         changes.insert("contact", (None, None));
     }
@@ -378,21 +365,8 @@ pub async fn update(
     if updated.rows_affected != 1 {
         return Err(ServiceError::Conflict);
     }
-    let key_version = i32::try_from(state.vault.active_version()).expect("small versions");
     if contact_changed {
-        let seal = |column: &str, text: &Option<String>| {
-            text.as_ref().map(|t| {
-                state
-                    .vault
-                    .seal(Slot::new(CONTACT, column, i64::from(id)), t.as_bytes())
-            })
-        };
-        let row = person_contact::ActiveModel {
-            person_id: Set(id),
-            street_envelope: Set(seal("street", &valid.street)),
-            phone_envelope: Set(seal("phone", &valid.phone)),
-            key_version: Set(key_version),
-        };
+        let row = contact_row(state, id, valid.street.as_deref(), valid.phone.as_deref());
         if contact.is_some() {
             row.update(&*tx).await?;
         } else {
@@ -400,20 +374,9 @@ pub async fn update(
         }
     }
     for (kind, value) in &added {
-        person_identifier::ActiveModel {
-            id: NotSet,
-            person_id: Set(id),
-            kind: Set(kind.code().to_owned()),
-            envelope: Set(state.vault.seal(
-                Slot::new(IDENTIFIER, kind.code(), i64::from(id)),
-                value.as_bytes(),
-            )),
-            blind_index: Set(state.vault.blind_index(kind.code(), value)),
-            key_version: Set(key_version),
-            created_at: Set(now),
-        }
-        .insert(&*tx)
-        .await?;
+        identifier_row(state, id, *kind, value, now)
+            .insert(&*tx)
+            .await?;
     }
     person_change::ActiveModel {
         id: NotSet,
@@ -483,7 +446,7 @@ pub async fn add_fact(
 /// Puts two people in one household: the one either already lives in, else a new one. When
 /// both live in different households, `other` moves to `person`'s (a person lives in one
 /// household at a time).
-pub(crate) async fn share_household(
+async fn share_household(
     db: &impl ConnectionTrait,
     person: i32,
     other: i32,

@@ -44,7 +44,7 @@ pub fn today(now: DateTime<Utc>) -> Date {
     to_date(now.date_naive())
 }
 
-pub(crate) fn to_date(d: NaiveDate) -> Date {
+fn to_date(d: NaiveDate) -> Date {
     Date {
         year: d.year(),
         month: d.month(),
@@ -170,7 +170,7 @@ pub(crate) async fn open_identifier(
 
 /// An envelope that does not open (tampered, moved or a wrong key) is audited in a transaction
 /// of its own, so the record survives the failed request. Never includes the data.
-pub(crate) async fn integrity_event(
+async fn integrity_event(
     state: &AppState,
     person_id: i32,
     column: &str,
@@ -187,7 +187,88 @@ pub(crate) async fn integrity_event(
     }
 }
 
-pub(crate) async fn borough_names(
+/// The key version new envelopes are sealed with.
+pub(crate) fn key_version(state: &AppState) -> i32 {
+    i32::try_from(state.vault.active_version()).expect("small versions")
+}
+
+/// A person's contact row: street and phone sealed to their row id.
+pub(crate) fn contact_row(
+    state: &AppState,
+    person_id: i32,
+    street: Option<&str>,
+    phone: Option<&str>,
+) -> person_contact::ActiveModel {
+    let seal = |column: &str, text: Option<&str>| {
+        text.map(|t| {
+            state.vault.seal(
+                Slot::new(CONTACT, column, i64::from(person_id)),
+                t.as_bytes(),
+            )
+        })
+    };
+    person_contact::ActiveModel {
+        person_id: Set(person_id),
+        street_envelope: Set(seal("street", street)),
+        phone_envelope: Set(seal("phone", phone)),
+        key_version: Set(key_version(state)),
+    }
+}
+
+/// A new ID number row: sealed to the person's row id, with its blind index.
+pub(crate) fn identifier_row(
+    state: &AppState,
+    person_id: i32,
+    kind: IdKind,
+    value: &str,
+    now: DateTime<Utc>,
+) -> person_identifier::ActiveModel {
+    person_identifier::ActiveModel {
+        id: NotSet,
+        person_id: Set(person_id),
+        kind: Set(kind.code().to_owned()),
+        envelope: Set(state.vault.seal(
+            Slot::new(IDENTIFIER, kind.code(), i64::from(person_id)),
+            value.as_bytes(),
+        )),
+        blind_index: Set(state.vault.blind_index(kind.code(), value)),
+        key_version: Set(key_version(state)),
+        created_at: Set(now),
+    }
+}
+
+/// Street and phone in clear. An envelope that does not open is audited and refused.
+pub(crate) async fn opened_contact(
+    state: &AppState,
+    person_id: i32,
+    contact: Option<&person_contact::Model>,
+) -> Result<(Option<String>, Option<String>), ServiceError> {
+    let Some(c) = contact else {
+        return Ok((None, None));
+    };
+    let open = |column: &str, envelope: Option<&Vec<u8>>| {
+        envelope
+            .map(|e| {
+                state
+                    .vault
+                    .open_text(Slot::new(CONTACT, column, i64::from(person_id)), e)
+                    .map(|t| t.to_string())
+            })
+            .transpose()
+    };
+    match (
+        open("street", c.street_envelope.as_ref()),
+        open("phone", c.phone_envelope.as_ref()),
+    ) {
+        (Ok(street), Ok(phone)) => Ok((street, phone)),
+        (Err(e), _) | (_, Err(e)) => {
+            integrity_event(state, person_id, "contact", e).await;
+            Err(ServiceError::Internal("an envelope failed to open"))
+        }
+    }
+}
+
+async fn borough_names(
     db: &impl ConnectionTrait,
 ) -> Result<std::collections::HashMap<i32, (String, String)>, ServiceError> {
     Ok(borough::Entity::find()
@@ -614,23 +695,10 @@ async fn insert_once(
     .insert(&*tx)
     .await?;
     let id = created.id;
-    let version = i32::try_from(state.vault.active_version()).expect("small versions");
     if valid.street.is_some() || valid.phone.is_some() {
-        let seal = |column: &str, text: &Option<String>| {
-            text.as_ref().map(|t| {
-                state
-                    .vault
-                    .seal(Slot::new(CONTACT, column, i64::from(id)), t.as_bytes())
-            })
-        };
-        person_contact::ActiveModel {
-            person_id: Set(id),
-            street_envelope: Set(seal("street", &valid.street)),
-            phone_envelope: Set(seal("phone", &valid.phone)),
-            key_version: Set(version),
-        }
-        .insert(&*tx)
-        .await?;
+        contact_row(state, id, valid.street.as_deref(), valid.phone.as_deref())
+            .insert(&*tx)
+            .await?;
     }
     let ids = valid
         .curp
@@ -639,20 +707,9 @@ async fn insert_once(
         .chain(valid.other_ids.iter().cloned());
     let mut kinds = Vec::new();
     for (kind, value) in ids {
-        person_identifier::ActiveModel {
-            id: NotSet,
-            person_id: Set(id),
-            kind: Set(kind.code().to_owned()),
-            envelope: Set(state.vault.seal(
-                Slot::new(IDENTIFIER, kind.code(), i64::from(id)),
-                value.as_bytes(),
-            )),
-            blind_index: Set(state.vault.blind_index(kind.code(), &value)),
-            key_version: Set(version),
-            created_at: Set(now),
-        }
-        .insert(&*tx)
-        .await?;
+        identifier_row(state, id, kind, &value, now)
+            .insert(&*tx)
+            .await?;
         kinds.push(kind.code());
     }
     let mut event = NewEvent::new("person.registered", now)
@@ -787,30 +844,7 @@ pub async fn profile(
     let contact = person_contact::Entity::find_by_id(id)
         .one(&state.db)
         .await?;
-    let open_contact = |column: &str, envelope: Option<&Vec<u8>>| {
-        envelope
-            .map(|e| {
-                state
-                    .vault
-                    .open_text(Slot::new(CONTACT, column, i64::from(id)), e)
-                    .map(|t| t.to_string())
-            })
-            .transpose()
-    };
-    let (street, phone) = match &contact {
-        Some(c) => {
-            let street = open_contact("street", c.street_envelope.as_ref());
-            let phone = open_contact("phone", c.phone_envelope.as_ref());
-            match (street, phone) {
-                (Ok(s), Ok(ph)) => (s, ph),
-                (Err(e), _) | (_, Err(e)) => {
-                    integrity_event(state, id, "contact", e).await;
-                    return Err(ServiceError::Internal("an envelope failed to open"));
-                }
-            }
-        }
-        None => (None, None),
-    };
+    let (street, phone) = opened_contact(state, id, contact.as_ref()).await?;
     let rows = person_identifier::Entity::find()
         .filter(person_identifier::Column::PersonId.eq(id))
         .order_by_asc(person_identifier::Column::Id)
