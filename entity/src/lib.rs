@@ -8,8 +8,13 @@ pub mod audit_event;
 pub mod borough;
 pub mod demo_account;
 pub mod duplicate_review;
+pub mod enrollment;
+pub mod enrollment_event;
+pub mod folio_counter;
+pub mod holiday;
 pub mod household;
 pub mod household_member;
+pub mod indicator;
 pub mod life_event;
 pub mod life_event_program;
 pub mod office;
@@ -21,10 +26,14 @@ pub mod person_identifier;
 pub mod person_merge;
 pub mod person_relationship;
 pub mod program;
+pub mod program_incompatible;
+pub mod program_indicator;
+pub mod program_rule;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod staff;
 pub mod synthetic_duplicate;
+pub mod wage_value;
 
 pub mod prelude {
     pub use super::agency::Entity as Agency;

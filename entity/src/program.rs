@@ -1,7 +1,7 @@
 //! A social program of one agency. Texts are stored in both languages.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "program")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -21,6 +21,14 @@ pub struct Model {
     pub verified: bool,
     /// Where the facts come from.
     pub sources: String,
+    /// Business days the agency has to decide a request.
+    pub sla_days: i32,
+    /// `person` (the applicant) or `child` (the applicant's children and wards: school programs).
+    pub beneficiary: String,
+    /// `sm` (daily minimum wage), `uma`, `fixed` (pesos), or none (a service, not money).
+    pub benefit_base: Option<String>,
+    /// Days of the base per month (or pesos when `fixed`).
+    pub benefit_factor: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261121_000011_create_person;
 mod m20261121_000012_create_vault_canary;
 mod m20261121_000013_create_household;
 mod m20261121_000014_create_person_merge;
+pub mod m20261121_000015_create_eligibility;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000012_create_vault_canary::Migration),
             Box::new(m20261121_000013_create_household::Migration),
             Box::new(m20261121_000014_create_person_merge::Migration),
+            Box::new(m20261121_000015_create_eligibility::Migration),
         ]
     }
 }
@@ -70,4 +72,13 @@ pub const TABLES: &[&str] = &[
     "synthetic_duplicate",
     "duplicate_review",
     "person_merge",
+    "wage_value",
+    "program_incompatible",
+    "indicator",
+    "program_indicator",
+    "program_rule",
+    "holiday",
+    "folio_counter",
+    "enrollment",
+    "enrollment_event",
 ];

@@ -50,7 +50,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
-enum Office {
+pub enum Office {
     Table,
     Id,
     Code,

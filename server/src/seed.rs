@@ -6,7 +6,13 @@
 
 use std::collections::HashMap;
 
-use angel_entity::{agency, borough, life_event, life_event_program, office, program};
+use angel_app::domain::calendar::statutory_holidays;
+use angel_app::domain::curp::Date;
+use angel_app::domain::eligibility::{Rule, TestCase, run_cases};
+use angel_entity::{
+    agency, borough, holiday, indicator, life_event, life_event_program, office, program,
+    program_incompatible, program_indicator, program_rule, wage_value,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, TransactionTrait, TryInsertResult,
@@ -14,6 +20,10 @@ use sea_orm::{
 use serde::Deserialize;
 
 const CATALOG: &str = include_str!("../seed/catalog.toml");
+/// The first published rule version of every program, with its test cases.
+const RULES: &str = include_str!("../seed/rules.json");
+/// Years whose statutory non-working days are seeded into `holiday`.
+pub const HOLIDAY_YEARS: std::ops::RangeInclusive<i32> = 2024..=2032;
 /// INEGI AGEEML catalog and Census 2020 (copied from ../shared/domain/alcaldias.tsv).
 const BOROUGHS: &str = include_str!("../seed/alcaldias.tsv");
 
@@ -23,6 +33,53 @@ struct Catalog {
     agency: Vec<AgencySeed>,
     program: Vec<ProgramSeed>,
     life_event: Vec<LifeEventSeed>,
+    indicator: Vec<IndicatorSeed>,
+    incompatible: Vec<IncompatibleSeed>,
+    wage: Vec<WageSeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorSeed {
+    code: String,
+    name_es: String,
+    name_en: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncompatibleSeed {
+    programs: [String; 2],
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WageSeed {
+    kind: String,
+    year: i32,
+    /// Pesos with two decimals, as published.
+    daily: String,
+    source: String,
+}
+
+/// A rule version as bundled (and as `angel rules test` reads them).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSeed {
+    pub program: String,
+    pub effective_from: Date,
+    pub note: String,
+    pub rules: Rule,
+    pub tests: Vec<TestCase>,
+}
+
+/// The bundled rule versions.
+///
+/// # Errors
+/// A description of the problem in `seed/rules.json`.
+pub fn bundled_rules() -> Result<Vec<RuleSeed>, String> {
+    serde_json::from_str(RULES).map_err(|e| format!("seed/rules.json: {e}"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +104,11 @@ struct ProgramSeed {
     benefit_en: String,
     verified: bool,
     sources: String,
+    sla_days: i32,
+    beneficiary: String,
+    benefit_base: Option<String>,
+    benefit_factor: Option<f64>,
+    indicators: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,14 +136,28 @@ pub struct SeedReport {
     pub links: u64,
     pub boroughs: u64,
     pub offices: u64,
+    pub rules: u64,
+    pub indicators: u64,
+    pub wages: u64,
+    pub holidays: u64,
 }
 
 impl std::fmt::Display for SeedReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "new rows: {} agencies, {} programs, {} life events, {} links, {} boroughs, {} offices",
-            self.agencies, self.programs, self.life_events, self.links, self.boroughs, self.offices
+            "new rows: {} agencies, {} programs, {} life events, {} links, {} boroughs, {} offices, \
+             {} rule versions, {} indicators, {} wage values, {} holidays",
+            self.agencies,
+            self.programs,
+            self.life_events,
+            self.links,
+            self.boroughs,
+            self.offices,
+            self.rules,
+            self.indicators,
+            self.wages,
+            self.holidays
         )
     }
 }
@@ -181,6 +257,10 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
             benefit_en: Set(p.benefit_en.clone()),
             verified: Set(p.verified),
             sources: Set(p.sources.clone()),
+            sla_days: Set(p.sla_days),
+            beneficiary: Set(p.beneficiary.clone()),
+            benefit_base: Set(p.benefit_base.clone()),
+            benefit_factor: Set(p.benefit_factor),
             ..Default::default()
         };
         report.programs += insert_missing(&txn, row, [program::Column::Code]).await?;
@@ -237,9 +317,160 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
         report.boroughs += insert_missing(&txn, row, [borough::Column::InegiCode]).await?;
     }
     report.offices = seed_offices(&txn).await?;
+    seed_terms(&txn, &catalog, &program_ids, &mut report).await?;
+    report.rules = seed_rules(&txn, &program_ids).await?;
 
     txn.commit().await?;
     Ok(report)
+}
+
+/// Indicators and which programs serve them, incompatible pairs, wage values, holidays.
+async fn seed_terms(
+    txn: &impl ConnectionTrait,
+    catalog: &Catalog,
+    program_ids: &HashMap<String, i32>,
+    report: &mut SeedReport,
+) -> Result<(), DbErr> {
+    let program_id = |code: &str| {
+        program_ids
+            .get(code)
+            .copied()
+            .ok_or_else(|| DbErr::Custom(format!("seed: unknown program {code}")))
+    };
+    for (position, i) in catalog.indicator.iter().enumerate() {
+        let row = indicator::ActiveModel {
+            code: Set(i.code.clone()),
+            name_es: Set(i.name_es.clone()),
+            name_en: Set(i.name_en.clone()),
+            position: Set(position as i32 + 1),
+            ..Default::default()
+        };
+        report.indicators += insert_missing(txn, row, [indicator::Column::Code]).await?;
+    }
+    let indicator_ids: HashMap<String, i32> = indicator::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|i| (i.code, i.id))
+        .collect();
+    for p in &catalog.program {
+        for code in &p.indicators {
+            let indicator_id = *indicator_ids
+                .get(code)
+                .ok_or_else(|| DbErr::Custom(format!("seed: unknown indicator {code}")))?;
+            let link = program_indicator::ActiveModel {
+                program_id: Set(program_id(&p.code)?),
+                indicator_id: Set(indicator_id),
+            };
+            let unique = [
+                program_indicator::Column::ProgramId,
+                program_indicator::Column::IndicatorId,
+            ];
+            insert_missing(txn, link, unique).await?;
+        }
+    }
+    for pair in &catalog.incompatible {
+        let (a, b) = (
+            program_id(&pair.programs[0])?,
+            program_id(&pair.programs[1])?,
+        );
+        let row = program_incompatible::ActiveModel {
+            program_id: Set(a.min(b)),
+            other_id: Set(a.max(b)),
+            reason: Set(pair.reason.clone()),
+        };
+        let unique = [
+            program_incompatible::Column::ProgramId,
+            program_incompatible::Column::OtherId,
+        ];
+        insert_missing(txn, row, unique).await?;
+    }
+    for w in &catalog.wage {
+        let row = wage_value::ActiveModel {
+            kind: Set(w.kind.clone()),
+            year: Set(w.year),
+            daily_cents: Set(cents(&w.daily)?),
+            source: Set(w.source.clone()),
+            ..Default::default()
+        };
+        let unique = [wage_value::Column::Kind, wage_value::Column::Year];
+        report.wages += insert_missing(txn, row, unique).await?;
+    }
+    for year in HOLIDAY_YEARS {
+        for (day, name) in statutory_holidays(year) {
+            let row = holiday::ActiveModel {
+                day: Set(to_naive(day)),
+                name: Set(name.to_owned()),
+            };
+            report.holidays += insert_missing(txn, row, [holiday::Column::Day]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Version 1 of every program's rule, published, unless the program has a rule already. The
+/// bundled test cases must pass (a failing bundle is a build defect, refused here too).
+async fn seed_rules(
+    txn: &impl ConnectionTrait,
+    program_ids: &HashMap<String, i32>,
+) -> Result<u64, DbErr> {
+    let mut count = 0;
+    for seed in bundled_rules().map_err(DbErr::Custom)? {
+        let program_id = *program_ids.get(&seed.program).ok_or_else(|| {
+            DbErr::Custom(format!("seed: rules for unknown program {}", seed.program))
+        })?;
+        seed.rules
+            .validate(&|code| program_ids.contains_key(code))
+            .map_err(|e| DbErr::Custom(format!("seed: rules of {}: {e}", seed.program)))?;
+        if let Some((name, ..)) = run_cases(&seed.rules, &seed.tests)
+            .into_iter()
+            .find(|(_, expected, got)| expected != got)
+        {
+            return Err(DbErr::Custom(format!(
+                "seed: test case {name:?} of {} fails",
+                seed.program
+            )));
+        }
+        let now = chrono::Utc::now();
+        let row = program_rule::ActiveModel {
+            program_id: Set(program_id),
+            version: Set(1),
+            effective_from: Set(to_naive(seed.effective_from)),
+            status: Set("published".to_owned()),
+            rules: Set(
+                serde_json::to_string(&seed.rules).map_err(|e| DbErr::Custom(e.to_string()))?
+            ),
+            tests: Set(
+                serde_json::to_string(&seed.tests).map_err(|e| DbErr::Custom(e.to_string()))?
+            ),
+            note: Set(seed.note.clone()),
+            created_by: Set(None),
+            created_at: Set(now),
+            published_by: Set(None),
+            published_at: Set(Some(now)),
+            ..Default::default()
+        };
+        let unique = [
+            program_rule::Column::ProgramId,
+            program_rule::Column::Version,
+        ];
+        count += insert_missing(txn, row, unique).await?;
+    }
+    Ok(count)
+}
+
+fn to_naive(d: Date) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(d.year, d.month, d.day).expect("a valid date")
+}
+
+/// `"59.82"` → 5982.
+fn cents(pesos: &str) -> Result<i32, DbErr> {
+    let bad = || DbErr::Custom(format!("seed: not an amount with two decimals: {pesos:?}"));
+    let (whole, frac) = pesos.split_once('.').ok_or_else(bad)?;
+    if frac.len() != 2 {
+        return Err(bad());
+    }
+    Ok(whole.parse::<i32>().map_err(|_| bad())? * 100 + frac.parse::<i32>().map_err(|_| bad())?)
 }
 
 /// One neighbourhood office per borough and the city's call center. Their street addresses
@@ -320,6 +551,41 @@ mod tests {
                 p.agency
             );
         }
+    }
+
+    /// The unit tests of every program's rules: the bundled cases (boundaries included: the day
+    /// someone turns 68, 17 years 11 months, an average of exactly 9.0) all give their verdict.
+    #[test]
+    fn every_program_has_a_rule_whose_cases_pass() {
+        let c = catalog().unwrap();
+        let rules = bundled_rules().unwrap();
+        for p in &c.program {
+            let seed = rules
+                .iter()
+                .find(|r| r.program == p.code)
+                .unwrap_or_else(|| panic!("{} has no rule", p.code));
+            seed.rules
+                .validate(&|code| c.program.iter().any(|p| p.code == code))
+                .unwrap();
+            assert!(!seed.tests.is_empty(), "{} has no test case", p.code);
+            for (name, expected, got) in run_cases(&seed.rules, &seed.tests) {
+                assert_eq!(expected, got, "{}: {name}", p.code);
+            }
+        }
+        assert_eq!(rules.len(), c.program.len());
+    }
+
+    #[test]
+    fn wage_values_reproduce_the_documented_pension() {
+        let c = catalog().unwrap();
+        let sm2011 = c
+            .wage
+            .iter()
+            .find(|w| w.kind == "sm" && w.year == 2011)
+            .unwrap();
+        // PAAM: 15 days of SM = 897.30 pesos in 2011 (programs.md).
+        assert_eq!(cents(&sm2011.daily).unwrap() * 15, 89_730);
+        assert!(cents("59.8").is_err());
     }
 
     #[test]

@@ -29,6 +29,57 @@ impl Date {
     }
 }
 
+impl Date {
+    /// `YYYY-MM-DD`, or `None`.
+    pub fn parse_iso(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year = parts.next()?;
+        let month = parts.next()?;
+        let day = parts.next()?;
+        if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+            return None;
+        }
+        Date::new(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+    }
+
+    /// Whole years from `self` (a birth date) to `on`; `None` before birth.
+    pub fn years_until(self, on: Date) -> Option<u32> {
+        let months = self.months_until(on)?;
+        Some(months / 12)
+    }
+
+    /// Whole months from `self` to `on` (a month is complete on the same day of the month,
+    /// or on the last day of a shorter month); `None` before `self`.
+    pub fn months_until(self, on: Date) -> Option<u32> {
+        if on < self {
+            return None;
+        }
+        let mut months = (on.year - self.year) * 12 + on.month as i32 - self.month as i32;
+        let last_day = (28..=31)
+            .rev()
+            .find(|d| Date::new(on.year, on.month, *d).is_some())
+            .unwrap_or(28);
+        if on.day < self.day && on.day < last_day {
+            months -= 1;
+        }
+        u32::try_from(months).ok()
+    }
+}
+
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse_iso(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a YYYY-MM-DD date: {text:?}")))
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)

@@ -3,8 +3,11 @@
 //! Everything here compiles into the browser too, so the same code answers on both sides.
 
 pub mod access;
+pub mod calendar;
 pub mod card;
 pub mod curp;
+pub mod eligibility;
+pub mod facts;
 pub mod names;
 pub mod password;
 pub mod text;

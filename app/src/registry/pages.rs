@@ -436,7 +436,7 @@ fn relation_name(i18n: I18nContext<Locale>, code: &str) -> String {
     .to_owned()
 }
 
-fn fact_name(i18n: I18nContext<Locale>, kind: &str) -> String {
+pub(crate) fn fact_name(i18n: I18nContext<Locale>, kind: &str) -> String {
     match kind {
         "monthly_income" => t_string!(i18n, fact_monthly_income),
         "employment" => t_string!(i18n, fact_employment),
@@ -446,13 +446,19 @@ fn fact_name(i18n: I18nContext<Locale>, kind: &str) -> String {
         "grade_average" => t_string!(i18n, fact_grade_average),
         "disability" => t_string!(i18n, fact_disability),
         "pregnant" => t_string!(i18n, fact_pregnant),
+        "job_loss" => t_string!(i18n, fact_job_loss),
+        "violence_referral" => t_string!(i18n, fact_violence_referral),
+        "partner" => t_string!(i18n, fact_partner),
+        "other_scholarship" => t_string!(i18n, fact_other_scholarship),
+        "pension" => t_string!(i18n, fact_pension),
+        "provider_lost" => t_string!(i18n, fact_provider_lost),
         _ => t_string!(i18n, fact_social_security),
     }
     .to_owned()
 }
 
 /// A fact's value in words (numbers as they are; closed sets translated).
-fn fact_value(i18n: I18nContext<Locale>, kind: &str, value: &str) -> String {
+pub(crate) fn fact_value(i18n: I18nContext<Locale>, kind: &str, value: &str) -> String {
     let word = match value {
         "formal" => t_string!(i18n, value_formal),
         "informal" => t_string!(i18n, value_informal),
@@ -462,6 +468,7 @@ fn fact_value(i18n: I18nContext<Locale>, kind: &str, value: &str) -> String {
         "home" => t_string!(i18n, value_home),
         "none" if kind == "school_level" => t_string!(i18n, value_no_schooling),
         "none" => t_string!(i18n, value_no_social_security),
+        "preschool" => t_string!(i18n, value_preschool),
         "primary" => t_string!(i18n, value_primary),
         "secondary" => t_string!(i18n, value_secondary),
         "upper_secondary" => t_string!(i18n, value_upper_secondary),
