@@ -10,6 +10,7 @@ use leptos_router::{
 use leptos_use::UseLocalesOptions;
 
 use crate::catalog::ProgramsPage;
+use crate::eligibility::pages::{BundlePage, ReceiptPage};
 use crate::i18n::*;
 use crate::layout::Layout;
 use crate::pages::{HomePage, NotFound};
@@ -73,6 +74,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/oficina/persona/:id/familia") view=RelativesPage />
                         <Route path=path!("/oficina/persona/:id/datos") view=FactsPage />
                         <Route path=path!("/oficina/persona/:id/tarjeta") view=CardPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id/que-paso") view=BundlePage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id/recibo") view=ReceiptPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/duplicados") view=DuplicatesPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/duplicados/:id") view=PairPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod catalog;
 pub mod domain;
+pub mod eligibility;
 pub mod error;
 pub mod layout;
 pub mod pages;

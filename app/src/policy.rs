@@ -132,6 +132,36 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(Get, "/oficina/persona/{id}/datos", Page, Needs(EditPerson)),
     e(Post, "/oficina/persona/{id}/datos", Form, Needs(EditPerson)),
+    e(
+        Get,
+        "/oficina/persona/{id}/que-paso",
+        Page,
+        Needs(RequestPrograms),
+    ),
+    e(
+        Post,
+        "/oficina/persona/{id}/que-paso",
+        Form,
+        Needs(RequestPrograms),
+    ),
+    e(
+        Post,
+        "/api/eligibility/bundle",
+        ServerFn,
+        Needs(RequestPrograms),
+    ),
+    e(
+        Get,
+        "/oficina/persona/{id}/recibo",
+        Page,
+        Needs(RequestPrograms),
+    ),
+    e(
+        Post,
+        "/api/eligibility/receipt",
+        ServerFn,
+        Needs(RequestPrograms),
+    ),
     e(Get, "/oficina/duplicados", Page, Needs(ReviewDuplicates)),
     e(
         Post,

@@ -50,6 +50,11 @@ pub enum Command {
         action: AdminAction,
     },
     /// The audit log.
+    /// Program eligibility rules.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -106,6 +111,13 @@ pub enum AdminAction {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum RulesAction {
+    /// Run the test cases of every program's current and pending rule versions: one line per
+    /// program, then `N passed, M failed` (exit 1 on any failure).
+    Test,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -279,6 +291,19 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Command::Rules {
+            action: RulesAction::Test,
+        } => {
+            let today = angel_app::ssr::services::registry::today(chrono::Utc::now());
+            let lines = angel_app::ssr::services::eligibility::test_all(&db, today)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (report, failed) = rules_report(&lines);
+            print!("{report}");
+            if failed > 0 {
+                std::process::exit(1);
+            }
+        }
         Command::Curp { .. } => unreachable!("answered before the database is opened"),
         Command::Serve => {
             let listener = TcpListener::bind(settings.bind)
@@ -293,6 +318,34 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One line per program (its current and pending versions with their results), then the
+/// totals; returns the text and the number of failed cases.
+fn rules_report(lines: &[angel_app::ssr::services::eligibility::TestLine]) -> (String, usize) {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut programs: Vec<&str> = lines.iter().map(|l| l.program.as_str()).collect();
+    programs.dedup();
+    for program in programs {
+        let parts: Vec<String> = lines
+            .iter()
+            .filter(|l| l.program == program)
+            .map(|l| {
+                let total = l.passed + l.failed.len();
+                let mut part = format!("v{} {} {}/{}", l.version, l.standing, l.passed, total);
+                if !l.failed.is_empty() {
+                    part.push_str(&format!(" FAILED: {}", l.failed.join("; ")));
+                }
+                part
+            })
+            .collect();
+        let _ = writeln!(out, "{program:<8} {}", parts.join(" · "));
+    }
+    let passed: usize = lines.iter().map(|l| l.passed).sum();
+    let failed: usize = lines.iter().map(|l| l.failed.len()).sum();
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    (out, failed)
 }
 
 async fn ensure_migrated(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {

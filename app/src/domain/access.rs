@@ -79,6 +79,7 @@ impl Role {
                 RegisterPerson,
                 RevealId,
                 EditPerson,
+                RequestPrograms,
             ],
             Role::OfficeSupervisor => &[
                 ViewOffice,
@@ -89,6 +90,8 @@ impl Role {
                 RevealId,
                 EditPerson,
                 ReviewDuplicates,
+                RequestPrograms,
+                OverrideEligibility,
             ],
             Role::AgencyStaff => &[ViewAgency],
             Role::AgencyHead => &[ViewAgency, ViewAgencyStaff],
@@ -154,6 +157,10 @@ pub enum Permission {
     EditPerson,
     /// Review probable duplicates: merge, mark distinct, undo a merge (office supervisors).
     ReviewDuplicates,
+    /// Evaluate a person's life events and request programs for them (audited).
+    RequestPrograms,
+    /// Request a program the rules do not find eligible, with a reason (office supervisors).
+    OverrideEligibility,
 }
 
 /// Who is acting: taken from the server-side session, never from the request body.

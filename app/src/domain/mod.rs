@@ -8,6 +8,7 @@ pub mod card;
 pub mod curp;
 pub mod eligibility;
 pub mod facts;
+pub mod folio;
 pub mod names;
 pub mod password;
 pub mod text;

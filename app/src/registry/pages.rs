@@ -329,7 +329,8 @@ fn profile_view(i18n: I18nContext<Locale>, p: Profile, state: FormState) -> AnyV
         <h1>{name} " " {synthetic_badge(i18n, p.synthetic)}</h1>
         {active.then(|| view! {
             <p class="tools">
-                <a class="button" href=format!("/oficina/persona/{id}/editar")>{t!(i18n, profile_edit)}</a>
+                <a class="button" href=format!("/oficina/persona/{id}/que-paso")>{t!(i18n, events_link)}</a>
+                <a class="button secondary" href=format!("/oficina/persona/{id}/editar")>{t!(i18n, profile_edit)}</a>
                 <a class="button secondary" href=format!("/oficina/persona/{id}/tarjeta")>{t!(i18n, profile_print_card)}</a>
             </p>
         })}

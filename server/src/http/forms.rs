@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use angel_app::{
+    eligibility::forms::{AnswerForm, RequestForm, bundle_path},
     registry::{
         facts::{FactForm, RelativeForm},
         forms::{PersonForm, SearchForm},
@@ -15,7 +16,7 @@ use angel_app::{
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{merge, profile, registry, staff},
+        services::{eligibility, merge, profile, registry, staff},
     },
     staff::{
         form_state::{FormState, Notice},
@@ -745,6 +746,71 @@ pub async fn add_fact(
         },
     )
     .await
+}
+
+/// `POST /oficina/persona/{id}/que-paso`: either answers a question (records a fact and shows
+/// the page again, re-evaluated) or requests the ticked programs (then the receipt). The two
+/// forms carry repeated fields (`evento`, `pick`), so the body is read as a list of pairs.
+pub async fn life_event_post(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form: pairs,
+        rid,
+    } = match signed_post::<Vec<(String, String)>>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == "do")
+        .map(|(_, v)| v.clone());
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "do").collect();
+    let unprocessable =
+        |request: &Request| refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+    match action.as_deref() {
+        Some("answer") => {
+            let Some(form) = AnswerForm::from_pairs(&rest) else {
+                return unprocessable(&request);
+            };
+            let typed = form.echo();
+            match eligibility::answer(&state, &me, id, &form, rid.as_deref()).await {
+                Ok(()) => Redirect::to(&bundle_path(id, &form.events)).into_response(),
+                Err(error) => {
+                    let typed: Vec<(&str, &str)> =
+                        typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    failed(&state, &pages, request, error, &typed).await
+                }
+            }
+        }
+        Some("request") => {
+            let Some(form) = RequestForm::from_pairs(&rest) else {
+                return unprocessable(&request);
+            };
+            let typed = form.echo();
+            match eligibility::request(&state, &me, id, &form, rid.as_deref()).await {
+                Ok(ids) => {
+                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                    Redirect::to(&format!(
+                        "/oficina/persona/{id}/recibo?ids={}",
+                        ids.join(",")
+                    ))
+                    .into_response()
+                }
+                Err(error) => {
+                    let typed: Vec<(&str, &str)> =
+                        typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    failed(&state, &pages, request, error, &typed).await
+                }
+            }
+        }
+        _ => unprocessable(&request),
+    }
 }
 
 /// `POST /oficina/duplicados/{id}`: merge, mark distinct, or undo the merge of a pair.

@@ -127,6 +127,10 @@ pub async fn router_with_clock(
         .route("/oficina/persona/{id}/editar", post(forms::edit_person))
         .route("/oficina/persona/{id}/familia", post(forms::add_relative))
         .route("/oficina/persona/{id}/datos", post(forms::add_fact))
+        .route(
+            "/oficina/persona/{id}/que-paso",
+            post(forms::life_event_post),
+        )
         .route("/oficina/duplicados/{id}", post(forms::decide_pair))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .leptos_routes(&state, routes, {

@@ -1,6 +1,7 @@
 //! Services: the operations screens and commands call. Each takes a connection explicitly.
 
 pub mod catalog;
+pub mod eligibility;
 pub mod merge;
 pub mod profile;
 pub mod registry;
