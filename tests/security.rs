@@ -8,7 +8,7 @@ use angel_app::ssr::audit::{Broken, Verdict, verify};
 use angel_tests::{Anchor, Browser, Page, TestApp, TestDb};
 use chrono::TimeDelta;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
 
 const PASSWORD: &str = "las jacarandas moradas de marzo";
 
@@ -50,10 +50,15 @@ struct Objects {
     card_token: String,
     /// A pair of probable duplicates waiting for review.
     pair: i32,
+    /// The receipt of that person's request (path and query).
+    receipt: String,
 }
 
 /// A concrete path for a pattern, with objects inside the SEDESO / MOD-09002 scope.
 fn sample_path(pattern: &str, objects: &Objects) -> String {
+    if pattern == "/oficina/persona/{id}/recibo" {
+        return objects.receipt.clone();
+    }
     let id = if pattern.starts_with("/oficina/persona/") {
         objects.person
     } else if pattern.starts_with("/oficina/duplicados/") {
@@ -79,6 +84,22 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
             vec![("id", objects.person.to_string())]
         }
         "/api/registry/pair" => vec![("id", objects.pair.to_string())],
+        "/api/eligibility/bundle" => vec![
+            ("person", objects.person.to_string()),
+            ("events", "MADRE_SOLA,CUMPLI_68".to_owned()),
+        ],
+        "/api/eligibility/receipt" => vec![
+            ("person", objects.person.to_string()),
+            (
+                "ids",
+                objects
+                    .receipt
+                    .rsplit('=')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+        ],
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
         _ => vec![],
@@ -137,6 +158,27 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
     let mut again = angel_tests::person_form("Ernesto", "Gomez", "Delgado", "1956-12-31");
     again.push(("confirm", "new"));
     caseworker.register(&again).await;
+    // A request of the open-to-all COMCOM, for its receipt.
+    let comcom = angel_entity::program::Entity::find()
+        .filter(angel_entity::program::Column::Code.eq("COMCOM"))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let pick = format!("{person}:{comcom}");
+    let page = caseworker
+        .submit(
+            &format!("/oficina/persona/{person}/que-paso"),
+            &[
+                ("do", "request"),
+                ("evento", "ALIMENTACION"),
+                ("pick", &pick),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let receipt = page.header("location");
     let pair = angel_entity::duplicate_review::Entity::find()
         .one(&app.test_db.db)
         .await
@@ -148,6 +190,7 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         person,
         card_token,
         pair,
+        receipt,
     };
     let mut checked = 0;
     for endpoint in ENDPOINTS {
@@ -1071,6 +1114,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
                     person: 1,
                     card_token: "0".repeat(32),
                     pair: 1,
+                    receipt: "/oficina/persona/1/recibo?ids=1".to_owned(),
                 },
             )
         })

@@ -14,27 +14,40 @@ use crate::{
     },
 };
 
-/// The programs of the chosen life events, evaluated (the view is audited).
+/// The programs of the chosen life events (codes separated by commas), evaluated; the view is
+/// audited.
 ///
 /// # Errors
 /// 401, 403, 404, 422 (a merged profile), 500.
 #[server(endpoint = "eligibility/bundle")]
-pub async fn life_event_bundle(person: i32, events: Vec<String>) -> Result<Bundle, AppError> {
+pub async fn life_event_bundle(person: i32, events: String) -> Result<Bundle, AppError> {
     let (me, _) = require(Permission::RequestPrograms)?;
     let state = state()?;
+    let events: Vec<String> = events
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect();
     eligibility::bundle(&state, &me, person, &events, request_id().as_deref())
         .await
         .map_err(fail)
 }
 
-/// The receipt of requests just made (folios, programs, due dates); the view is audited.
+/// The receipt of requests just made (enrollment ids separated by commas): folios, programs, due
+/// dates; the view is audited.
 ///
 /// # Errors
 /// 401, 403, 404, 500.
 #[server(endpoint = "eligibility/receipt")]
-pub async fn request_receipt(person: i32, ids: Vec<i32>) -> Result<Receipt, AppError> {
+pub async fn request_receipt(person: i32, ids: String) -> Result<Receipt, AppError> {
     let (me, _) = require(Permission::RequestPrograms)?;
     let state = state()?;
+    let ids: Vec<i32> = ids
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .take(64)
+        .collect();
     eligibility::receipt(&state, &me, person, &ids, request_id().as_deref())
         .await
         .map_err(fail)

@@ -122,7 +122,11 @@ impl AnswerForm {
     }
 
     pub fn echo(&self) -> Vec<(&'static str, String)> {
-        vec![("kind", self.kind.clone()), ("value", self.value.clone())]
+        vec![
+            ("person", self.person.to_string()),
+            ("kind", self.kind.clone()),
+            ("value", self.value.clone()),
+        ]
     }
 
     /// The fact kind and its canonical value.

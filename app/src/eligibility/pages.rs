@@ -12,7 +12,6 @@ use super::api;
 use super::dto::{Block, Bundle, BundleRow};
 use super::explain;
 use super::forms::OVERRIDE_REASONS;
-use crate::domain::curp::Date;
 use crate::domain::eligibility::{Facts, Question, Verdict, evaluate};
 use crate::domain::facts::FactKind;
 use crate::i18n::*;
@@ -60,9 +59,17 @@ fn answer_form(
     kind: FactKind,
     events: Vec<String>,
     facts: RwSignal<Vec<(i32, Facts)>>,
-    today: Date,
+    state: &FormState,
 ) -> AnyView {
     let input_id = format!("answer-{beneficiary}-{}", kind.code());
+    // The error of a refused answer, next to the question it answered.
+    let error = (state.value("person") == beneficiary.to_string()
+        && state.value("kind") == kind.code())
+    .then(|| state.error("value"))
+    .flatten();
+    let error_id = format!("{input_id}-error");
+    let described = error.as_ref().map(|_| error_id.clone());
+    let invalid = error.as_ref().map(|_| "true");
     let label = crate::registry::pages::fact_name(i18n, kind.code());
     let update = move |value: String| {
         facts.update(|all| {
@@ -78,7 +85,6 @@ fn answer_form(
             }
         });
     };
-    let _ = today;
     let control = match kind.choices() {
         Some(choices) => {
             let options = choices
@@ -86,7 +92,8 @@ fn answer_form(
                 .map(|c| view! { <option value=*c>{fact_value(i18n, kind.code(), c)}</option> })
                 .collect_view();
             view! {
-                <select id=input_id.clone() name="value" on:change=move |ev| update(event_target_value(&ev))>
+                <select id=input_id.clone() name="value" aria-invalid=invalid aria-describedby=described.clone()
+                    on:change=move |ev| update(event_target_value(&ev))>
                     <option value="">{t!(i18n, choose)}</option>
                     {options}
                 </select>
@@ -94,7 +101,8 @@ fn answer_form(
             .into_any()
         }
         None => view! {
-            <input id=input_id.clone() name="value" inputmode="decimal" on:input=move |ev| update(event_target_value(&ev)) />
+            <input id=input_id.clone() name="value" inputmode="decimal" aria-invalid=invalid aria-describedby=described.clone()
+                on:input=move |ev| update(event_target_value(&ev)) />
         }
         .into_any(),
     };
@@ -107,6 +115,7 @@ fn answer_form(
             <input type="hidden" name="kind" value=kind.code() />
             <label for=input_id>{label}</label>
             {control}
+            {error.map(|code| view! { <p class="field-error" id=error_id>{field_message(i18n, &code)}</p> })}
             <button type="submit">{t!(i18n, bundle_answer)}</button>
         </form>
     }
@@ -120,11 +129,11 @@ fn question_view(
     q: Question,
     events: &[String],
     facts: RwSignal<Vec<(i32, Facts)>>,
-    today: Date,
+    state: &FormState,
 ) -> AnyView {
     let about = explain::question(i18n, q);
     match q {
-        Question::Fact(kind) => answer_form(i18n, bundle_person, row.beneficiary_id, kind, events.to_vec(), facts, today),
+        Question::Fact(kind) => answer_form(i18n, bundle_person, row.beneficiary_id, kind, events.to_vec(), facts, state),
         Question::Children | Question::HouseholdIncome => view! {
             <p>{about} " · " <a href=format!("/oficina/persona/{bundle_person}/familia")>{t!(i18n, bundle_add_children)}</a></p>
         }
@@ -142,6 +151,7 @@ fn program_card(
     row: BundleRow,
     facts: RwSignal<Vec<(i32, Facts)>>,
     events: &[String],
+    state: FormState,
 ) -> impl IntoView {
     let today = bundle.today;
     let rule = row.rule.clone();
@@ -162,11 +172,11 @@ fn program_card(
     let heading_ref = heading.clone();
     let block = row.block.clone().map(|b| match b {
         Block::AlreadyOpen { folio, status } => view! {
-            <p class="blocked">{t!(i18n, bundle_blocked_open, folio = folio.clone(), status = explain::status_name(i18n, &status))}</p>
+            <p class="blocked">{t_string!(i18n, bundle_blocked_open, folio = folio.clone(), status = explain::status_name(i18n, &status)).to_string()}</p>
         }
         .into_any(),
         Block::Incompatible { with } => view! {
-            <p class="blocked">{t!(i18n, bundle_blocked_incompatible, program = with.clone())}</p>
+            <p class="blocked">{t_string!(i18n, bundle_blocked_incompatible, program = with.clone()).to_string()}</p>
         }
         .into_any(),
     });
@@ -178,8 +188,8 @@ fn program_card(
             <h3 id=heading>{name} " " <span class="code">{row.code.clone()}</span></h3>
             <p class="meta">
                 {row.agency.clone()} " · " {t!(i18n, bundle_for)} " " <strong>{row.beneficiary_name.clone()}</strong>
-                " · " {t!(i18n, bundle_rule_version, version = row.rule_version)}
-                " · " {t!(i18n, bundle_days, days = row.sla_days)}
+                " · " {t_string!(i18n, bundle_rule_version, version = row.rule_version).to_string()}
+                " · " {t_string!(i18n, bundle_days, days = row.sla_days).to_string()}
             </p>
             {(!row.verified).then(|| view! { <p class="badge unverified">{t!(i18n, program_not_verified)}</p> })}
             <p class=move || verdict_class(evaluation.get().verdict) role="status">
@@ -198,11 +208,12 @@ fn program_card(
                 (!questions.is_empty()).then(|| {
                     let events = questions_events.clone();
                     let row = row_for_questions.clone();
+                    let state = state.clone();
                     view! {
                         <h4>{t!(i18n, bundle_questions)}</h4>
                         <p class="hint">{t!(i18n, bundle_answer_hint)}</p>
                         <div class="questions">
-                            {questions.into_iter().map(|q| question_view(i18n, person, &row, q, &events, facts, today)).collect_view()}
+                            {questions.into_iter().map(|q| question_view(i18n, person, &row, q, &events, facts, &state)).collect_view()}
                         </div>
                     }
                 })
@@ -290,7 +301,7 @@ pub fn BundlePage() -> impl IntoView {
     let state = use_form_state();
     let bundle = Resource::new(
         move || (id.get(), events.get()),
-        |(id, events)| api::life_event_bundle(id, events),
+        |(id, events)| api::life_event_bundle(id, events.join(",")),
     );
     view! {
         <h1>{t!(i18n, events_title)}</h1>
@@ -316,7 +327,7 @@ pub fn BundlePage() -> impl IntoView {
                             </div>
                         }
                     }).collect_view();
-                    let cards = b.rows.clone().into_iter().map(|row| program_card(i18n, &b, row, facts, &chosen)).collect_view();
+                    let cards = b.rows.clone().into_iter().map(|row| program_card(i18n, &b, row, facts, &chosen, state.clone())).collect_view();
                     let request = (!b.rows.is_empty()).then(|| request_form(i18n, &b, &chosen, &state));
                     view! {
                         <p class="lead">{b.person_name.clone()}</p>
@@ -337,17 +348,9 @@ pub fn BundlePage() -> impl IntoView {
     }
 }
 
-fn ids_param() -> Memo<Vec<i32>> {
+fn ids_param() -> Memo<String> {
     let query = use_query_map();
-    Memo::new(move |_| {
-        query.with(|q| {
-            q.get("ids")
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(|s| s.trim().parse().ok())
-                .collect()
-        })
-    })
+    Memo::new(move |_| query.with(|q| q.get("ids").unwrap_or_default()))
 }
 
 /// `/oficina/persona/{id}/recibo?ids=…`: the printable receipt of the requests just made.

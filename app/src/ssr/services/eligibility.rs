@@ -162,13 +162,18 @@ pub async fn test_all(
     Ok(lines)
 }
 
-/// What the evaluator knows about each of `ids`, in a fixed number of queries.
+/// What the evaluator knows about each of `ids` on `today`, in a fixed number of queries.
+///
+/// Household income is the sum of the members' current monthly incomes; a member under 15 (the
+/// minimum working age) without a recorded income counts as earning nothing, anyone else without
+/// one makes the household's income unknown.
 ///
 /// # Errors
 /// Database errors.
 pub async fn facts_for(
     db: &impl ConnectionTrait,
     ids: &[i32],
+    today: Date,
 ) -> Result<HashMap<i32, Facts>, ServiceError> {
     let people = person::Entity::find()
         .filter(person::Column::Id.is_in(ids.iter().copied()))
@@ -268,7 +273,16 @@ pub async fn facts_for(
             facts.household_size = Some(household.len() as u32);
             facts.household_income = household
                 .iter()
-                .map(|id| fact_of(*id, "monthly_income").and_then(|v| v.parse::<u32>().ok()))
+                .map(|id| {
+                    fact_of(*id, "monthly_income")
+                        .and_then(|v| v.parse::<u32>().ok())
+                        .or_else(|| {
+                            let age = relatives
+                                .get(id)
+                                .and_then(|m| to_date(m.birth_date).years_until(today));
+                            age.filter(|a| *a < 15).map(|_| 0)
+                        })
+                })
                 .sum::<Option<u32>>();
         }
         let children: Vec<Date> = links
@@ -376,7 +390,7 @@ async fn build(
         .await?;
     let mut beneficiaries: Vec<i32> = vec![person_id];
     beneficiaries.extend(children.iter().map(|c| c.id));
-    let facts = facts_for(db, &beneficiaries).await?;
+    let facts = facts_for(db, &beneficiaries, today).await?;
     let all_versions = versions(db).await?;
     let rules = current(&all_versions, today);
     let open = enrollment::Entity::find()
