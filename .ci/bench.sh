@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the performance goals of PERFORMANCE.md, each as a ratio against a baseline
-# measured in the same run. P9 (password hashing), then P1–P3 (registry) on a SQLite file and
-# on a private PostgreSQL cluster (fsync on, as in production).
+# measured in the same run. P9 (password hashing), the eligibility evaluator (in memory, against
+# a hand-written PAAM rule), then P1–P3 (registry) on a SQLite file and on a private PostgreSQL
+# cluster (fsync on, as in production).
 #   ANGEL_BENCH_PERSONS   synthetic people per engine (default 1000000)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -10,6 +11,7 @@ chmod 755 "$work"  # the postgres user enters it
 trap '.ci/postgres.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 run() { cargo run --quiet --locked --profile server-release -p angel-server --example "$@"; }
 [ -n "${ANGEL_BENCH_SKIP_P9:-}" ] || run login_bench
+run eligibility_bench
 port=$(.ci/free-port.sh)
 url=$(.ci/postgres.sh start "$work/pg" "$port" durable)
 ANGEL_BENCH_POSTGRES_URL=$url run registry_bench
