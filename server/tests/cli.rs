@@ -210,3 +210,28 @@ fn a_synthetic_population_is_deterministic_and_seeded_once() {
     assert!((300..320).contains(&runs[0].0.len()), "{}", runs[0].0.len());
     assert!(runs[0].0.iter().any(|r| r.contains('ñ') || r.contains('Ñ')));
 }
+
+#[test]
+fn rules_test_prints_one_line_per_program_and_the_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout_of(angel(dir.path()).arg("migrate"));
+    stdout_of(angel(dir.path()).arg("keygen"));
+    stdout_of(angel(dir.path()).arg("seed"));
+    let out = stdout_of(angel(dir.path()).args(["rules", "test"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 16, "{out}");
+    assert!(
+        lines[..15].iter().all(|l| l.contains(" v1 current ")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("PAAM ") && l.ends_with("5/5")),
+        "{out}"
+    );
+    let totals = lines[15];
+    assert!(totals.ends_with(" passed, 0 failed"), "{totals}");
+    let passed: usize = totals.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 50, "{totals}");
+}

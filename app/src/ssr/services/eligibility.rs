@@ -13,7 +13,8 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set, Statement,
 };
 
-use super::registry::{field, to_naive, today};
+use super::profile::{active_person as applicant, record_fact};
+use super::registry::{field, to_date, to_naive, today};
 use crate::domain::access::Permission;
 use crate::domain::calendar::add_business_days;
 use crate::domain::curp::Date;
@@ -22,6 +23,7 @@ use crate::domain::facts::FactKind;
 use crate::domain::folio;
 use crate::eligibility::dto::{Block, Bundle, BundleRow, LifeEventChoice, Receipt, ReceiptLine};
 use crate::eligibility::forms::{AnswerForm, RequestForm};
+use crate::registry::facts::ValidFact;
 use crate::ssr::audit::NewEvent;
 use crate::ssr::auth::SignedIn;
 use crate::ssr::{AppState, ServiceError};
@@ -40,15 +42,6 @@ pub struct RuleVersion {
     pub status: String,
     pub rule: Rule,
     pub tests: Vec<TestCase>,
-}
-
-fn to_date(d: chrono::NaiveDate) -> Date {
-    use chrono::Datelike;
-    Date {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
 }
 
 fn parse_version(m: program_rule::Model) -> Result<RuleVersion, ServiceError> {
@@ -313,21 +306,6 @@ pub async fn facts_for(
     Ok(out)
 }
 
-/// The person at the office, if active.
-async fn applicant(db: &impl ConnectionTrait, id: i32) -> Result<person::Model, ServiceError> {
-    let p = person::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    if p.status != "active" {
-        return Err(ServiceError::Invalid(vec![field(
-            "status",
-            "profile_not_active",
-        )]));
-    }
-    Ok(p)
-}
-
 /// Builds the bundle: the programs of the chosen life events, each evaluated for its
 /// beneficiaries under the current rule, with what blocks a request.
 async fn build(
@@ -483,6 +461,28 @@ async fn build(
     Ok((bundle, sources))
 }
 
+/// Audits a view of a person's data made for eligibility.
+async fn viewed(
+    state: &AppState,
+    actor: &SignedIn,
+    action: &str,
+    person_id: i32,
+    detail: serde_json::Value,
+    request_id: Option<&str>,
+) -> Result<(), ServiceError> {
+    let tx = state.audit.begin(&state.db).await?;
+    tx.record(
+        NewEvent::new(action, state.clock.now())
+            .by(&actor.actor)
+            .subject("person", person_id)
+            .request(request_id)
+            .purpose("eligibility")
+            .detail(detail),
+    )
+    .await?;
+    tx.commit().await
+}
+
 fn excludes(pairs: &[program_incompatible::Model], a: i32, b: i32) -> bool {
     pairs
         .iter()
@@ -504,17 +504,16 @@ pub async fn bundle(
     let (mut bundle, _) = build(&state.db, person_id, events, today(now)).await?;
     bundle.can_override = actor.actor.role.has(Permission::OverrideEligibility);
     if !bundle.rows.is_empty() {
-        let tx = state.audit.begin(&state.db).await?;
-        tx.record(
-            NewEvent::new("person.eligibility_viewed", now)
-                .by(&actor.actor)
-                .subject("person", person_id)
-                .request(request_id)
-                .purpose("eligibility")
-                .detail(serde_json::json!({ "events": events })),
+        let detail = serde_json::json!({ "events": events });
+        viewed(
+            state,
+            actor,
+            "person.eligibility_viewed",
+            person_id,
+            detail,
+            request_id,
         )
         .await?;
-        tx.commit().await?;
     }
     Ok(bundle)
 }
@@ -546,27 +545,22 @@ pub async fn answer(
         }
     }
     let now = state.clock.now();
+    let fact = ValidFact {
+        kind,
+        value,
+        as_of: today(now),
+        source: "declared",
+        verified: false,
+    };
     let tx = state.audit.begin(&state.db).await?;
-    person_fact::ActiveModel {
-        id: NotSet,
-        person_id: Set(form.person),
-        kind: Set(kind.code().to_owned()),
-        value: Set(value),
-        as_of: Set(now.date_naive()),
-        source: Set("declared".to_owned()),
-        verified: Set(false),
-        recorded_by: Set(Some(actor.actor.staff_id)),
-        recorded_at: Set(now),
-    }
-    .insert(&*tx)
-    .await?;
-    tx.record(
-        NewEvent::new("person.fact_recorded", now)
-            .by(&actor.actor)
-            .subject("person", form.person)
-            .request(request_id)
-            .purpose("eligibility")
-            .detail(serde_json::json!({ "kind": kind.code(), "verified": false })),
+    record_fact(
+        &tx,
+        &actor.actor,
+        form.person,
+        &fact,
+        now,
+        "eligibility",
+        request_id,
     )
     .await?;
     tx.commit().await
@@ -822,17 +816,16 @@ pub async fn receipt(
         None => None,
     };
     let first: DateTime<Utc> = rows[0].requested_at;
-    let tx = state.audit.begin(&state.db).await?;
-    tx.record(
-        NewEvent::new("person.receipt_viewed", state.clock.now())
-            .by(&actor.actor)
-            .subject("person", person_id)
-            .request(request_id)
-            .purpose("eligibility")
-            .detail(serde_json::json!({ "enrollments": ids })),
+    let detail = serde_json::json!({ "enrollments": ids });
+    viewed(
+        state,
+        actor,
+        "person.receipt_viewed",
+        person_id,
+        detail,
+        request_id,
     )
     .await?;
-    tx.commit().await?;
     Ok(Receipt {
         person_id,
         applicant: super::registry::full_name(&p),

@@ -29,7 +29,10 @@ fn invalid(name: &str, code: &str) -> ServiceError {
     ServiceError::Invalid(vec![field(name, code)])
 }
 
-async fn active_person(db: &impl ConnectionTrait, id: i32) -> Result<person::Model, ServiceError> {
+pub(crate) async fn active_person(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<person::Model, ServiceError> {
     let p = person::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -417,30 +420,46 @@ pub async fn add_fact(
     let fact = form.validate(today(now)).map_err(ServiceError::Invalid)?;
     active_person(&state.db, id).await?;
     let tx = state.audit.begin(&state.db).await?;
+    record_fact(&tx, &actor.actor, id, &fact, now, "registry", request_id).await?;
+    tx.commit().await
+}
+
+/// Appends a fact and its audit event (the kind is recorded, never the value: an income is
+/// personal data) inside the caller's transaction.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn record_fact(
+    tx: &crate::ssr::audit::AuditTx,
+    actor: &crate::domain::access::Actor,
+    person_id: i32,
+    fact: &crate::registry::facts::ValidFact,
+    now: DateTime<Utc>,
+    purpose: &str,
+    request_id: Option<&str>,
+) -> Result<(), ServiceError> {
     person_fact::ActiveModel {
         id: NotSet,
-        person_id: Set(id),
+        person_id: Set(person_id),
         kind: Set(fact.kind.code().to_owned()),
-        value: Set(fact.value),
+        value: Set(fact.value.clone()),
         as_of: Set(to_naive(fact.as_of)),
         source: Set(fact.source.to_owned()),
         verified: Set(fact.verified),
-        recorded_by: Set(Some(actor.actor.staff_id)),
+        recorded_by: Set(Some(actor.staff_id)),
         recorded_at: Set(now),
     }
-    .insert(&*tx)
+    .insert(&**tx)
     .await?;
-    // The kind is recorded, never the value (an income is personal data).
     tx.record(
         NewEvent::new("person.fact_recorded", now)
-            .by(&actor.actor)
-            .subject("person", id)
+            .by(actor)
+            .subject("person", person_id)
             .request(request_id)
-            .purpose("registry")
+            .purpose(purpose)
             .detail(serde_json::json!({ "kind": fact.kind.code(), "verified": fact.verified })),
     )
-    .await?;
-    tx.commit().await
+    .await
 }
 
 /// Puts two people in one household: the one either already lives in, else a new one. When

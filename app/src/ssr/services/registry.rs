@@ -44,7 +44,7 @@ pub fn today(now: DateTime<Utc>) -> Date {
     to_date(now.date_naive())
 }
 
-fn to_date(d: NaiveDate) -> Date {
+pub(crate) fn to_date(d: NaiveDate) -> Date {
     Date {
         year: d.year(),
         month: d.month(),
