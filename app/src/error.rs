@@ -17,6 +17,15 @@ pub struct FieldError {
     pub code: String,
 }
 
+impl FieldError {
+    pub fn new(field: &str, code: &str) -> FieldError {
+        FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("invalid input")]

@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::dto::Localized;
 use crate::domain::curp::Date;
 use crate::domain::eligibility::{Evaluation, Facts, Rule};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LifeEventChoice {
     pub code: String,
-    pub label_es: String,
-    pub label_en: String,
+    pub label: Localized,
     pub chosen: bool,
 }
 
@@ -28,8 +28,7 @@ pub enum Block {
 pub struct BundleRow {
     pub program_id: i32,
     pub code: String,
-    pub name_es: String,
-    pub name_en: String,
+    pub name: Localized,
     pub agency: String,
     /// `false`: the catalog could not verify this program (shown flagged).
     pub verified: bool,
@@ -61,8 +60,7 @@ pub struct Bundle {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptLine {
     pub folio: String,
-    pub program_es: String,
-    pub program_en: String,
+    pub program: Localized,
     pub agency: String,
     pub beneficiary: String,
     /// `YYYY-MM-DD`.

@@ -5,10 +5,7 @@ use crate::domain::facts::FactKind;
 use crate::error::FieldError;
 
 fn error(field: &str, code: &str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-    }
+    FieldError::new(field, code)
 }
 
 /// Life event codes are short upper-case words.

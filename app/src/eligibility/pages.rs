@@ -25,13 +25,6 @@ fn events_param() -> Memo<Vec<String>> {
     Memo::new(move |_| query.with(|q| q.get_all("evento").unwrap_or_default()))
 }
 
-fn localized(i18n: I18nContext<Locale>, es: &str, en: &str) -> String {
-    match i18n.get_locale() {
-        Locale::en => en.to_owned(),
-        _ => es.to_owned(),
-    }
-}
-
 fn override_name(i18n: I18nContext<Locale>, code: &str) -> String {
     match code {
         "documents_pending" => t_string!(i18n, override_documents_pending),
@@ -167,7 +160,7 @@ fn program_card(
             evaluate(&rule, &f, today)
         })
     });
-    let name = localized(i18n, &row.name_es, &row.name_en);
+    let name = row.name.get(i18n.get_locale()).to_owned();
     let heading = format!("program-{}-{}", row.beneficiary_id, row.code);
     let heading_ref = heading.clone();
     let block = row.block.clone().map(|b| match b {
@@ -241,7 +234,7 @@ fn request_form(
                 && (row.evaluation.verdict == Verdict::Eligible || bundle.can_override);
             let label = format!(
                 "{} ({}) — {}",
-                localized(i18n, &row.name_es, &row.name_en),
+                row.name.get(i18n.get_locale()).to_owned(),
                 row.beneficiary_name,
                 explain::verdict(i18n, row.evaluation.verdict)
             );
@@ -319,7 +312,7 @@ pub fn BundlePage() -> impl IntoView {
                     let facts = RwSignal::new(b.facts.clone());
                     let choices = b.events.iter().map(|e| {
                         let input = format!("event-{}", e.code);
-                        let label = localized(i18n, &e.label_es, &e.label_en);
+                        let label = e.label.get(i18n.get_locale()).to_owned();
                         view! {
                             <div class="field checkbox">
                                 <input type="checkbox" id=input.clone() name="evento" value=e.code.clone() checked=e.chosen />
@@ -371,7 +364,7 @@ pub fn ReceiptPage() -> impl IntoView {
                     Err(e) => return failure(e),
                 };
                 let lines = r.lines.into_iter().map(|l| {
-                    let program = localized(i18n, &l.program_es, &l.program_en);
+                    let program = l.program.get(i18n.get_locale()).to_owned();
                     view! {
                         <tr>
                             <td><code class="folio">{l.folio}</code></td>

@@ -8,10 +8,7 @@ use crate::domain::curp::Date;
 use crate::error::FieldError;
 
 fn error(field: &str, code: &str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-    }
+    FieldError::new(field, code)
 }
 
 pub use crate::domain::facts::*;

@@ -14,10 +14,7 @@ pub const MAX_COLONIA: usize = 80;
 pub const MAX_STREET: usize = 200;
 
 fn error(field: &str, code: &str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-    }
+    FieldError::new(field, code)
 }
 
 /// The kinds of ID number a person may have besides the CURP, with their form field names.

@@ -27,10 +27,7 @@ pub const DISTINCT_REASONS: [&str; 2] = ["different_documents", "homonym"];
 pub const UNMERGE_REASONS: [&str; 2] = ["wrong_merge", "data_error"];
 
 fn error(field: &str, code: &str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-    }
+    FieldError::new(field, code)
 }
 
 /// The decision form of a pair. `pick_<field>` is `a` or `b` (default: the survivor's value).

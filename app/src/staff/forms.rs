@@ -12,10 +12,7 @@ pub const MAX_USERNAME: usize = 64;
 pub const MAX_NAME: usize = 120;
 
 fn error(field: &str, code: &str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-    }
+    FieldError::new(field, code)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

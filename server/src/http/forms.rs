@@ -654,10 +654,24 @@ where
         Err(response) => return response,
     };
     let typed = echo(&form);
-    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    match call(state.clone(), me, form, rid).await {
-        Ok(()) => Redirect::to(&to).into_response(),
-        Err(error) => failed(&state, &pages, request, error, &typed).await,
+    let result = call(state.clone(), me, form, rid).await.map(|()| to);
+    redirect_or_failed(&state, &pages, request, &typed, result).await
+}
+
+/// A 303 to the address the post produced, or the page again with its errors and what was typed.
+async fn redirect_or_failed(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    typed: &[(&'static str, String)],
+    result: Result<String, ServiceError>,
+) -> Response {
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(error) => {
+            let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            failed(state, pages, request, error, &typed).await
+        }
     }
 }
 
@@ -773,44 +787,32 @@ pub async fn life_event_post(
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "do").collect();
     let unprocessable =
         |request: &Request| refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
-    match action.as_deref() {
+    let result = match action.as_deref() {
         Some("answer") => {
             let Some(form) = AnswerForm::from_pairs(&rest) else {
                 return unprocessable(&request);
             };
-            let typed = form.echo();
-            match eligibility::answer(&state, &me, id, &form, rid.as_deref()).await {
-                Ok(()) => Redirect::to(&bundle_path(id, &form.events)).into_response(),
-                Err(error) => {
-                    let typed: Vec<(&str, &str)> =
-                        typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    failed(&state, &pages, request, error, &typed).await
-                }
-            }
+            let result = eligibility::answer(&state, &me, id, &form, rid.as_deref())
+                .await
+                .map(|()| bundle_path(id, &form.events));
+            (form.echo(), result)
         }
         Some("request") => {
             let Some(form) = RequestForm::from_pairs(&rest) else {
                 return unprocessable(&request);
             };
-            let typed = form.echo();
-            match eligibility::request(&state, &me, id, &form, rid.as_deref()).await {
-                Ok(ids) => {
+            let result = eligibility::request(&state, &me, id, &form, rid.as_deref())
+                .await
+                .map(|ids| {
                     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                    Redirect::to(&format!(
-                        "/oficina/persona/{id}/recibo?ids={}",
-                        ids.join(",")
-                    ))
-                    .into_response()
-                }
-                Err(error) => {
-                    let typed: Vec<(&str, &str)> =
-                        typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    failed(&state, &pages, request, error, &typed).await
-                }
-            }
+                    format!("/oficina/persona/{id}/recibo?ids={}", ids.join(","))
+                });
+            (form.echo(), result)
         }
-        _ => unprocessable(&request),
-    }
+        _ => return unprocessable(&request),
+    };
+    let (typed, result) = result;
+    redirect_or_failed(&state, &pages, request, &typed, result).await
 }
 
 /// `POST /oficina/duplicados/{id}`: merge, mark distinct, or undo the merge of a pair.

@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::profile::{active_person as applicant, record_fact};
 use super::registry::{field, to_date, to_naive, today};
+use crate::catalog::dto::Localized;
 use crate::domain::access::Permission;
 use crate::domain::calendar::add_business_days;
 use crate::domain::curp::Date;
@@ -306,6 +307,14 @@ pub async fn facts_for(
     Ok(out)
 }
 
+/// A bundle with what requesting from it needs: per row, the rule version id and the life event
+/// that brought the program; and the incompatible pairs.
+struct Built {
+    bundle: Bundle,
+    sources: Vec<(i32, i32)>,
+    incompatible: Vec<program_incompatible::Model>,
+}
+
 /// Builds the bundle: the programs of the chosen life events, each evaluated for its
 /// beneficiaries under the current rule, with what blocks a request.
 async fn build(
@@ -313,7 +322,7 @@ async fn build(
     person_id: i32,
     events: &[String],
     today: Date,
-) -> Result<(Bundle, Vec<(i32, i32)>), ServiceError> {
+) -> Result<Built, ServiceError> {
     let p = applicant(db, person_id).await?;
     let all_events = life_event::Entity::find()
         .order_by_asc(life_event::Column::Position)
@@ -419,8 +428,10 @@ async fn build(
             rows.push(BundleRow {
                 program_id: *program_id,
                 code: program.code.clone(),
-                name_es: program.name_es.clone(),
-                name_en: program.name_en.clone(),
+                name: Localized {
+                    es: program.name_es.clone(),
+                    en: program.name_en.clone(),
+                },
                 agency: agencies
                     .get(&program.agency_id)
                     .cloned()
@@ -446,8 +457,10 @@ async fn build(
             .iter()
             .map(|e| LifeEventChoice {
                 code: e.code.clone(),
-                label_es: e.label_es.clone(),
-                label_en: e.label_en.clone(),
+                label: Localized {
+                    es: e.label_es.clone(),
+                    en: e.label_en.clone(),
+                },
                 chosen: events.contains(&e.code),
             })
             .collect(),
@@ -458,7 +471,11 @@ async fn build(
             .collect(),
         can_override: false,
     };
-    Ok((bundle, sources))
+    Ok(Built {
+        bundle,
+        sources,
+        incompatible,
+    })
 }
 
 /// Audits a view of a person's data made for eligibility.
@@ -501,7 +518,9 @@ pub async fn bundle(
     request_id: Option<&str>,
 ) -> Result<Bundle, ServiceError> {
     let now = state.clock.now();
-    let (mut bundle, _) = build(&state.db, person_id, events, today(now)).await?;
+    let mut bundle = build(&state.db, person_id, events, today(now))
+        .await?
+        .bundle;
     bundle.can_override = actor.actor.role.has(Permission::OverrideEligibility);
     if !bundle.rows.is_empty() {
         let detail = serde_json::json!({ "events": events });
@@ -624,7 +643,11 @@ pub async fn request(
     form.validate().map_err(ServiceError::Invalid)?;
     let now = state.clock.now();
     let day = today(now);
-    let (bundle, sources) = build(&state.db, person_id, &form.events, day).await?;
+    let Built {
+        bundle,
+        sources,
+        incompatible,
+    } = build(&state.db, person_id, &form.events, day).await?;
     let overriding = !form.override_reason.is_empty();
     if overriding && !actor.actor.role.has(Permission::OverrideEligibility) {
         return Err(ServiceError::Invalid(vec![field(
@@ -659,7 +682,6 @@ pub async fn request(
         picked.push((row, *source));
     }
     // Two picks for one person that exclude each other.
-    let incompatible = program_incompatible::Entity::find().all(&state.db).await?;
     for (i, (a, _)) in picked.iter().enumerate() {
         for (b, _) in &picked[i + 1..] {
             if a.beneficiary_id == b.beneficiary_id
@@ -837,8 +859,10 @@ pub async fn receipt(
                 let program = programs.get(&r.program_id);
                 ReceiptLine {
                     folio: r.folio.clone(),
-                    program_es: program.map(|p| p.name_es.clone()).unwrap_or_default(),
-                    program_en: program.map(|p| p.name_en.clone()).unwrap_or_default(),
+                    program: Localized {
+                        es: program.map(|p| p.name_es.clone()).unwrap_or_default(),
+                        en: program.map(|p| p.name_en.clone()).unwrap_or_default(),
+                    },
                     agency: program
                         .and_then(|p| agencies.get(&p.agency_id).cloned())
                         .unwrap_or_default(),

@@ -57,10 +57,7 @@ pub(crate) fn to_naive(d: Date) -> NaiveDate {
 }
 
 pub(crate) fn field(field: &str, code: &str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-    }
+    FieldError::new(field, code)
 }
 
 /// The parts of a name duplicate scoring compares.
