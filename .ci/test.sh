@@ -11,6 +11,12 @@ set -uo pipefail
 export CARGO_INCREMENTAL=0
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# A full run needs about 15 GB for target/ (debug tests + release site); say so up front
+# instead of failing half-way with "No space left on device".
+free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+if [ "${free_kb:-0}" -lt 15000000 ]; then
+  echo "warning: only $((free_kb / 1024 / 1024)) GB free on $(df -P . | awk 'NR==2 {print $6}'); make test needs about 15 GB" >&2
+fi
 work=$(mktemp -d /tmp/angel-test.XXXXXX)
 chmod 755 "$work"
 summary=()

@@ -460,3 +460,103 @@ async fn rule_tests_cover_current_and_pending_versions() {
         (2, "current")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outreach_lists_who_a_program_should_reach_in_the_offices_borough() {
+    // The clock says 2026-11-23.
+    let app = TestApp::spawn().await;
+    let mut caseworker = signed_in(&app, "t.caseworker", "caseworker").await;
+    let mut supervisor = signed_in(&app, "t.supervisor", "office_supervisor").await;
+    // Different surnames: none of them is a probable duplicate of another.
+    let register = |given: &'static str, birth: &'static str, borough: &'static str| {
+        let mut form = person_form(given, given, "Prueba", birth);
+        form.retain(|(k, _)| *k != "borough");
+        form.push(("borough", borough));
+        form
+    };
+    // Turns 68 in 10 days (listed); in 40 days (not yet); in 5 days but in another borough.
+    let soon = caseworker
+        .register(&register("Aurora", "1958-12-03", "09007"))
+        .await;
+    caseworker
+        .register(&register("Berta", "1959-01-02", "09007"))
+        .await;
+    caseworker
+        .register(&register("Celia", "1958-11-28", "09003"))
+        .await;
+    // Turns 68 in 3 days and already has PAAM requested (a supervisor's override): not listed.
+    let served = caseworker
+        .register(&register("Dora", "1958-11-26", "09007"))
+        .await;
+    let paam = program_id(&app, "PAAM").await;
+    let page = supervisor
+        .submit(
+            &format!("/oficina/persona/{served}/que-paso?evento=CUMPLI_68"),
+            &[
+                ("do", "request"),
+                ("evento", "CUMPLI_68"),
+                ("pick", &format!("{served}:{paam}")),
+                ("override_reason", "documents_pending"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // A child turning 6 in 20 days; a boy of 10 whose mother is recorded deceased.
+    let six = caseworker
+        .register(&register("Elena", "2020-12-13", "09007"))
+        .await;
+    let parent = caseworker
+        .register(&register("Fabiola", "1985-06-01", "09007"))
+        .await;
+    let mut form = register("Gael", "2016-04-04", "09007");
+    let parent_id = parent.to_string();
+    form.push(("relative_of", &parent_id));
+    form.push(("relation", "child_of"));
+    let orphan = caseworker.register(&form).await;
+    let mut dead: angel_entity::person::ActiveModel =
+        angel_entity::person::Entity::find_by_id(parent)
+            .one(&app.test_db.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    dead.status = Set("deceased".to_owned());
+    dead.update(&app.test_db.db).await.unwrap();
+
+    let page = caseworker.get("/oficina/alcance").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let section = |kind: &str| {
+        let start = page
+            .body
+            .find(&format!(r#"data-group="{kind}""#))
+            .expect(kind);
+        let end = page.body[start..].find("</section>").unwrap() + start;
+        page.body[start..end].to_owned()
+    };
+    let older = section("turning_68");
+    assert!(older.contains(r#"data-total="1""#), "{older}");
+    assert!(older.contains(&format!("/oficina/persona/{soon}\"")));
+    assert!(older.contains("2026-12-03"), "the birthday shown");
+    assert!(older.contains(&format!(
+        "/oficina/persona/{soon}/que-paso?evento=CUMPLI_68"
+    )));
+    assert!(!older.contains("Berta") && !older.contains("Celia") && !older.contains("Dora"));
+    let children = section("turning_6");
+    assert!(children.contains(&format!("/oficina/persona/{six}\"")));
+    assert!(children.contains(r#"data-total="1""#));
+    let orphans = section("provider_lost");
+    assert!(orphans.contains(&format!("/oficina/persona/{orphan}\"")));
+    assert!(orphans.contains("evento=ORFANDAD"));
+
+    // The list names people: it is audited with the ids shown.
+    let event = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("person.outreach_listed"))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .expect("audited");
+    let detail = event.detail.unwrap_or_default();
+    for id in [soon, six, orphan] {
+        assert!(detail.contains(&id.to_string()), "{detail}");
+    }
+}

@@ -102,6 +102,10 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         ],
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
+        "/api/admin/rule" => vec![
+            ("code", "UTILES".to_owned()),
+            ("impact", "false".to_owned()),
+        ],
         _ => vec![],
     }
 }

@@ -10,7 +10,7 @@ use leptos_router::{
 use leptos_use::UseLocalesOptions;
 
 use crate::catalog::ProgramsPage;
-use crate::eligibility::pages::{BundlePage, ReceiptPage};
+use crate::eligibility::pages::{BundlePage, OutreachPage, ReceiptPage};
 use crate::i18n::*;
 use crate::layout::Layout;
 use crate::pages::{HomePage, NotFound};
@@ -18,6 +18,7 @@ use crate::registry::pages::{
     CardPage, DuplicatesPage, EditPersonPage, FactsPage, NewPersonPage, PairPage, PeoplePage,
     PersonPage, RelativesPage,
 };
+use crate::rules::pages::{RuleEditorPage, RulesPage};
 use crate::staff::pages::{
     AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
     AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/oficina/persona/:id/tarjeta") view=CardPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id/que-paso") view=BundlePage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id/recibo") view=ReceiptPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/alcance") view=OutreachPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/duplicados") view=DuplicatesPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/duplicados/:id") view=PairPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
@@ -84,6 +86,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/personal/nuevo") view=AdminNewStaffPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/personal/:id") view=AdminStaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/reglas") view=RulesPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/reglas/:code") view=RuleEditorPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/sesiones") view=AdminSessionsPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>

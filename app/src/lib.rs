@@ -17,6 +17,7 @@ pub mod layout;
 pub mod pages;
 pub mod policy;
 pub mod registry;
+pub mod rules;
 pub mod staff;
 
 #[cfg(feature = "ssr")]

@@ -96,7 +96,7 @@ impl Role {
             Role::AgencyStaff => &[ViewAgency],
             Role::AgencyHead => &[ViewAgency, ViewAgencyStaff],
             Role::PolicyOfficer => &[ViewAggregates],
-            Role::Administrator => &[ManageStaff, ManageSessions],
+            Role::Administrator => &[ManageStaff, ManageSessions, ManageRules],
             Role::Citizen => &[],
         }
     }
@@ -144,6 +144,8 @@ pub enum Permission {
     ManageStaff,
     /// List and end anyone's sessions.
     ManageSessions,
+    /// Edit program rule versions (drafts) and publish those whose test cases pass.
+    ManageRules,
     /// Find people in the registry (by CURP, card, or name and birth date). The registry is
     /// one for the city: people are served at whichever office they come to.
     SearchPeople,

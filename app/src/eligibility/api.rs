@@ -52,3 +52,17 @@ pub async fn request_receipt(person: i32, ids: String) -> Result<Receipt, AppErr
         .await
         .map_err(fail)
 }
+
+/// People of the office's borough whom a program should reach soon and who are not in it; the
+/// view is audited.
+///
+/// # Errors
+/// 401, 403, 404 (no office), 500.
+#[server(endpoint = "office/outreach")]
+pub async fn office_outreach() -> Result<super::dto::Outreach, AppError> {
+    let (me, _) = require(Permission::RequestPrograms)?;
+    let state = state()?;
+    crate::ssr::services::outreach::outreach(&state, &me, request_id().as_deref())
+        .await
+        .map_err(fail)
+}

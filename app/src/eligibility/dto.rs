@@ -77,3 +77,36 @@ pub struct Receipt {
     pub requested_at: String,
     pub lines: Vec<ReceiptLine>,
 }
+
+/// Someone an office should reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutreachPerson {
+    pub id: i32,
+    /// Given names and first surname.
+    pub name: String,
+    pub birth_date: Date,
+    /// The birthday that brings them into the program, when that is the reason.
+    pub on: Option<Date>,
+}
+
+/// People of the office's borough a program should reach and does not yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutreachGroup {
+    /// `turning_68`, `turning_6` or `provider_lost`.
+    pub kind: String,
+    pub program: String,
+    /// The life event to open for them at the office.
+    pub event: String,
+    /// Everyone found (the list may be cut).
+    pub total: usize,
+    pub people: Vec<OutreachPerson>,
+}
+
+/// `/oficina/alcance`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outreach {
+    pub borough: String,
+    pub today: Date,
+    pub until: Date,
+    pub groups: Vec<OutreachGroup>,
+}

@@ -240,7 +240,7 @@ fn request_form(
             );
             view! {
                 <div class="field checkbox">
-                    <input type="checkbox" id=id.clone() name="pick" value=value disabled=!allowed />
+                    <input type="checkbox" id=id.clone() name="pick" value=value disabled=!allowed data-program=row.code.clone() data-beneficiary=row.beneficiary_id />
                     <label for=id>{label}</label>
                 </div>
             }
@@ -401,6 +401,78 @@ pub fn ReceiptPage() -> impl IntoView {
                         <p>{t!(i18n, receipt_intro)}</p>
                     </article>
                 }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+fn outreach_heading(i18n: I18nContext<Locale>, kind: &str) -> String {
+    match kind {
+        "turning_68" => t_string!(i18n, outreach_turning_68),
+        "turning_6" => t_string!(i18n, outreach_turning_6),
+        _ => t_string!(i18n, outreach_provider_lost),
+    }
+    .to_owned()
+}
+
+/// `/oficina/alcance`: people of the office's borough a program should reach soon, each with
+/// a link to open the matching life event with them.
+#[component]
+pub fn OutreachPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let data = Resource::new(|| (), |_| api::office_outreach());
+    view! {
+        <h1>{t!(i18n, outreach_title)}</h1>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(o) => {
+                        let intro = t_string!(i18n, outreach_intro, borough = o.borough.clone(), from = o.today.to_string(), until = o.until.to_string()).to_string();
+                        view! {
+                            <p class="lead">{intro}</p>
+                            {o.groups.into_iter().map(|g| {
+                                let heading = outreach_heading(i18n, &g.kind);
+                                let id = format!("outreach-{}", g.kind);
+                                let more = (g.total > g.people.len()).then(|| t_string!(i18n, outreach_more, shown = g.people.len(), total = g.total).to_string());
+                                let event = g.event.clone();
+                                view! {
+                                    <section aria-labelledby=id.clone() data-group=g.kind.clone() data-total=g.total>
+                                        <h2 id=id.clone()>{heading} " · " <span class="code">{g.program.clone()}</span> " (" {g.total} ")"</h2>
+                                        {if g.people.is_empty() {
+                                            view! { <p>{t!(i18n, outreach_nobody)}</p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <table>
+                                                    <thead><tr>
+                                                        <th scope="col">{t!(i18n, outreach_person)}</th>
+                                                        <th scope="col">{t!(i18n, field_birth_date)}</th>
+                                                        <th scope="col">{t!(i18n, outreach_on)}</th>
+                                                        <th scope="col"><span class="visually-hidden">{t!(i18n, outreach_open)}</span></th>
+                                                    </tr></thead>
+                                                    <tbody>
+                                                        {g.people.into_iter().map(|p| {
+                                                            let open = super::forms::bundle_path(p.id, std::slice::from_ref(&event));
+                                                            view! {
+                                                                <tr>
+                                                                    <td><a href=format!("/oficina/persona/{}", p.id)>{p.name}</a></td>
+                                                                    <td>{p.birth_date.to_string()}</td>
+                                                                    <td>{p.on.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                                                    <td><a href=open>{t!(i18n, outreach_open)}</a></td>
+                                                                </tr>
+                                                            }
+                                                        }).collect_view()}
+                                                    </tbody>
+                                                </table>
+                                            }.into_any()
+                                        }}
+                                        {more.map(|m| view! { <p class="hint">{m}</p> })}
+                                    </section>
+                                }
+                            }).collect_view()}
+                        }.into_any()
+                    }
+                    Err(e) => failure(e),
+                }
             })}
         </Suspense>
     }

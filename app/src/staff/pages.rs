@@ -244,6 +244,7 @@ pub fn OfficePage() -> impl IntoView {
                         <h1>{t!(i18n, area_office_title)}</h1>
                         <p class="lead">{o.name} " (" {o.code} ")" {o.borough.map(|b| format!(" · {b}"))}</p>
                         <p class="notice">{t!(i18n, office_next)}</p>
+                        <p><a href="/oficina/personas">{t!(i18n, people_title)}</a> " · " <a href="/oficina/alcance">{t!(i18n, outreach_title)}</a></p>
                         {rows.map(|rows| view! {
                             <p><a href="/oficina/duplicados">{t!(i18n, duplicates_link)}</a></p>
                             <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")}
@@ -397,6 +398,8 @@ pub fn AdminPage() -> impl IntoView {
             <a class="button" href="/admin/personal/nuevo">{t!(i18n, admin_new_staff)}</a>
             " "
             <a href="/admin/sesiones">{t!(i18n, admin_sessions_title)}</a>
+            " "
+            <a href="/admin/reglas">{t!(i18n, rules_title)}</a>
         </p>
         <h2>{t!(i18n, admin_staff_title)}</h2>
         <Suspense>

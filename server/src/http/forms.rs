@@ -12,11 +12,12 @@ use angel_app::{
         forms::{PersonForm, SearchForm},
         merge::DecisionForm,
     },
+    rules::forms::RuleForm,
     shell,
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{eligibility, merge, profile, registry, staff},
+        services::{eligibility, merge, profile, registry, rules, staff},
     },
     staff::{
         form_state::{FormState, Notice},
@@ -659,17 +660,20 @@ where
 }
 
 /// A 303 to the address the post produced, or the page again with its errors and what was typed.
-async fn redirect_or_failed(
+async fn redirect_or_failed<K: AsRef<str>>(
     state: &AppState,
     pages: &Pages,
     request: Request,
-    typed: &[(&'static str, String)],
+    typed: &[(K, String)],
     result: Result<String, ServiceError>,
 ) -> Response {
     match result {
         Ok(to) => Redirect::to(&to).into_response(),
         Err(error) => {
-            let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let typed: Vec<(&str, &str)> = typed
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_str()))
+                .collect();
             failed(state, pages, request, error, &typed).await
         }
     }
@@ -812,6 +816,36 @@ pub async fn life_event_post(
         _ => return unprocessable(&request),
     };
     let (typed, result) = result;
+    redirect_or_failed(&state, &pages, request, &typed, result).await
+}
+
+/// `POST /admin/reglas/{code}`: start, save, publish or discard a program's rule draft. A
+/// refused save shows the page again with every typed value and the errors at their rows.
+pub async fn rule_post(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(code): Path<String>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form: pairs,
+        rid,
+    } = match signed_post::<Vec<(String, String)>>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let Some(form) = RuleForm::from_pairs(&pairs) else {
+        return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+    };
+    let result = rules::post(&state, &me, &code, &form, rid.as_deref()).await;
+    // Only a save has typed values worth keeping; the other actions post a stamp.
+    let typed = if form.action == "save" {
+        form.echo()
+    } else {
+        Vec::new()
+    };
     redirect_or_failed(&state, &pages, request, &typed, result).await
 }
 

@@ -121,6 +121,7 @@ pub async fn router_with_clock(
         .route("/admin/personal/nuevo", post(forms::create_staff))
         .route("/admin/personal/{id}", post(forms::change_staff))
         .route("/admin/sesiones", post(forms::end_session))
+        .route("/admin/reglas/{code}", post(forms::rule_post))
         .route("/oficina/personas", post(forms::search_people))
         .route("/oficina/personas/nueva", post(forms::register_person))
         .route("/oficina/persona/{id}", post(forms::reveal_id))

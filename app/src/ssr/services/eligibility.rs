@@ -43,6 +43,7 @@ pub struct RuleVersion {
     pub status: String,
     pub rule: Rule,
     pub tests: Vec<TestCase>,
+    pub note: String,
 }
 
 fn parse_version(m: program_rule::Model) -> Result<RuleVersion, ServiceError> {
@@ -60,6 +61,7 @@ fn parse_version(m: program_rule::Model) -> Result<RuleVersion, ServiceError> {
         status: m.status,
         rule,
         tests,
+        note: m.note,
     })
 }
 
@@ -780,7 +782,7 @@ pub async fn request(
     Ok(ids)
 }
 
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     matches!(
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))

@@ -3,7 +3,9 @@
 pub mod catalog;
 pub mod eligibility;
 pub mod merge;
+pub mod outreach;
 pub mod profile;
 pub mod registry;
+pub mod rules;
 pub mod staff;
 pub mod work;

@@ -1,0 +1,127 @@
+// Life events in a real browser: a caseworker registers a single mother and her daughter, opens
+// "¿Qué pasó?" with MADRE_SOLA, answers the one missing fact about the mother (no partner at home:
+// the verdict changes as soon as the answer is chosen, before it is saved), answers the
+// daughter's school questions, requests MADSOL for the mother and UTILES for the daughter in one
+// step, and prints the receipt with both folios.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { BASE, launch, eventually } = require('./browser.cjs');
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+async function signInAsCaseworker(page) {
+  await page.goto(`${BASE}/entrar`);
+  const row = page.locator('section.demo tr', { hasText: 'demo.trabajo' });
+  const password = (await row.locator('td').nth(1).innerText()).trim();
+  await page.fill('#f-username', 'demo.trabajo');
+  await page.fill('#f-password', password);
+  await Promise.all([page.waitForURL(`${BASE}/oficina`), page.click('form[action="/entrar"] button')]);
+}
+
+// Registers someone without a CURP from the page already open; returns their id.
+async function register(page, person) {
+  await page.fill('#f-given_names', person.given);
+  await page.fill('#f-first_surname', person.first);
+  await page.fill('#f-second_surname', person.second);
+  await page.fill('#f-birth_date', person.birth);
+  await page.selectOption('#f-sex', 'M');
+  await page.selectOption('#f-birth_state', 'DF');
+  await page.selectOption('#f-borough', '09007');
+  await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
+  await page.fill('#f-postal_code', '09290');
+  await Promise.all([
+    page.waitForURL(/\/oficina\/persona\/\d+$/),
+    page.click('form.intake button[type="submit"]:not([name])'),
+  ]);
+  return Number(page.url().match(/\/oficina\/persona\/(\d+)$/)[1]);
+}
+
+// Answers one question of the bundle and waits for the page to come back.
+async function answer(page, beneficiary, kind, value) {
+  const select = page.locator(`#answer-${beneficiary}-${kind}`);
+  await select.selectOption(value);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/que-paso')),
+    select.locator('xpath=ancestor::form').locator('button[type="submit"]').click(),
+  ]);
+}
+
+test('a single mother: one answer, two programs requested at once, a printed receipt', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await signInAsCaseworker(page);
+
+  // A surname of this run only: the demo database outlives a test run.
+  const surname = `Prueba${Date.now().toString(36)}`;
+  await page.goto(`${BASE}/oficina/personas/nueva`);
+  const mother = await register(page, { given: 'Rosa', first: surname, second: 'Peña', birth: '1990-03-04' });
+  // Her income: 3,000 pesos a month, declared.
+  await page.goto(`${BASE}/oficina/persona/${mother}/datos`);
+  await page.selectOption('#f-kind', 'monthly_income');
+  await page.fill('#f-value', '3000');
+  await page.selectOption('#f-source', 'declared');
+  await Promise.all([page.waitForURL(`${BASE}/oficina/persona/${mother}`), page.click('form button[type="submit"]')]);
+  // Her daughter, registered from the family page.
+  await page.goto(`${BASE}/oficina/persona/${mother}/familia`);
+  await Promise.all([
+    page.waitForURL(/familiar_de=/),
+    page.click('a[href*="relacion=child_of"]'),
+  ]);
+  const daughter = await register(page, { given: 'Lucía', first: surname, second: 'Peña', birth: '2017-05-05' });
+
+  await page.goto(`${BASE}/oficina/persona/${mother}/que-paso?evento=MADRE_SOLA`);
+  const madsol = page.locator(`article[data-program="MADSOL"][data-beneficiary="${mother}"]`);
+  const utiles = page.locator(`article[data-program="UTILES"][data-beneficiary="${daughter}"]`);
+  assert.match(await madsol.locator('p[role="status"]').innerText(), /información/i);
+  // Once hydrated, choosing "no partner" re-evaluates in the browser, before anything is saved.
+  assert.ok(await eventually(async () => {
+    await page.selectOption(`#answer-${mother}-partner`, 'no');
+    return /^Cumple los requisitos/.test((await madsol.locator('p[role="status"]').innerText()).trim());
+  }), 'the verdict changes while answering');
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/que-paso')),
+    madsol.locator('form.answer button[type="submit"]').click(),
+  ]);
+  await page.waitForSelector(`article[data-program="MADSOL"][data-beneficiary="${mother}"] p.verdict.eligible`);
+  // Saved as a fact: after a reload the mother is eligible and the question is gone.
+  await page.reload();
+  assert.match(await madsol.locator('p[role="status"]').innerText(), /^Cumple los requisitos/);
+  assert.equal(await page.locator(`#answer-${mother}-partner`).count(), 0);
+
+  // The daughter's school: level, then type.
+  await answer(page, daughter, 'school_level', 'primary');
+  await answer(page, daughter, 'school_type', 'public');
+  await page.reload();
+  assert.match(await utiles.locator('p[role="status"]').innerText(), /^Cumple los requisitos/);
+
+  // Both programs in one request.
+  await page.check(`input[name="pick"][data-program="MADSOL"][data-beneficiary="${mother}"]`);
+  await page.check(`input[name="pick"][data-program="UTILES"][data-beneficiary="${daughter}"]`);
+  await Promise.all([
+    page.waitForURL(/\/recibo\?ids=\d+,\d+$/),
+    page.click('section.request button[type="submit"]'),
+  ]);
+  const folios = await page.locator('code.folio').allInnerTexts();
+  assert.equal(folios.length, 2, folios.join(' '));
+  assert.match(folios.join(' '), /MADSOL-\d{2}-\d{6}-[0-9A-Z]/);
+  assert.match(folios.join(' '), /UTILES-\d{2}-\d{6}-[0-9A-Z]/);
+  const lines = await page.locator('article.receipt tbody').innerText();
+  assert.match(lines, /Rosa/);
+  assert.match(lines, /Lucía/);
+
+  // Printed: the receipt without the navigation, and a real PDF.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('.site-header nav').isVisible(), false);
+  assert.equal(await page.locator('article.receipt .no-print').isVisible(), false);
+  assert.ok(await page.locator('article.receipt table').isVisible());
+  const pdf = await page.pdf({ format: 'Letter' });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
