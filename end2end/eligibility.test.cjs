@@ -33,15 +33,18 @@ async function register(page, person) {
   await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
   await page.fill('#f-postal_code', '09290');
   await Promise.all([
-    page.waitForURL(/\/oficina\/persona\/\d+$/),
+    page.waitForLoadState('load'),
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/oficina/personas/nueva')),
     page.click('form.intake button[type="submit"]:not([name])'),
   ]);
-  return Number(page.url().match(/\/oficina\/persona\/(\d+)$/)[1]);
+  const done = page.url().match(/\/oficina\/persona\/(\d+)$/);
+  assert.ok(done, `registered: ${page.url()} ${await page.locator('.field-error, .notice').allInnerTexts()}`);
+  return Number(done[1]);
 }
 
 // Answers one question of the bundle and waits for the page to come back.
-async function answer(page, beneficiary, kind, value) {
-  const select = page.locator(`#answer-${beneficiary}-${kind}`);
+async function answer(page, program, beneficiary, kind, value) {
+  const select = page.locator(`#answer-${program}-${beneficiary}-${kind}`);
   await select.selectOption(value);
   await Promise.all([
     page.waitForLoadState('load'),
@@ -66,7 +69,7 @@ test('a single mother: one answer, two programs requested at once, a printed rec
   await page.selectOption('#f-kind', 'monthly_income');
   await page.fill('#f-value', '3000');
   await page.selectOption('#f-source', 'declared');
-  await Promise.all([page.waitForURL(`${BASE}/oficina/persona/${mother}`), page.click('form button[type="submit"]')]);
+  await Promise.all([page.waitForURL(`${BASE}/oficina/persona/${mother}`), page.click('form[action$="/datos"] button[type="submit"]')]);
   // Her daughter, registered from the family page.
   await page.goto(`${BASE}/oficina/persona/${mother}/familia`);
   await Promise.all([
@@ -81,7 +84,7 @@ test('a single mother: one answer, two programs requested at once, a printed rec
   assert.match(await madsol.locator('p[role="status"]').innerText(), /información/i);
   // Once hydrated, choosing "no partner" re-evaluates in the browser, before anything is saved.
   assert.ok(await eventually(async () => {
-    await page.selectOption(`#answer-${mother}-partner`, 'no');
+    await page.selectOption(`#answer-MADSOL-${mother}-partner`, 'no');
     return /^Cumple los requisitos/.test((await madsol.locator('p[role="status"]').innerText()).trim());
   }), 'the verdict changes while answering');
   await Promise.all([
@@ -92,11 +95,11 @@ test('a single mother: one answer, two programs requested at once, a printed rec
   // Saved as a fact: after a reload the mother is eligible and the question is gone.
   await page.reload();
   assert.match(await madsol.locator('p[role="status"]').innerText(), /^Cumple los requisitos/);
-  assert.equal(await page.locator(`#answer-${mother}-partner`).count(), 0);
+  assert.equal(await page.locator(`#answer-MADSOL-${mother}-partner`).count(), 0);
 
   // The daughter's school: level, then type.
-  await answer(page, daughter, 'school_level', 'primary');
-  await answer(page, daughter, 'school_type', 'public');
+  await answer(page, 'UTILES', daughter, 'school_level', 'primary');
+  await answer(page, 'UTILES', daughter, 'school_type', 'public');
   await page.reload();
   assert.match(await utiles.locator('p[role="status"]').innerText(), /^Cumple los requisitos/);
 

@@ -49,12 +49,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
-    /// The audit log.
     /// Program eligibility rules.
     Rules {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// The audit log.
     Audit {
         #[command(subcommand)]
         action: AuditAction,

@@ -48,13 +48,15 @@ fn verdict_class(v: Verdict) -> &'static str {
 fn answer_form(
     i18n: I18nContext<Locale>,
     person: i32,
+    program: &str,
     beneficiary: i32,
     kind: FactKind,
     events: Vec<String>,
     facts: RwSignal<Vec<(i32, Facts)>>,
     state: &FormState,
 ) -> AnyView {
-    let input_id = format!("answer-{beneficiary}-{}", kind.code());
+    // One id per program card: two programs may ask the same question.
+    let input_id = format!("answer-{program}-{beneficiary}-{}", kind.code());
     // The error of a refused answer, next to the question it answered.
     let error = (state.value("person") == beneficiary.to_string()
         && state.value("kind") == kind.code())
@@ -126,7 +128,7 @@ fn question_view(
 ) -> AnyView {
     let about = explain::question(i18n, q);
     match q {
-        Question::Fact(kind) => answer_form(i18n, bundle_person, row.beneficiary_id, kind, events.to_vec(), facts, state),
+        Question::Fact(kind) => answer_form(i18n, bundle_person, &row.code, row.beneficiary_id, kind, events.to_vec(), facts, state),
         Question::Children | Question::HouseholdIncome => view! {
             <p>{about} " · " <a href=format!("/oficina/persona/{bundle_person}/familia")>{t!(i18n, bundle_add_children)}</a></p>
         }
@@ -176,6 +178,7 @@ fn program_card(
     let questions_events = events.to_vec();
     let person = bundle.person_id;
     let row_for_questions = row.clone();
+    let questions = row.evaluation.questions.clone();
     view! {
         <article class="program-eval" aria-labelledby=heading_ref data-program=row.code.clone() data-beneficiary=row.beneficiary_id>
             <h3 id=heading>{name} " " <span class="code">{row.code.clone()}</span></h3>
@@ -196,21 +199,17 @@ fn program_card(
                     view! { <li class=class>{explain::sentence(i18n, &c)}</li> }
                 }).collect_view()}
             </ul>
-            {move || {
-                let questions = evaluation.get().questions;
-                (!questions.is_empty()).then(|| {
-                    let events = questions_events.clone();
-                    let row = row_for_questions.clone();
-                    let state = state.clone();
-                    view! {
-                        <h4>{t!(i18n, bundle_questions)}</h4>
-                        <p class="hint">{t!(i18n, bundle_answer_hint)}</p>
-                        <div class="questions">
-                            {questions.into_iter().map(|q| question_view(i18n, person, &row, q, &events, facts, &state)).collect_view()}
-                        </div>
-                    }
-                })
-            }}
+            // The questions the saved facts leave open: they stay on the page while an answer is
+            // typed (the verdict above changes at once) until the answer is saved.
+            {(!questions.is_empty()).then(|| {
+                view! {
+                    <h4>{t!(i18n, bundle_questions)}</h4>
+                    <p class="hint">{t!(i18n, bundle_answer_hint)}</p>
+                    <div class="questions">
+                        {questions.into_iter().map(|q| question_view(i18n, person, &row_for_questions, q, &questions_events, facts, &state)).collect_view()}
+                    </div>
+                }
+            })}
         </article>
     }
 }
