@@ -242,6 +242,36 @@ pub async fn facts_for(
         .collect();
 
     let fact_of = |id: i32, kind: &str| current_facts.get(&id).and_then(|f| f.get(kind));
+    // Indexes over the rows read, so that assembling is linear in the batch (the impact preview
+    // runs this over the whole registry).
+    let mut household_of: HashMap<i32, i32> = HashMap::new();
+    for m in &memberships {
+        household_of.entry(m.person_id).or_insert(m.household_id);
+    }
+    let mut households: HashMap<i32, Vec<i32>> = HashMap::new();
+    for m in &members {
+        households
+            .entry(m.household_id)
+            .or_default()
+            .push(m.person_id);
+    }
+    let mut children_of: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut providers_of: HashMap<i32, Vec<i32>> = HashMap::new();
+    for l in &links {
+        children_of
+            .entry(l.person_id)
+            .or_default()
+            .push(l.relative_id);
+        providers_of
+            .entry(l.relative_id)
+            .or_default()
+            .push(l.person_id);
+    }
+    let mut open_of: HashMap<i32, Vec<i32>> = HashMap::new();
+    for e in &open {
+        open_of.entry(e.person_id).or_default().push(e.program_id);
+    }
+    let none: Vec<i32> = Vec::new();
     let mut out = HashMap::new();
     for p in &people {
         let mut facts = Facts {
@@ -260,12 +290,7 @@ pub async fn facts_for(
                 }
             }
         }
-        if let Some(m) = memberships.iter().find(|m| m.person_id == p.id) {
-            let household: Vec<i32> = members
-                .iter()
-                .filter(|x| x.household_id == m.household_id)
-                .map(|x| x.person_id)
-                .collect();
+        if let Some(household) = household_of.get(&p.id).and_then(|h| households.get(h)) {
             facts.household_size = Some(household.len() as u32);
             facts.household_income = household
                 .iter()
@@ -281,28 +306,31 @@ pub async fn facts_for(
                 })
                 .sum::<Option<u32>>();
         }
-        let children: Vec<Date> = links
+        let children: Vec<Date> = children_of
+            .get(&p.id)
+            .unwrap_or(&none)
             .iter()
-            .filter(|l| l.person_id == p.id)
-            .filter_map(|l| relatives.get(&l.relative_id))
+            .filter_map(|id| relatives.get(id))
             .filter(|c| c.status != "merged")
             .map(|c| to_date(c.birth_date))
             .collect();
         if !children.is_empty() {
             facts.children = Some(children);
         }
-        facts.provider_recorded_lost = links
+        facts.provider_recorded_lost = providers_of
+            .get(&p.id)
+            .unwrap_or(&none)
             .iter()
-            .filter(|l| l.relative_id == p.id)
-            .filter_map(|l| relatives.get(&l.person_id))
+            .filter_map(|id| relatives.get(id))
             .any(|provider| {
                 provider.status == "deceased"
                     || fact_of(provider.id, "disability").is_some_and(|v| v == "yes")
             });
-        facts.enrolled = open
+        facts.enrolled = open_of
+            .get(&p.id)
+            .unwrap_or(&none)
             .iter()
-            .filter(|e| e.person_id == p.id)
-            .filter_map(|e| codes.get(&e.program_id).cloned())
+            .filter_map(|id| codes.get(id).cloned())
             .collect();
         out.insert(p.id, facts);
     }
