@@ -28,4 +28,15 @@ async function eventually(check, ms = 30000, every = 250) {
   }
 }
 
-module.exports = { BASE, launch, eventually };
+/// Signs in as the demo caseworker (its password is listed on the sign-in page of a demo
+/// database) and waits for the office page.
+async function signInAsCaseworker(page) {
+  await page.goto(`${BASE}/entrar`);
+  const row = page.locator('section.demo tr', { hasText: 'demo.trabajo' });
+  const password = (await row.locator('td').nth(1).innerText()).trim();
+  await page.fill('#f-username', 'demo.trabajo');
+  await page.fill('#f-password', password);
+  await Promise.all([page.waitForURL(`${BASE}/oficina`), page.click('form[action="/entrar"] button')]);
+}
+
+module.exports = { BASE, launch, eventually, signInAsCaseworker };

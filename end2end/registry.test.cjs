@@ -4,20 +4,11 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { BASE, launch, eventually } = require('./browser.cjs');
+const { BASE, launch, eventually, signInAsCaseworker } = require('./browser.cjs');
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
-
-async function signInAsCaseworker(page) {
-  await page.goto(`${BASE}/entrar`);
-  const row = page.locator('section.demo tr', { hasText: 'demo.trabajo' });
-  const password = (await row.locator('td').nth(1).innerText()).trim();
-  await page.fill('#f-username', 'demo.trabajo');
-  await page.fill('#f-password', password);
-  await Promise.all([page.waitForURL(`${BASE}/oficina`), page.click('form[action="/entrar"] button')]);
-}
 
 async function fillIntake(page, person) {
   await page.fill('#f-given_names', person.given);
