@@ -67,7 +67,7 @@ impl Draft {
 
 /// How many registered people the draft would make eligible or ineligible, compared with the
 /// version in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Impact {
     /// Active profiles evaluated.
     pub people: u64,

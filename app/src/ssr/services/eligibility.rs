@@ -46,7 +46,26 @@ pub struct RuleVersion {
     pub note: String,
 }
 
-fn parse_version(m: program_rule::Model) -> Result<RuleVersion, ServiceError> {
+/// Every program's code by id.
+///
+/// # Errors
+/// Database errors.
+pub async fn program_codes(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<i32, String>, ServiceError> {
+    Ok(program::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.code))
+        .collect())
+}
+
+/// A stored rule version, parsed.
+///
+/// # Errors
+/// `Internal` when its rule or test cases do not parse.
+pub(crate) fn parse_version(m: program_rule::Model) -> Result<RuleVersion, ServiceError> {
     let unreadable = |e: serde_json::Error| {
         tracing::error!(rule = m.id, error = %e, "a stored rule version does not parse");
         ServiceError::Internal("a stored rule version does not parse")
@@ -120,12 +139,7 @@ pub async fn test_all(
     today: Date,
 ) -> Result<Vec<TestLine>, ServiceError> {
     let all = versions(db).await?;
-    let codes: HashMap<i32, String> = program::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.code))
-        .collect();
+    let codes = program_codes(db).await?;
     let now = current(&all, today);
     let mut lines = Vec::new();
     for v in &all {
@@ -234,12 +248,7 @@ pub async fn facts_for(
         .filter(enrollment::Column::Status.is_in(OPEN))
         .all(db)
         .await?;
-    let codes: HashMap<i32, String> = program::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.code))
-        .collect();
+    let codes = program_codes(db).await?;
 
     let fact_of = |id: i32, kind: &str| current_facts.get(&id).and_then(|f| f.get(kind));
     // Indexes over the rows read, so that assembling is linear in the batch (the impact preview

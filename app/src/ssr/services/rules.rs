@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::eligibility::{RuleVersion, current, facts_for, versions};
+use super::eligibility::{RuleVersion, current, facts_for, parse_version, program_codes, versions};
 use super::registry::{field, to_naive, today};
 use crate::catalog::dto::Localized;
 use crate::domain::curp::Date;
@@ -64,14 +64,11 @@ async fn program_by_code(
         .ok_or(ServiceError::NotFound)
 }
 
-async fn program_codes(db: &impl ConnectionTrait) -> Result<Vec<String>, ServiceError> {
-    Ok(program::Entity::find()
-        .order_by_asc(program::Column::Code)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.code)
-        .collect())
+/// The program codes `enrolled_in` may name, sorted.
+async fn known_codes(db: &impl ConnectionTrait) -> Result<Vec<String>, ServiceError> {
+    let mut codes: Vec<String> = program_codes(db).await?.into_values().collect();
+    codes.sort();
+    Ok(codes)
 }
 
 async fn draft_of(
@@ -228,7 +225,7 @@ pub async fn editor(
         versions,
         current: current_rule,
         draft,
-        programs: program_codes(&state.db).await?,
+        programs: known_codes(&state.db).await?,
         impact,
     })
 }
@@ -243,13 +240,7 @@ pub async fn impact(
     draft: &Rule,
     day: Date,
 ) -> Result<Impact, ServiceError> {
-    let mut figures = Impact {
-        people: 0,
-        eligible_now: 0,
-        eligible_draft: 0,
-        gained: 0,
-        lost: 0,
-    };
+    let mut figures = Impact::default();
     let mut after = 0;
     loop {
         let ids: Vec<i32> = person::Entity::find()
@@ -388,7 +379,7 @@ async fn checked(
     form: &RuleForm,
     day: Date,
 ) -> Result<ValidDraft, ServiceError> {
-    let codes = program_codes(db).await?;
+    let codes = known_codes(db).await?;
     form.validate(day, &|c| codes.iter().any(|k| k == c))
         .map_err(ServiceError::Invalid)
 }
@@ -446,11 +437,7 @@ pub async fn publish(
     let p = program_by_code(&state.db, code).await?;
     let tx = state.audit.begin(&state.db).await?;
     let draft = locked_draft(&*tx, p.id, form).await?;
-    let parsed = versions(&*tx)
-        .await?
-        .into_iter()
-        .find(|v| v.id == draft.id)
-        .ok_or(ServiceError::NotFound)?;
+    let parsed = parse_version(draft.clone())?;
     let lines = results(&parsed);
     let mut errors = Vec::new();
     if lines.is_empty() {
@@ -461,7 +448,7 @@ pub async fn publish(
     if parsed.effective_from < day {
         errors.push(field("effective_from", "effective_past"));
     }
-    let codes = program_codes(&*tx).await?;
+    let codes = known_codes(&*tx).await?;
     if let Err(e) = parsed.rule.validate(&|c| codes.iter().any(|k| k == c)) {
         errors.push(field("rules", e.code));
     }
