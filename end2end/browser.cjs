@@ -39,4 +39,16 @@ async function signInAsCaseworker(page) {
   await Promise.all([page.waitForURL(`${BASE}/oficina`), page.click('form[action="/entrar"] button')]);
 }
 
-module.exports = { BASE, launch, eventually, signInAsCaseworker };
+/// Clicks a submit button of a plain (non-JavaScript) form and waits until the POST was answered
+/// and the page it leads to has loaded. The listener for the *next* load event is set up before
+/// the click: `waitForLoadState('load')` returns at once on the page being left, and a reload
+/// issued then races the navigation still under way.
+async function submitAndLoad(page, pathPart, click) {
+  await Promise.all([
+    page.waitForEvent('load'),
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes(pathPart)),
+    click(),
+  ]);
+}
+
+module.exports = { BASE, launch, eventually, signInAsCaseworker, submitAndLoad };
