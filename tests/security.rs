@@ -52,6 +52,8 @@ struct Objects {
     pair: i32,
     /// The receipt of that person's request (path and query).
     receipt: String,
+    /// That request (COMCOM, run by SEDESO: the agency roles' own agency).
+    enrollment: i32,
 }
 
 /// A concrete path for a pattern, with objects inside the SEDESO / MOD-09002 scope.
@@ -61,6 +63,8 @@ fn sample_path(pattern: &str, objects: &Objects) -> String {
     }
     let id = if pattern.starts_with("/oficina/persona/") {
         objects.person
+    } else if pattern.starts_with("/agencia/solicitud/") {
+        objects.enrollment
     } else if pattern.starts_with("/oficina/duplicados/") {
         objects.pair
     } else {
@@ -84,6 +88,16 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
             vec![("id", objects.person.to_string())]
         }
         "/api/registry/pair" => vec![("id", objects.pair.to_string())],
+        "/api/agency/case" => vec![("id", objects.enrollment.to_string())],
+        "/api/registry/timeline" => vec![
+            ("id", objects.person.to_string()),
+            ("agency", String::new()),
+            ("program", String::new()),
+        ],
+        "/api/agency/queue" => ["program", "status", "borough", "due", "escalated"]
+            .into_iter()
+            .map(|k| (k, String::new()))
+            .collect(),
         "/api/eligibility/bundle" => vec![
             ("person", objects.person.to_string()),
             ("events", "MADRE_SOLA,CUMPLI_68".to_owned()),
@@ -189,12 +203,18 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         .unwrap()
         .expect("a queued pair")
         .id;
+    let enrollment = receipt
+        .rsplit('=')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the receipt names the request");
     let objects = Objects {
         staff: colleague,
         person,
         card_token,
         pair,
         receipt,
+        enrollment,
     };
     let mut checked = 0;
     for endpoint in ENDPOINTS {
@@ -1119,6 +1139,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
                     card_token: "0".repeat(32),
                     pair: 1,
                     receipt: "/oficina/persona/1/recibo?ids=1".to_owned(),
+                    enrollment: 1,
                 },
             )
         })

@@ -23,6 +23,7 @@ use crate::staff::pages::{
     AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
     AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
 };
+use crate::tracking::pages::{CasePage, TimelinePage};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -77,11 +78,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/oficina/persona/:id/tarjeta") view=CardPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id/que-paso") view=BundlePage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id/recibo") view=ReceiptPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id/historial") view=TimelinePage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/alcance") view=OutreachPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/duplicados") view=DuplicatesPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/duplicados/:id") view=PairPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia/programas/:code") view=AgencyProgramPage ssr=SsrMode::Async />
+                        <Route path=path!("/agencia/solicitud/:id") view=CasePage ssr=SsrMode::Async />
                         <Route path=path!("/politica") view=PolicyPage ssr=SsrMode::Async />
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/personal/nuevo") view=AdminNewStaffPage ssr=SsrMode::Async />

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod registry;
 pub mod rules;
 pub mod staff;
+pub mod tracking;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

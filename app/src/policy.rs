@@ -169,6 +169,25 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ServerFn,
         Needs(RequestPrograms),
     ),
+    e(
+        Get,
+        "/oficina/persona/{id}/historial",
+        Page,
+        Needs(ViewPerson),
+    ),
+    e(
+        Post,
+        "/oficina/persona/{id}/historial",
+        Form,
+        Needs(WriteNotes),
+    ),
+    e(Post, "/api/registry/timeline", ServerFn, Needs(ViewPerson)),
+    e(
+        Post,
+        "/api/office/escalations",
+        ServerFn,
+        Needs(ViewOfficeStaff),
+    ),
     e(Get, "/oficina/duplicados", Page, Needs(ReviewDuplicates)),
     e(
         Post,
@@ -200,6 +219,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Get, "/agencia/programas/{code}", Page, Needs(ViewAgency)),
     e(Post, "/api/agency/program", ServerFn, Needs(ViewAgency)),
     e(Post, "/api/agency/staff", ServerFn, Needs(ViewAgencyStaff)),
+    e(Post, "/agencia", Form, Needs(DecideRequests)),
+    e(Post, "/api/agency/queue", ServerFn, Needs(ViewAgency)),
+    e(Get, "/agencia/solicitud/{id}", Page, Needs(DecideRequests)),
+    e(Post, "/agencia/solicitud/{id}", Form, Needs(DecideRequests)),
+    e(Post, "/api/agency/case", ServerFn, Needs(DecideRequests)),
+    e(
+        Post,
+        "/api/agency/escalations",
+        ServerFn,
+        Needs(ViewAgencyStaff),
+    ),
     // Policy: aggregates only.
     e(Get, "/politica", Page, Needs(ViewAggregates)),
     e(

@@ -21,6 +21,10 @@ pub struct Model {
     pub requested_at: DateTimeUtc,
     pub due_on: Date,
     pub override_reason: Option<String>,
+    /// 0 none, 1 office supervisor, 2 agency head, 3 central coordination.
+    pub escalation_level: i32,
+    pub escalated_at: Option<DateTimeUtc>,
+    pub decided_at: Option<DateTimeUtc>,
     pub version: i32,
     pub updated_at: DateTimeUtc,
 }

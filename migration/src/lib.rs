@@ -21,6 +21,7 @@ mod m20261121_000012_create_vault_canary;
 mod m20261121_000013_create_household;
 mod m20261121_000014_create_person_merge;
 pub mod m20261121_000015_create_eligibility;
+mod m20261121_000016_create_tracking;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000013_create_household::Migration),
             Box::new(m20261121_000014_create_person_merge::Migration),
             Box::new(m20261121_000015_create_eligibility::Migration),
+            Box::new(m20261121_000016_create_tracking::Migration),
         ]
     }
 }
@@ -81,4 +83,9 @@ pub const TABLES: &[&str] = &[
     "folio_counter",
     "enrollment",
     "enrollment_event",
+    "enrollment_escalation",
+    "enrollment_assignment",
+    "job_lease",
+    "referral",
+    "case_note",
 ];

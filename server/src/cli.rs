@@ -78,6 +78,36 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Background jobs (`serve` runs them every five minutes on whichever instance holds the
+    /// job's lease).
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum JobsAction {
+    /// Run the escalation job once: requests awaiting a decision past their due date rise to
+    /// level 1 (office supervisor) on the due date, 2 (agency head) five business days later,
+    /// 3 (central coordination) ten business days after it.
+    RunOnce {
+        /// The moment to run at, RFC 3339 (`2026-12-01T09:00:00Z`) or a date (09:00 UTC that
+        /// day) [default: now]. For tests and for catching up.
+        #[arg(long, value_name = "WHEN")]
+        now: Option<String>,
+    },
+}
+
+/// `--now` of `jobs run-once`.
+fn parse_now(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        anyhow::anyhow!("--now must be RFC 3339 (2026-12-01T09:00:00Z) or a date (2026-12-01)")
+    })?;
+    Ok(day.and_hms_opt(9, 0, 0).expect("09:00 exists").and_utc())
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -304,13 +334,38 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Command::Jobs {
+            action: JobsAction::RunOnce { now },
+        } => {
+            let now = match now {
+                Some(text) => parse_now(&text)?,
+                None => chrono::Utc::now(),
+            };
+            let state = crate::http::app_state(db, &settings).await?;
+            let holder = format!("cli-{}", std::process::id());
+            let run =
+                angel_app::ssr::services::jobs::escalate(&state.db, &state.audit, &holder, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match run {
+                Some(run) => println!(
+                    "escalation: level 1 +{}, level 2 +{}, level 3 +{}",
+                    run.raised[0], run.raised[1], run.raised[2]
+                ),
+                None => {
+                    println!("escalation: another instance holds the lease; nothing done");
+                }
+            }
+        }
         Command::Curp { .. } => unreachable!("answered before the database is opened"),
         Command::Serve => {
             let listener = TcpListener::bind(settings.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
             let addr = listener.local_addr()?;
-            let app = crate::http::router(db, &settings).await?;
+            let state = crate::http::app_state(db, &settings).await?;
+            crate::http::spawn_jobs(state.clone());
+            let app = crate::http::router_for(state, &settings);
             println!("Ángel está listo en http://{addr}/  (Ctrl+C para detener)");
             tracing::info!(%addr, "listening");
             crate::http::serve(listener, app).await?;

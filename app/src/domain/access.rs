@@ -80,6 +80,8 @@ impl Role {
                 RevealId,
                 EditPerson,
                 RequestPrograms,
+                WriteNotes,
+                WithdrawRequests,
             ],
             Role::OfficeSupervisor => &[
                 ViewOffice,
@@ -92,9 +94,11 @@ impl Role {
                 ReviewDuplicates,
                 RequestPrograms,
                 OverrideEligibility,
+                WriteNotes,
+                WithdrawRequests,
             ],
-            Role::AgencyStaff => &[ViewAgency],
-            Role::AgencyHead => &[ViewAgency, ViewAgencyStaff],
+            Role::AgencyStaff => &[ViewAgency, DecideRequests, WriteNotes],
+            Role::AgencyHead => &[ViewAgency, ViewAgencyStaff, DecideRequests, WriteNotes],
             Role::PolicyOfficer => &[ViewAggregates],
             Role::Administrator => &[ManageStaff, ManageSessions, ManageRules],
             Role::Citizen => &[],
@@ -163,6 +167,14 @@ pub enum Permission {
     RequestPrograms,
     /// Request a program the rules do not find eligible, with a reason (office supervisors).
     OverrideEligibility,
+    /// Work the agency's queue: open a request (audited), take it, move it through the status
+    /// machine with a reason code.
+    DecideRequests,
+    /// Add case notes (append-only, encrypted; restricted ones stay within the author's agency or
+    /// office).
+    WriteNotes,
+    /// Record that a person withdraws a request before it is approved (at an office).
+    WithdrawRequests,
 }
 
 /// Who is acting: taken from the server-side session, never from the request body.

@@ -9,6 +9,7 @@ pub mod curp;
 pub mod eligibility;
 pub mod facts;
 pub mod folio;
+pub mod lifecycle;
 pub mod names;
 pub mod password;
 pub mod text;

@@ -332,6 +332,7 @@ fn profile_view(i18n: I18nContext<Locale>, p: Profile, state: FormState) -> AnyV
                 <a class="button" href=format!("/oficina/persona/{id}/que-paso")>{t!(i18n, events_link)}</a>
                 <a class="button secondary" href=format!("/oficina/persona/{id}/editar")>{t!(i18n, profile_edit)}</a>
                 <a class="button secondary" href=format!("/oficina/persona/{id}/tarjeta")>{t!(i18n, profile_print_card)}</a>
+                <a class="button secondary" href=format!("/oficina/persona/{id}/historial")>{t!(i18n, timeline_link)}</a>
             </p>
         })}
         {p.synthetic.then(|| view! { <p class="notice">{t!(i18n, profile_synthetic)}</p> })}

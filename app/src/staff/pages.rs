@@ -4,7 +4,7 @@
 //! same page showing what went wrong.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api;
 use super::dto::{Assignable, Me, StaffRow};
@@ -229,7 +229,10 @@ pub fn OfficePage() -> impl IntoView {
         move |_| async move {
             let office = api::office().await?;
             let staff = if sees_staff {
-                Some(api::office_staff().await?)
+                Some((
+                    api::office_staff().await?,
+                    crate::tracking::api::office_escalations().await?,
+                ))
             } else {
                 None
             };
@@ -245,7 +248,8 @@ pub fn OfficePage() -> impl IntoView {
                         <p class="lead">{o.name} " (" {o.code} ")" {o.borough.map(|b| format!(" · {b}"))}</p>
                         <p class="notice">{t!(i18n, office_next)}</p>
                         <p><a href="/oficina/personas">{t!(i18n, people_title)}</a> " · " <a href="/oficina/alcance">{t!(i18n, outreach_title)}</a></p>
-                        {rows.map(|rows| view! {
+                        {rows.map(|(rows, escalations)| view! {
+                            {crate::tracking::pages::escalations_section(i18n, escalations, false)}
                             <p><a href="/oficina/duplicados">{t!(i18n, duplicates_link)}</a></p>
                             <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")}
                         })}
@@ -298,17 +302,47 @@ pub fn OfficeStaffPage() -> impl IntoView {
 #[component]
 pub fn AgencyPage() -> impl IntoView {
     let i18n = use_i18n();
-    let agency = Resource::new(|| (), |_| api::agency_programs());
+    let me = use_me();
+    let may_take = me
+        .as_ref()
+        .is_some_and(|m| m.permissions.contains(&Permission::DecideRequests));
+    let is_head = me.is_some_and(|m| m.permissions.contains(&Permission::ViewAgencyStaff));
+    let filter = crate::tracking::pages::queue_filter();
+    let empty = use_query_map();
+    let empty_notice = Memo::new(move |_| empty.read().get("vacia").is_some());
+    // One resource per page: its loads run one after the other, inside one `<Suspense>`.
+    let data = Resource::new(
+        move || filter.get(),
+        move |filter| async move {
+            let agency = api::agency_programs().await?;
+            let f = filter.clone();
+            let queue = crate::tracking::api::agency_queue(
+                f.program,
+                f.status,
+                f.borough,
+                f.due,
+                f.escalated,
+            )
+            .await?;
+            let escalations = if is_head {
+                Some(crate::tracking::api::agency_escalations().await?)
+            } else {
+                None
+            };
+            Ok::<_, crate::error::AppError>((agency, queue, escalations, filter))
+        },
+    );
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                match agency.await {
-                    Ok(a) => {
+                match data.await {
+                    Ok((a, queue, escalations, filter)) => {
                         let name = a.name.clone();
                         view! {
                             <h1>{t!(i18n, area_agency_title)}</h1>
                             <p class="lead">{move || name.get(i18n.get_locale()).to_owned()} " (" {a.code} ")"</p>
-                            <p class="notice">{t!(i18n, agency_next)}</p>
+                            {escalations.map(|e| crate::tracking::pages::escalations_section(i18n, e, true))}
+                            {crate::tracking::pages::queue_section(i18n, queue, filter, may_take, empty_notice.get_untracked())}
                             <h2>{t!(i18n, agency_programs_title)}</h2>
                             <ul class="programs">
                                 {a.programs.into_iter().map(|p| {

@@ -17,12 +17,13 @@ use angel_app::{
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{eligibility, merge, profile, registry, rules, staff},
+        services::{eligibility, merge, profile, registry, rules, staff, tracking},
     },
     staff::{
         form_state::{FormState, Notice},
         forms::{ActivateForm, ChangePasswordForm, SignInForm, StaffForm},
     },
+    tracking::forms::{DecisionForm as RequestDecisionForm, NoteForm},
 };
 use axum::{
     body::Body,
@@ -875,4 +876,118 @@ pub async fn decide_pair(
         },
     )
     .await
+}
+
+/// `POST /agencia/solicitud/{id}`: moves a request through the status machine with a reason
+/// code (and an optional note). A request changed since the form was filled is a conflict: the
+/// page comes back with what was typed and nothing is written.
+pub async fn decide_request(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let to = format!("/agencia/solicitud/{id}");
+    post_then_redirect(
+        state,
+        pages,
+        request,
+        RequestDecisionForm::echo,
+        to,
+        move |state, me, form, rid| async move {
+            tracking::transition(&state, &me, id, &form, rid.as_deref()).await
+        },
+    )
+    .await
+}
+
+/// `POST /agencia`: "take next" — the most urgent unassigned request of the agency becomes the
+/// caller's and opens; with an empty queue, back to the queue saying so.
+pub async fn take_next(State(state): State<AppState>, request: Request) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<Vec<(String, String)>>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    if !form.is_empty() {
+        return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+    }
+    match tracking::take_next(&state, &me, rid.as_deref()).await {
+        Ok(Some(id)) => Redirect::to(&format!("/agencia/solicitud/{id}")).into_response(),
+        Ok(None) => Redirect::to("/agencia?vacia=1").into_response(),
+        Err(ServiceError::NotFound) => refusal(StatusCode::NOT_FOUND, request.headers()),
+        Err(error) => {
+            tracing::error!(%error, "take next failed");
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, request.headers())
+        }
+    }
+}
+
+/// `POST /oficina/persona/{id}/historial`: `do=note` appends a case note; `do=withdraw` records
+/// that the person withdraws one of their requests (`enrollment`, with a reason and the
+/// request's version).
+pub async fn timeline_post(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form: pairs,
+        rid,
+    } = match signed_post::<Vec<(String, String)>>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let only = |allowed: &[&str]| pairs.iter().all(|(k, _)| allowed.contains(&k.as_str()));
+    let back = format!("/oficina/persona/{id}/historial");
+    let (typed, result) = match get("do").as_str() {
+        "note" if only(&["do", "body", "sensitivity", "enrollment"]) => {
+            let form = NoteForm {
+                body: get("body"),
+                sensitivity: get("sensitivity"),
+                enrollment: get("enrollment"),
+            };
+            let typed = vec![
+                ("body", form.body.clone()),
+                ("sensitivity", form.sensitivity.clone()),
+                ("enrollment", form.enrollment.clone()),
+            ];
+            let result = tracking::add_note(&state, &me, id, &form, rid.as_deref())
+                .await
+                .map(|_| back);
+            (typed, result)
+        }
+        "withdraw" if only(&["do", "enrollment", "reason", "version"]) => {
+            let Ok(enrollment) = get("enrollment").trim().parse::<i32>() else {
+                return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+            };
+            let form = RequestDecisionForm {
+                to: "withdrawn".into(),
+                reason: get("reason"),
+                version: get("version"),
+                ..RequestDecisionForm::default()
+            };
+            let typed = vec![("reason", form.reason.clone())];
+            let result = tracking::withdraw(&state, &me, id, enrollment, &form, rid.as_deref())
+                .await
+                .map(|()| back);
+            (typed, result)
+        }
+        _ => return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers()),
+    };
+    redirect_or_failed(&state, &pages, request, &typed, result).await
 }

@@ -88,6 +88,53 @@ pub async fn router_with_clock(
     if let Some(clock) = clock {
         state.clock = clock;
     }
+    Ok(router_for(state, settings))
+}
+
+/// How often each server instance offers to run the background jobs. Whoever holds the
+/// database lease runs them; the others skip that turn.
+pub const JOB_INTERVAL: Duration = Duration::from_secs(300);
+
+/// Runs the background jobs every [`JOB_INTERVAL`] for as long as the process lives, sharing the
+/// state's audit log (the chain's writers are serialized through it).
+pub fn spawn_jobs(state: AppState) {
+    let holder = format!(
+        "{}-{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "angel".into()),
+        std::process::id(),
+        angel_app::ssr::auth::random_token()
+            .chars()
+            .take(8)
+            .collect::<String>()
+    );
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(JOB_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            match angel_app::ssr::services::jobs::escalate(&state.db, &state.audit, &holder, now)
+                .await
+            {
+                Ok(Some(run)) if run.total() > 0 => tracing::info!(
+                    level_1 = run.raised[0],
+                    level_2 = run.raised[1],
+                    level_3 = run.raised[2],
+                    "escalation job"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "escalation job failed"),
+            }
+        }
+    });
+}
+
+/// The router over an existing state.
+///
+/// # Panics
+/// When a page or a server function has no entry in `angel_app::policy`, or the rate limit
+/// settings are zero.
+pub fn router_for(state: AppState, settings: &Settings) -> Router {
     let routes = generate_route_list(App);
     let missing = unlisted_endpoints(&routes);
     assert!(
@@ -107,7 +154,7 @@ pub async fn router_with_clock(
     });
     let pages = forms::Pages(Arc::new(routes.clone()));
 
-    Ok(Router::new()
+    Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route(
@@ -133,6 +180,12 @@ pub async fn router_with_clock(
             post(forms::life_event_post),
         )
         .route("/oficina/duplicados/{id}", post(forms::decide_pair))
+        .route(
+            "/oficina/persona/{id}/historial",
+            post(forms::timeline_post),
+        )
+        .route("/agencia", post(forms::take_next))
+        .route("/agencia/solicitud/{id}", post(forms::decide_request))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -164,7 +217,7 @@ pub async fn router_with_clock(
                     Duration::from_secs(30),
                 )),
         )
-        .with_state(state))
+        .with_state(state)
 }
 
 /// Pages and server functions that have no entry in the access table.

@@ -656,7 +656,7 @@ async fn next_folio(
     Ok(folio::folio(code, year, last as u32))
 }
 
-async fn holidays(db: &impl ConnectionTrait) -> Result<BTreeSet<Date>, ServiceError> {
+pub(crate) async fn holidays(db: &impl ConnectionTrait) -> Result<BTreeSet<Date>, ServiceError> {
     Ok(holiday::Entity::find()
         .all(db)
         .await?
@@ -757,6 +757,9 @@ pub async fn request(
             override_reason: Set(
                 (row.evaluation.verdict != Verdict::Eligible).then(|| form.override_reason.clone())
             ),
+            escalation_level: Set(0),
+            escalated_at: Set(None),
+            decided_at: Set(None),
             version: Set(1),
             updated_at: Set(now),
         }

@@ -2,10 +2,12 @@
 
 pub mod catalog;
 pub mod eligibility;
+pub mod jobs;
 pub mod merge;
 pub mod outreach;
 pub mod profile;
 pub mod registry;
 pub mod rules;
 pub mod staff;
+pub mod tracking;
 pub mod work;

@@ -249,7 +249,17 @@ pub enum CanaryError {
 
 /// Tables that hold envelopes, with the key-version column: used to tell whether a database has
 /// encrypted data and which versions are in use.
-pub const SEALED_TABLES: [&str; 2] = ["person_identifier", "person_contact"];
+pub const SEALED_TABLES: [&str; 3] = ["person_identifier", "person_contact", "case_note"];
+
+/// The column label a case note's body is sealed under: its sensitivity is part of the
+/// associated data, so a restricted note relabelled `general` in the database no longer opens.
+pub fn note_slot(sensitivity: &str) -> &'static str {
+    if sensitivity == "restricted" {
+        "body.restricted"
+    } else {
+        "body.general"
+    }
+}
 
 fn canary_slot(version: u32) -> Slot<'static> {
     Slot::new(CANARY_TABLE, "envelope", i64::from(version))

@@ -5,13 +5,13 @@
 //! meanwhile. A crash loses at most the batch in flight; running it again picks up what is left
 //! and, once everything is on the active version, changes nothing.
 
-use angel_entity::{person_contact, person_identifier};
+use angel_entity::{case_note, person_contact, person_identifier};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 
-use super::{Slot, Vault, VaultError};
+use super::{Slot, Vault, VaultError, note_slot};
 
 /// Rows per transaction.
 pub const BATCH: u64 = 500;
@@ -54,7 +54,11 @@ pub async fn pending(vault: &Vault, db: &impl ConnectionTrait) -> Result<u64, se
         .filter(person_contact::Column::KeyVersion.ne(active))
         .count(db)
         .await?;
-    Ok(identifiers + contacts)
+    let notes = case_note::Entity::find()
+        .filter(case_note::Column::KeyVersion.ne(active))
+        .count(db)
+        .await?;
+    Ok(identifiers + contacts + notes)
 }
 
 fn active(vault: &Vault) -> i32 {
@@ -155,6 +159,47 @@ pub async fn reencrypt(
                 .col_expr(person_contact::Column::KeyVersion, Expr::value(new))
                 .filter(person_contact::Column::PersonId.eq(row.person_id))
                 .filter(person_contact::Column::KeyVersion.eq(row.key_version))
+                .exec(&tx)
+                .await?;
+            count(&mut progress, result.rows_affected);
+        }
+        tx.commit().await?;
+        report(progress.resealed + progress.skipped, progress.total);
+    }
+    // Case notes.
+    let mut after = 0;
+    loop {
+        let tx = db.begin().await?;
+        let rows = case_note::Entity::find()
+            .filter(case_note::Column::KeyVersion.ne(new))
+            .filter(case_note::Column::Id.gt(after))
+            .order_by_asc(case_note::Column::Id)
+            .limit(BATCH)
+            .all(&tx)
+            .await?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.id;
+        for row in rows {
+            let column = note_slot(&row.sensitivity);
+            let slot = Slot::new("case_note", column, i64::from(row.id));
+            let plain = vault
+                .open(slot, &row.body)
+                .map_err(|error| RotateError::Envelope {
+                    table: "case_note",
+                    row: i64::from(row.id),
+                    error,
+                })?;
+            let result = case_note::Entity::update_many()
+                .col_expr(
+                    case_note::Column::Body,
+                    Expr::value(vault.seal(slot, &plain)),
+                )
+                .col_expr(case_note::Column::KeyVersion, Expr::value(new))
+                .filter(case_note::Column::Id.eq(row.id))
+                .filter(case_note::Column::KeyVersion.eq(row.key_version))
+                .filter(case_note::Column::Sensitivity.eq(row.sensitivity.clone()))
                 .exec(&tx)
                 .await?;
             count(&mut progress, result.rows_affected);

@@ -1,0 +1,159 @@
+//! What the tracking screens show.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::dto::Localized;
+use crate::domain::curp::Date;
+use crate::domain::eligibility::Evaluation;
+
+/// The filters of the agency queue (all optional; from the query string).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueFilter {
+    /// A program code of the agency.
+    pub program: String,
+    /// A status code; empty: every status awaiting a decision.
+    pub status: String,
+    /// An INEGI borough code.
+    pub borough: String,
+    /// `overdue` (due date passed), `week` (due in the next 7 days) or empty.
+    pub due: String,
+    /// `yes`: escalated requests only.
+    pub escalated: String,
+}
+
+/// One request in a queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRow {
+    pub id: i32,
+    pub folio: String,
+    pub program: String,
+    pub status: String,
+    pub person: String,
+    pub borough: String,
+    pub requested_on: Date,
+    pub due_on: Date,
+    /// Business days are not counted here: calendar days until (negative: since) the due date.
+    pub days_left: i64,
+    pub escalation_level: i32,
+    pub assigned_to: Option<String>,
+}
+
+/// `/agencia`: the agency's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyQueue {
+    pub agency: Localized,
+    /// The agency's programs (code, name) for the filter.
+    pub programs: Vec<(String, Localized)>,
+    /// Boroughs (INEGI code, name) for the filter.
+    pub boroughs: Vec<(String, String)>,
+    pub rows: Vec<QueueRow>,
+    /// Requests matching the filter (the list shows the first [`QUEUE_PAGE`]).
+    pub total: u64,
+}
+
+/// Rows per queue page.
+pub const QUEUE_PAGE: u64 = 50;
+
+/// A status change as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventLine {
+    pub at: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// A case note as shown to someone allowed to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteLine {
+    pub id: i32,
+    pub at: String,
+    pub author: String,
+    pub unit: String,
+    pub restricted: bool,
+    pub body: String,
+    pub folio: Option<String>,
+}
+
+/// A move the signed-in staff member may make now, with the reasons it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub to: String,
+    pub reasons: Vec<String>,
+}
+
+/// `/agencia/solicitud/{id}`: the minimum the agency needs to decide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub id: i32,
+    pub folio: String,
+    pub program: String,
+    pub program_name: Localized,
+    pub status: String,
+    pub version: i32,
+    pub person_name: String,
+    pub age: i32,
+    pub borough: String,
+    pub requested_on: Date,
+    pub due_on: Date,
+    pub escalation_level: i32,
+    pub assigned_to: Option<String>,
+    pub rule_version: i32,
+    /// The evaluation under the recorded rule version with today's facts: each criterion names
+    /// the fact it used.
+    pub evaluation: Evaluation,
+    pub history: Vec<EventLine>,
+    pub notes: Vec<NoteLine>,
+    pub moves: Vec<Move>,
+}
+
+/// One entry of a person's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: String,
+    /// `status`, `escalation`, `referral`, `referral_decided` or `note`.
+    pub kind: String,
+    pub folio: Option<String>,
+    pub program: Option<String>,
+    pub agency: Option<String>,
+    /// For `status`: from → to; for `escalation`: the level; for `referral`: the status.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub reason: Option<String>,
+    pub who: Option<String>,
+    pub note: Option<NoteLine>,
+}
+
+/// The person's timeline, newest first, with the filters' choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub person_id: i32,
+    pub person_name: String,
+    pub entries: Vec<TimelineEntry>,
+    /// Agencies and programs present in the whole timeline (code, name), for the filters.
+    pub agencies: Vec<(String, String)>,
+    pub programs: Vec<String>,
+    /// The person's open requests for the note and withdrawal forms.
+    pub open: Vec<OpenRequest>,
+}
+
+/// A supervisor's or agency head's escalations: requests at or above their level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalations {
+    pub level: i32,
+    pub rows: Vec<QueueRow>,
+    pub total: u64,
+}
+
+/// An open request of the person, for the note and withdrawal forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    pub id: i32,
+    pub folio: String,
+    pub program: String,
+    pub status: String,
+    pub version: i32,
+}

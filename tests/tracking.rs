@@ -1,0 +1,488 @@
+//! Requests across agencies over HTTP, on SQLite and PostgreSQL: a request made at an office
+//! goes requested → in_review → approved → active through the agency's queue ("take next", the
+//! decision screen); bad transitions, missing reasons, long notes and stale forms are refused
+//! and write nothing; another agency gets 404; restricted notes stay within the author's agency;
+//! the person's timeline shows everything; and the escalation job, run with an injected clock,
+//! raises overdue requests level by level exactly once, under a database lease.
+
+use std::collections::BTreeSet;
+
+use angel_app::domain::calendar::add_business_days;
+use angel_app::domain::curp::Date;
+use angel_app::ssr::audit::AuditLog;
+use angel_app::ssr::services::jobs;
+use angel_entity::{
+    audit_event, case_note, enrollment, enrollment_escalation, enrollment_event, holiday, program,
+};
+use angel_tests::{Anchor, Browser, TestApp, person_form};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+const PASSWORD: &str = "las jacarandas moradas de marzo";
+
+async fn signed_in<'a>(
+    app: &'a TestApp,
+    username: &str,
+    role: &str,
+    at: Anchor<'_>,
+) -> Browser<'a> {
+    app.staff(username, role, at, PASSWORD).await;
+    let mut b = app.browser();
+    b.sign_in(username, PASSWORD).await;
+    b
+}
+
+async fn program_id(app: &TestApp, code: &str) -> i32 {
+    program::Entity::find()
+        .filter(program::Column::Code.eq(code))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// A 36-year-old registered at MOD-09007 and a PAAM request made for her by a supervisor's
+/// override (PAAM is run by IAAM). Returns (person, enrollment).
+async fn requested(app: &TestApp, supervisor: &mut Browser<'_>) -> (i32, enrollment::Model) {
+    let person = supervisor
+        .register(&person_form("Rosa", "Núñez", "Peña", "1990-03-04"))
+        .await;
+    let paam = program_id(app, "PAAM").await;
+    let pick = format!("{person}:{paam}");
+    let page = supervisor
+        .submit(
+            &format!("/oficina/persona/{person}/que-paso?evento=CUMPLI_68"),
+            &[
+                ("do", "request"),
+                ("evento", "CUMPLI_68"),
+                ("pick", &pick),
+                ("override_reason", "emergency"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let e = enrollment::Entity::find()
+        .filter(enrollment::Column::PersonId.eq(person))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    (person, e)
+}
+
+async fn reload(app: &TestApp, id: i32) -> enrollment::Model {
+    enrollment::Entity::find_by_id(id)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn decision<'a>(to: &'a str, reason: &'a str, version: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("to", to), ("reason", reason), ("version", version)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_goes_through_the_agency_queue_to_active_and_shows_on_the_timeline() {
+    let app = TestApp::spawn().await;
+    let mut supervisor = signed_in(
+        &app,
+        "t.supervisor",
+        "office_supervisor",
+        Anchor::Office("MOD-09007"),
+    )
+    .await;
+    let mut iaam = signed_in(&app, "t.iaam", "agency_staff", Anchor::Agency("IAAM")).await;
+    let mut dif = signed_in(&app, "t.dif", "agency_staff", Anchor::Agency("DIF")).await;
+    let (person, e) = requested(&app, &mut supervisor).await;
+    let case = format!("/agencia/solicitud/{}", e.id);
+
+    // The request is in IAAM's queue and nowhere else; DIF gets 404 on it.
+    let page = iaam.get("/agencia").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&e.folio), "{}", page.body);
+    let page = dif.get("/agencia").await;
+    assert!(!page.body.contains(&e.folio));
+    assert_eq!(dif.get(&case).await.status, StatusCode::NOT_FOUND);
+    let page = dif
+        .submit(&case, &decision("in_review", "review_started", "1"))
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    // Filtered out by another borough; kept by its own.
+    let page = iaam.get("/agencia?alcaldia=09002").await;
+    assert!(!page.body.contains(&e.folio));
+    let page = iaam.get("/agencia?alcaldia=09007&programa=PAAM").await;
+    assert!(page.body.contains(&e.folio));
+    let page = iaam.get("/agencia?vence=overdue").await;
+    assert!(!page.body.contains(&e.folio), "not overdue yet");
+
+    // "Take next" assigns it and opens the decision screen: name, age, the evaluation.
+    let page = iaam.submit("/agencia", &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), case);
+    let page = iaam.get(&case).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Rosa Núñez Peña"));
+    assert!(
+        page.body
+            .contains("Necesitas tener 68 años o más; tienes 36.")
+    );
+    assert!(page.body.contains("Persona t.iaam"), "assigned");
+    // Nothing else left to take.
+    let page = iaam.submit("/agencia", &[]).await;
+    assert_eq!(page.header("location"), "/agencia?vacia=1");
+
+    // Refusals write nothing: a transition the machine lacks, no reason, a reason of another
+    // transition, a note too long, a withdrawal by the agency.
+    let events = app.test_db.count("enrollment_event").await;
+    for (form, message) in [
+        (
+            decision("approved", "meets_requirements", "1"),
+            "no está permitido",
+        ),
+        (decision("in_review", "", "1"), "Este dato es obligatorio"),
+        (
+            decision("in_review", "death", "1"),
+            "Elige uno de los motivos",
+        ),
+        (
+            decision("withdrawn", "person_request", "1"),
+            "no lo registra tu área",
+        ),
+    ] {
+        let page = iaam.submit(&case, &form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(page.body.contains(message), "{message}: {}", page.body);
+    }
+    let long = "x".repeat(4001);
+    let mut form = decision("in_review", "review_started", "1");
+    form.push(("note", &long));
+    let page = iaam.submit(&case, &form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("máximo 4,000"));
+    // Unknown fields are refused outright.
+    let mut form = decision("in_review", "review_started", "1");
+    form.push(("status", "active"));
+    assert_eq!(
+        iaam.submit(&case, &form).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(app.test_db.count("enrollment_event").await, events);
+    assert_eq!(app.test_db.count("case_note").await, 0);
+    assert_eq!(reload(&app, e.id).await.status, "requested");
+
+    // Into review, with a restricted note (encrypted: its words are not in the row).
+    let mut form = decision("in_review", "review_started", "1");
+    form.push(("note", "Documentos cotejados en ventanilla."));
+    form.push(("sensitivity", "restricted"));
+    let page = iaam.submit(&case, &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let note = case_note::Entity::find()
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(note.sensitivity, "restricted");
+    assert!(
+        !note
+            .body
+            .windows(b"ventanilla".len())
+            .any(|w| w == b"ventanilla")
+    );
+    assert!(
+        iaam.get(&case)
+            .await
+            .body
+            .contains("Documentos cotejados en ventanilla.")
+    );
+
+    // A form filled before that change (version 1) is stale: 409, nothing changes.
+    let page = iaam
+        .submit(&case, &decision("approved", "meets_requirements", "1"))
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert_eq!(reload(&app, e.id).await.status, "in_review");
+
+    // Approved, then active.
+    let page = iaam
+        .submit(&case, &decision("approved", "meets_requirements", "2"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let approved = reload(&app, e.id).await;
+    assert!(approved.decided_at.is_some());
+    let page = iaam
+        .submit(&case, &decision("active", "benefit_started", "3"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let active = reload(&app, e.id).await;
+    assert_eq!((active.status.as_str(), active.version), ("active", 4));
+    let history: Vec<(Option<String>, String, String)> = enrollment_event::Entity::find()
+        .filter(enrollment_event::Column::EnrollmentId.eq(e.id))
+        .order_by_asc(enrollment_event::Column::Id)
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|ev| (ev.from_status, ev.to_status, ev.reason))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (None, "requested".into(), "override".into()),
+            (
+                Some("requested".into()),
+                "in_review".into(),
+                "review_started".into()
+            ),
+            (
+                Some("in_review".into()),
+                "approved".into(),
+                "meets_requirements".into()
+            ),
+            (
+                Some("approved".into()),
+                "active".into(),
+                "benefit_started".into()
+            ),
+        ]
+    );
+
+    // The office cannot withdraw an approved request.
+    let timeline = format!("/oficina/persona/{person}/historial");
+    let eid = e.id.to_string();
+    let page = supervisor
+        .submit(
+            &timeline,
+            &[
+                ("do", "withdraw"),
+                ("enrollment", &eid),
+                ("reason", "person_request"),
+                ("version", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The timeline: every status change; IAAM's restricted note hidden from the office.
+    let page = supervisor.get(&timeline).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in ["Solicitada", "En revisión", "Aprobada", "Activa", &e.folio] {
+        assert!(page.body.contains(text), "{text}");
+    }
+    assert!(!page.body.contains("ventanilla"));
+    // A general note from the office, on the request: both sides read it.
+    let page = supervisor
+        .submit(
+            &timeline,
+            &[
+                ("do", "note"),
+                ("body", "Llamó para preguntar por la tarjeta."),
+                ("sensitivity", "general"),
+                ("enrollment", &eid),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(
+        supervisor
+            .get(&timeline)
+            .await
+            .body
+            .contains("Llamó para preguntar")
+    );
+    assert!(iaam.get(&case).await.body.contains("Llamó para preguntar"));
+    // An empty note is refused.
+    let page = supervisor
+        .submit(&timeline, &[("do", "note"), ("body", "  ")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.test_db.count("case_note").await, 2);
+    // Filtered by another agency, the request's entries are gone (IAAM keeps them).
+    let page = supervisor.get(&format!("{timeline}?agencia=DIF")).await;
+    assert!(!page.body.contains(r#"data-kind="status""#));
+    let page = supervisor.get(&format!("{timeline}?agencia=IAAM")).await;
+    assert_eq!(page.body.matches(r#"data-kind="status""#).count(), 4);
+
+    // Audited: the decision screen and the timeline as views of the person; each change.
+    let actions: Vec<String> = audit_event::Entity::find()
+        .order_by_asc(audit_event::Column::Seq)
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| format!("{}:{}", a.action, a.purpose.unwrap_or_default()))
+        .collect();
+    for wanted in [
+        "enrollment.assigned:",
+        "person.viewed:decision",
+        "enrollment.status_changed:",
+        "case_note.added:",
+        "person.viewed:timeline",
+    ] {
+        assert!(actions.iter().any(|a| a == wanted), "{wanted}: {actions:?}");
+    }
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "enrollment.status_changed:")
+            .count(),
+        3
+    );
+}
+
+async fn holidays(app: &TestApp) -> BTreeSet<Date> {
+    holiday::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| date(h.day))
+        .collect()
+}
+
+fn date(d: NaiveDate) -> Date {
+    Date {
+        year: d.year(),
+        month: d.month(),
+        day: d.day(),
+    }
+}
+
+fn nine_am(d: Date) -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(d.year, d.month, d.day)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overdue_requests_escalate_level_by_level_once_under_a_lease() {
+    let app = TestApp::spawn().await;
+    let db = &app.test_db.db;
+    let mut supervisor = signed_in(
+        &app,
+        "t.supervisor",
+        "office_supervisor",
+        Anchor::Office("MOD-09007"),
+    )
+    .await;
+    let mut head = signed_in(&app, "t.head", "agency_head", Anchor::Agency("IAAM")).await;
+    let (_, e) = requested(&app, &mut supervisor).await;
+    let due = date(e.due_on);
+    let holidays = holidays(&app).await;
+    // The test server is idle while the job runs, so a log of its own keeps the chain whole.
+    let run = |at: DateTime<Utc>| async move {
+        jobs::escalate(db, &AuditLog::default(), "test", at)
+            .await
+            .unwrap()
+            .expect("the lease is free")
+            .raised
+    };
+
+    // The day before the due date: nothing.
+    let before = angel_app::domain::calendar::add_days(due, -1);
+    assert_eq!(run(nine_am(before)).await, [0, 0, 0]);
+    // On the due date: level 1, once.
+    assert_eq!(run(nine_am(due)).await, [1, 0, 0]);
+    assert_eq!(run(nine_am(due)).await, [0, 0, 0]);
+    assert_eq!(reload(&app, e.id).await.escalation_level, 1);
+    // The supervisor sees it at home; the agency head not yet (level 2 is theirs).
+    assert!(supervisor.get("/oficina").await.body.contains(&e.folio));
+    let page = head.get("/agencia").await;
+    assert!(
+        page.body.contains("0 solicitudes sin atender"),
+        "{}",
+        page.body
+    );
+    // Five business days later: level 2; ten: level 3.
+    let level_2 = add_business_days(due, 5, &holidays);
+    assert_eq!(
+        run(nine_am(angel_app::domain::calendar::add_days(level_2, -1))).await,
+        [0, 0, 0]
+    );
+    assert_eq!(run(nine_am(level_2)).await, [0, 1, 0]);
+    assert!(
+        head.get("/agencia")
+            .await
+            .body
+            .contains("1 solicitudes sin atender")
+    );
+    let level_3 = add_business_days(due, 10, &holidays);
+    assert_eq!(run(nine_am(level_3)).await, [0, 0, 1]);
+    assert_eq!(run(nine_am(level_3)).await, [0, 0, 0]);
+    let levels: Vec<i32> = enrollment_escalation::Entity::find()
+        .order_by_asc(enrollment_escalation::Column::Level)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.level)
+        .collect();
+    assert_eq!(levels, vec![1, 2, 3]);
+    assert_eq!(reload(&app, e.id).await.escalation_level, 3);
+
+    // A request decided meanwhile no longer escalates: a new one, rejected before its due date.
+    let mut other = signed_in(&app, "t.iaam", "agency_staff", Anchor::Agency("IAAM")).await;
+    let person = supervisor
+        .register(&person_form("Ana", "Ruiz", "Soto", "1991-07-08"))
+        .await;
+    let paam = program_id(&app, "PAAM").await;
+    let pick = format!("{person}:{paam}");
+    supervisor
+        .submit(
+            &format!("/oficina/persona/{person}/que-paso?evento=CUMPLI_68"),
+            &[
+                ("do", "request"),
+                ("evento", "CUMPLI_68"),
+                ("pick", &pick),
+                ("override_reason", "emergency"),
+            ],
+        )
+        .await;
+    let second = enrollment::Entity::find()
+        .filter(enrollment::Column::PersonId.eq(person))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let page = other
+        .submit(
+            &format!("/agencia/solicitud/{}", second.id),
+            &decision("rejected", "not_eligible", "1"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let far = add_business_days(date(second.due_on), 30, &holidays);
+    assert_eq!(run(nine_am(far)).await, [0, 0, 0]);
+
+    // The lease: while another instance holds it, a run does nothing; once it expires, it runs.
+    let now = nine_am(far);
+    assert!(
+        jobs::take_lease(db, jobs::ESCALATION, "elsewhere", now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        jobs::escalate(db, &AuditLog::default(), "here", now)
+            .await
+            .unwrap(),
+        None
+    );
+    let later = now + jobs::LEASE + chrono::Duration::seconds(1);
+    assert!(
+        jobs::escalate(db, &AuditLog::default(), "here", later)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Each run that raised something is in the audit chain with its counts.
+    let runs = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("job.escalation_run"))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 3);
+}
