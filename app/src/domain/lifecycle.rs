@@ -57,7 +57,7 @@ impl Status {
     pub const AWAITING_DECISION: [Status; 2] = [Status::Requested, Status::InReview];
 
     /// The code stored in the database (CHECK constraint) and used in forms.
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Status::Requested => "requested",
             Status::InReview => "in_review",

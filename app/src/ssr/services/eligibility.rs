@@ -22,6 +22,7 @@ use crate::domain::curp::Date;
 use crate::domain::eligibility::{Facts, Rule, TestCase, Verdict, evaluate, run_cases};
 use crate::domain::facts::FactKind;
 use crate::domain::folio;
+use crate::domain::lifecycle::Status;
 use crate::eligibility::dto::{Block, Bundle, BundleRow, LifeEventChoice, Receipt, ReceiptLine};
 use crate::eligibility::forms::{AnswerForm, RequestForm};
 use crate::registry::facts::ValidFact;
@@ -29,8 +30,17 @@ use crate::ssr::audit::NewEvent;
 use crate::ssr::auth::SignedIn;
 use crate::ssr::{AppState, ServiceError};
 
-/// Statuses of an enrollment that is still open (one per person and program).
-pub const OPEN: [&str; 5] = ["requested", "in_review", "approved", "active", "suspended"];
+/// Codes of the statuses of an enrollment that is still open (one per person and program), from
+/// the status machine.
+pub const OPEN: [&str; 5] = {
+    let mut codes = [""; 5];
+    let mut i = 0;
+    while i < codes.len() {
+        codes[i] = Status::OPEN[i].code();
+        i += 1;
+    }
+    codes
+};
 
 /// A rule version as stored, parsed.
 #[derive(Debug, Clone)]

@@ -167,7 +167,7 @@ pub(crate) async fn open_identifier(
 
 /// An envelope that does not open (tampered, moved or a wrong key) is audited in a transaction
 /// of its own, so the record survives the failed request. Never includes the data.
-async fn integrity_event(
+pub(crate) async fn integrity_event(
     state: &AppState,
     person_id: i32,
     column: &str,

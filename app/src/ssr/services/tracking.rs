@@ -21,7 +21,9 @@ use sea_orm::{
 };
 
 use super::eligibility::{facts_for, is_unique_violation, parse_version};
-use super::registry::{age_on, field, full_name, key_version, to_date, to_naive, today};
+use super::registry::{
+    age_on, field, full_name, integrity_event, key_version, to_date, to_naive, today,
+};
 use crate::catalog::dto::Localized;
 use crate::domain::access::{Actor, Anchor, Denied, Permission, Reach, Scope, authorize};
 use crate::domain::calendar::add_days;
@@ -78,6 +80,16 @@ async fn load(
         .await?
         .ok_or(ServiceError::NotFound)?;
     Ok((e, p))
+}
+
+/// `SELECT id FROM program WHERE agency_id = ?`: the requests of an agency are those of its
+/// programs.
+fn programs_of(agency_id: i32) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(program::Column::Id)
+        .from(program::Entity)
+        .and_where(Expr::col(program::Column::AgencyId).eq(agency_id))
+        .to_owned()
 }
 
 /// The agency of an agency-anchored actor with `permission`.
@@ -309,15 +321,7 @@ pub async fn take_next(
     let now = state.clock.now();
     for _ in 0..5 {
         let candidate = enrollment::Entity::find()
-            .filter(
-                enrollment::Column::ProgramId.in_subquery(
-                    Query::select()
-                        .column(program::Column::Id)
-                        .from(program::Entity)
-                        .and_where(Expr::col(program::Column::AgencyId).eq(agency_id))
-                        .to_owned(),
-                ),
-            )
+            .filter(enrollment::Column::ProgramId.in_subquery(programs_of(agency_id)))
             .filter(enrollment::Column::Status.is_in(codes(&Status::AWAITING_DECISION)))
             .filter(
                 enrollment::Column::Id.not_in_subquery(
@@ -380,15 +384,8 @@ async fn readable_notes(
         let body = match state.vault.open_text(slot, &n.body) {
             Ok(text) => text.to_string(),
             Err(error) => {
-                tracing::error!(note = n.id, %error, "vault integrity failure");
-                let event = NewEvent::new("vault.integrity", state.clock.now())
-                    .subject("person", n.person_id)
-                    .detail(serde_json::json!({ "column": "case_note", "note": n.id, "error": error.to_string() }));
-                if let Ok(tx) = state.audit.begin(&state.db).await
-                    && tx.record(event).await.is_ok()
-                {
-                    let _ = tx.commit().await;
-                }
+                tracing::error!(note = n.id, "case note envelope did not open");
+                integrity_event(state, n.person_id, "case_note", error).await;
                 return Err(ServiceError::Internal("an envelope failed to open"));
             }
         };
@@ -1023,15 +1020,7 @@ pub async fn escalations(state: &AppState, actor: &SignedIn) -> Result<Escalatio
         (
             2,
             enrollment::Entity::find()
-                .filter(
-                    enrollment::Column::ProgramId.in_subquery(
-                        Query::select()
-                            .column(program::Column::Id)
-                            .from(program::Entity)
-                            .and_where(Expr::col(program::Column::AgencyId).eq(agency_id))
-                            .to_owned(),
-                    ),
-                )
+                .filter(enrollment::Column::ProgramId.in_subquery(programs_of(agency_id)))
                 .filter(enrollment::Column::EscalationLevel.gte(2)),
         )
     } else {
