@@ -54,6 +54,8 @@ struct Objects {
     receipt: String,
     /// That request (COMCOM, run by SEDESO: the agency roles' own agency).
     enrollment: i32,
+    /// An open referral of that person to SVIOL (SEDESO).
+    referral: i32,
 }
 
 /// A concrete path for a pattern, with objects inside the SEDESO / MOD-09002 scope.
@@ -67,6 +69,8 @@ fn sample_path(pattern: &str, objects: &Objects) -> String {
         objects.enrollment
     } else if pattern.starts_with("/oficina/duplicados/") {
         objects.pair
+    } else if pattern.starts_with("/agencia/canalizacion/") {
+        objects.referral
     } else {
         objects.staff
     };
@@ -89,6 +93,7 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         }
         "/api/registry/pair" => vec![("id", objects.pair.to_string())],
         "/api/agency/case" => vec![("id", objects.enrollment.to_string())],
+        "/api/agency/referral" => vec![("id", objects.referral.to_string())],
         "/api/registry/timeline" => vec![
             ("id", objects.person.to_string()),
             ("agency", String::new()),
@@ -208,6 +213,20 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         .next()
         .and_then(|id| id.parse().ok())
         .expect("the receipt names the request");
+    // A referral of that person to SEDESO's SVIOL, for the receiving agency's screen.
+    let page = caseworker
+        .submit(
+            &format!("/oficina/persona/{person}/historial"),
+            &[("do", "refer"), ("program", "SVIOL"), ("reason", "violence")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let referral = angel_entity::referral::Entity::find()
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .expect("a referral")
+        .id;
     let objects = Objects {
         staff: colleague,
         person,
@@ -215,6 +234,7 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         pair,
         receipt,
         enrollment,
+        referral,
     };
     let mut checked = 0;
     for endpoint in ENDPOINTS {
@@ -1140,6 +1160,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
                     pair: 1,
                     receipt: "/oficina/persona/1/recibo?ids=1".to_owned(),
                     enrollment: 1,
+                    referral: 1,
                 },
             )
         })

@@ -13,6 +13,7 @@ use angel_app::ssr::audit::AuditLog;
 use angel_app::ssr::services::jobs;
 use angel_entity::{
     audit_event, case_note, enrollment, enrollment_escalation, enrollment_event, holiday, program,
+    referral,
 };
 use angel_tests::{Anchor, Browser, TestApp, person_form};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -485,4 +486,204 @@ async fn overdue_requests_escalate_level_by_level_once_under_a_lease() {
         .await
         .unwrap();
     assert_eq!(runs.len(), 3);
+}
+
+fn refer_form<'a>(program: &'a str, reason: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("do", "refer"), ("program", program), ("reason", reason)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_is_accepted_into_a_request_or_declined_and_both_sides_see_it() {
+    let app = TestApp::spawn().await;
+    let mut supervisor = signed_in(
+        &app,
+        "r.supervisor",
+        "office_supervisor",
+        Anchor::Office("MOD-09007"),
+    )
+    .await;
+    let mut iaam = signed_in(&app, "r.iaam", "agency_staff", Anchor::Agency("IAAM")).await;
+    let mut sedeso = signed_in(&app, "r.sedeso", "agency_staff", Anchor::Agency("SEDESO")).await;
+    let mut dif = signed_in(&app, "r.dif", "agency_staff", Anchor::Agency("DIF")).await;
+    let (person, e) = requested(&app, &mut supervisor).await;
+    let timeline = format!("/oficina/persona/{person}/historial");
+
+    // Bad referrals are refused field by field and write nothing.
+    for (form, message) in [
+        (refer_form("COMCOM", ""), "Este dato es obligatorio"),
+        (
+            refer_form("NOPE", "food"),
+            "No hay un programa con esa clave",
+        ),
+        (refer_form("PAAM", "care"), "Ya tiene una solicitud abierta"),
+    ] {
+        let page = supervisor.submit(&timeline, &form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(page.body.contains(message), "{message}: {}", page.body);
+    }
+    let mut extra = refer_form("COMCOM", "food");
+    extra.push(("priority", "high"));
+    assert_eq!(
+        supervisor.submit(&timeline, &extra).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(app.test_db.count("referral").await, 0);
+
+    // The office refers her to SEDESO's community kitchens, with a note on the referral.
+    let mut form = refer_form("COMCOM", "food");
+    form.push(("note", "Vive sola y no tiene para comer."));
+    let page = supervisor.submit(&timeline, &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let r = referral::Entity::find()
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.status.as_str(), r.reason.as_str()), ("open", "food"));
+    // Once: a second referral to the same program is refused.
+    let page = supervisor
+        .submit(&timeline, &refer_form("COMCOM", "income"))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Ya tiene una canalización abierta"));
+    assert_eq!(app.test_db.count("referral").await, 1);
+
+    // Both queues: SEDESO received it; the office sent it; DIF sees nothing and gets 404.
+    let link = format!("/agencia/canalizacion/{}", r.id);
+    let page = sedeso.get("/agencia").await;
+    assert!(page.body.contains(&link), "{}", page.body);
+    assert!(page.body.contains("Rosa Núñez Peña"));
+    let page = supervisor.get("/oficina").await;
+    assert!(
+        page.body
+            .contains(&format!(r#"data-referral="{}" data-status="open""#, r.id)),
+        "{}",
+        page.body
+    );
+    assert!(!dif.get("/agencia").await.body.contains(&link));
+    assert_eq!(dif.get(&link).await.status, StatusCode::NOT_FOUND);
+    let accept = [("decision", "accept"), ("version", "1")];
+    assert_eq!(
+        dif.submit(&link, &accept).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // SEDESO opens it: the office's note is there.
+    let page = sedeso.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Vive sola y no tiene para comer."));
+
+    // A decline needs a reason; a stale form is a conflict; nothing written.
+    let page = sedeso
+        .submit(&link, &[("decision", "decline"), ("version", "1")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Este dato es obligatorio"));
+    let page = sedeso
+        .submit(&link, &[("decision", "accept"), ("version", "7")])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    let requests = app.test_db.count("enrollment").await;
+    assert_eq!(requests, 1);
+
+    // Accepted: the request opens with the reason `referral_accepted` and its decision screen
+    // follows.
+    let page = sedeso.submit(&link, &accept).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let r = referral::Entity::find_by_id(r.id)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status, "accepted");
+    let opened = reload(&app, r.enrollment_id.unwrap()).await;
+    assert_eq!(
+        page.header("location"),
+        format!("/agencia/solicitud/{}", opened.id)
+    );
+    assert_eq!(
+        (opened.person_id, opened.status.as_str()),
+        (person, "requested")
+    );
+    assert!(opened.folio.starts_with("COMCOM-"));
+    let first = enrollment_event::Entity::find()
+        .filter(enrollment_event::Column::EnrollmentId.eq(opened.id))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.reason, "referral_accepted");
+    // Answered once: accepting again is a conflict and opens nothing.
+    let page = sedeso
+        .submit(&link, &[("decision", "accept"), ("version", "2")])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert_eq!(app.test_db.count("enrollment").await, 2);
+
+    // IAAM refers her from its decision screen: not to its own program; to SEDESA's medical
+    // services, which SEDESA declines with a reason.
+    let case = format!("/agencia/solicitud/{}", e.id);
+    let page = iaam.submit(&case, &refer_form("PAAM", "care")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("tu propia agencia"), "{}", page.body);
+    let page = iaam.submit(&case, &refer_form("SMMG", "health")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // DIF serves nobody here: it cannot refer her.
+    let page = dif
+        .submit(
+            &format!("/agencia/solicitud/{}", opened.id),
+            &refer_form("SMMG", "health"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let smmg = referral::Entity::find()
+        .filter(referral::Column::Status.eq("open"))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(smmg.from_agency_id.is_some());
+    let mut sedesa = signed_in(&app, "r.sedesa", "agency_staff", Anchor::Agency("SEDESA")).await;
+    let smmg_link = format!("/agencia/canalizacion/{}", smmg.id);
+    let page = sedesa
+        .submit(
+            &smmg_link,
+            &[
+                ("decision", "decline"),
+                ("reason", "already_served"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.header("location"), smmg_link);
+    assert!(iaam.get("/agencia").await.body.contains(&format!(
+        r#"data-referral="{}" data-status="declined""#,
+        smmg.id
+    )));
+
+    // The timeline shows both referrals and both answers.
+    let page = supervisor.get(&timeline).await;
+    assert_eq!(page.body.matches(r#"data-kind="referral""#).count(), 2);
+    assert_eq!(
+        page.body.matches(r#"data-kind="referral_decided""#).count(),
+        2
+    );
+    assert!(page.body.contains("Ya recibe el servicio"));
+    assert!(page.body.contains(&opened.folio));
+
+    let actions: Vec<String> = audit_event::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| format!("{}:{}", a.action, a.purpose.unwrap_or_default()))
+        .collect();
+    for wanted in [
+        "referral.created:",
+        "referral.accepted:",
+        "referral.declined:",
+        "person.viewed:referral",
+    ] {
+        assert!(actions.iter().any(|a| a == wanted), "{wanted}: {actions:?}");
+    }
 }

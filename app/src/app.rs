@@ -23,7 +23,7 @@ use crate::staff::pages::{
     AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
     AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
 };
-use crate::tracking::pages::{CasePage, TimelinePage};
+use crate::tracking::pages::{CasePage, ReferralPage, TimelinePage};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/agencia") view=AgencyPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia/programas/:code") view=AgencyProgramPage ssr=SsrMode::Async />
                         <Route path=path!("/agencia/solicitud/:id") view=CasePage ssr=SsrMode::Async />
+                        <Route path=path!("/agencia/canalizacion/:id") view=ReferralPage ssr=SsrMode::Async />
                         <Route path=path!("/politica") view=PolicyPage ssr=SsrMode::Async />
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/personal/nuevo") view=AdminNewStaffPage ssr=SsrMode::Async />

@@ -230,6 +230,25 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ServerFn,
         Needs(ViewAgencyStaff),
     ),
+    e(Post, "/api/work/referrals", ServerFn, Needs(ReferPeople)),
+    e(
+        Get,
+        "/agencia/canalizacion/{id}",
+        Page,
+        Needs(DecideRequests),
+    ),
+    e(
+        Post,
+        "/agencia/canalizacion/{id}",
+        Form,
+        Needs(DecideRequests),
+    ),
+    e(
+        Post,
+        "/api/agency/referral",
+        ServerFn,
+        Needs(DecideRequests),
+    ),
     // Policy: aggregates only.
     e(Get, "/politica", Page, Needs(ViewAggregates)),
     e(

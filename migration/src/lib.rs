@@ -22,6 +22,7 @@ mod m20261121_000013_create_household;
 mod m20261121_000014_create_person_merge;
 pub mod m20261121_000015_create_eligibility;
 mod m20261121_000016_create_tracking;
+mod m20261121_000017_referral_open_once;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000014_create_person_merge::Migration),
             Box::new(m20261121_000015_create_eligibility::Migration),
             Box::new(m20261121_000016_create_tracking::Migration),
+            Box::new(m20261121_000017_referral_open_once::Migration),
         ]
     }
 }

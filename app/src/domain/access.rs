@@ -82,6 +82,7 @@ impl Role {
                 RequestPrograms,
                 WriteNotes,
                 WithdrawRequests,
+                ReferPeople,
             ],
             Role::OfficeSupervisor => &[
                 ViewOffice,
@@ -96,9 +97,16 @@ impl Role {
                 OverrideEligibility,
                 WriteNotes,
                 WithdrawRequests,
+                ReferPeople,
             ],
-            Role::AgencyStaff => &[ViewAgency, DecideRequests, WriteNotes],
-            Role::AgencyHead => &[ViewAgency, ViewAgencyStaff, DecideRequests, WriteNotes],
+            Role::AgencyStaff => &[ViewAgency, DecideRequests, WriteNotes, ReferPeople],
+            Role::AgencyHead => &[
+                ViewAgency,
+                ViewAgencyStaff,
+                DecideRequests,
+                WriteNotes,
+                ReferPeople,
+            ],
             Role::PolicyOfficer => &[ViewAggregates],
             Role::Administrator => &[ManageStaff, ManageSessions, ManageRules],
             Role::Citizen => &[],
@@ -175,6 +183,9 @@ pub enum Permission {
     WriteNotes,
     /// Record that a person withdraws a request before it is approved (at an office).
     WithdrawRequests,
+    /// Refer a person to another agency's program with a reason (the receiving agency accepts
+    /// or declines it with `DecideRequests`).
+    ReferPeople,
 }
 
 /// Who is acting: taken from the server-side session, never from the request body.

@@ -12,4 +12,5 @@ pub mod folio;
 pub mod lifecycle;
 pub mod names;
 pub mod password;
+pub mod referral;
 pub mod text;

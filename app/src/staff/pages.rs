@@ -222,12 +222,21 @@ pub fn failure(error: crate::error::AppError) -> AnyView {
 #[component]
 pub fn OfficePage() -> impl IntoView {
     let i18n = use_i18n();
-    let sees_staff = use_me().is_some_and(|m| m.permissions.contains(&Permission::ViewOfficeStaff));
+    let me = use_me();
+    let sees_staff = me
+        .as_ref()
+        .is_some_and(|m| m.permissions.contains(&Permission::ViewOfficeStaff));
+    let refers = me.is_some_and(|m| m.permissions.contains(&Permission::ReferPeople));
     // One resource per page: its loads run one after the other, inside one `<Suspense>`.
     let data = Resource::new(
         || (),
         move |_| async move {
             let office = api::office().await?;
+            let referrals = if refers {
+                Some(crate::tracking::api::referrals().await?)
+            } else {
+                None
+            };
             let staff = if sees_staff {
                 Some((
                     api::office_staff().await?,
@@ -236,18 +245,19 @@ pub fn OfficePage() -> impl IntoView {
             } else {
                 None
             };
-            Ok::<_, crate::error::AppError>((office, staff))
+            Ok::<_, crate::error::AppError>((office, staff, referrals))
         },
     );
     view! {
         <Suspense>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((o, rows)) => view! {
+                    Ok((o, rows, referrals)) => view! {
                         <h1>{t!(i18n, area_office_title)}</h1>
                         <p class="lead">{o.name} " (" {o.code} ")" {o.borough.map(|b| format!(" · {b}"))}</p>
                         <p class="notice">{t!(i18n, office_next)}</p>
                         <p><a href="/oficina/personas">{t!(i18n, people_title)}</a> " · " <a href="/oficina/alcance">{t!(i18n, outreach_title)}</a></p>
+                        {referrals.map(|r| crate::tracking::pages::referrals_section(i18n, r, false))}
                         {rows.map(|(rows, escalations)| view! {
                             {crate::tracking::pages::escalations_section(i18n, escalations, false)}
                             <p><a href="/oficina/duplicados">{t!(i18n, duplicates_link)}</a></p>
@@ -306,7 +316,10 @@ pub fn AgencyPage() -> impl IntoView {
     let may_take = me
         .as_ref()
         .is_some_and(|m| m.permissions.contains(&Permission::DecideRequests));
-    let is_head = me.is_some_and(|m| m.permissions.contains(&Permission::ViewAgencyStaff));
+    let is_head = me
+        .as_ref()
+        .is_some_and(|m| m.permissions.contains(&Permission::ViewAgencyStaff));
+    let refers = me.is_some_and(|m| m.permissions.contains(&Permission::ReferPeople));
     let filter = crate::tracking::pages::queue_filter();
     let empty = use_query_map();
     let empty_notice = Memo::new(move |_| empty.read().get("vacia").is_some());
@@ -329,20 +342,26 @@ pub fn AgencyPage() -> impl IntoView {
             } else {
                 None
             };
-            Ok::<_, crate::error::AppError>((agency, queue, escalations, filter))
+            let referrals = if refers {
+                Some(crate::tracking::api::referrals().await?)
+            } else {
+                None
+            };
+            Ok::<_, crate::error::AppError>((agency, queue, escalations, referrals, filter))
         },
     );
     view! {
         <Suspense>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((a, queue, escalations, filter)) => {
+                    Ok((a, queue, escalations, referrals, filter)) => {
                         let name = a.name.clone();
                         view! {
                             <h1>{t!(i18n, area_agency_title)}</h1>
                             <p class="lead">{move || name.get(i18n.get_locale()).to_owned()} " (" {a.code} ")"</p>
                             {escalations.map(|e| crate::tracking::pages::escalations_section(i18n, e, true))}
                             {crate::tracking::pages::queue_section(i18n, queue, filter, may_take, empty_notice.get_untracked())}
+                            {referrals.map(|r| crate::tracking::pages::referrals_section(i18n, r, true))}
                             <h2>{t!(i18n, agency_programs_title)}</h2>
                             <ul class="programs">
                                 {a.programs.into_iter().map(|p| {

@@ -92,3 +92,28 @@ pub async fn agency_escalations() -> Result<Escalations, AppError> {
     let (me, _) = require(Permission::ViewAgencyStaff)?;
     tracking::escalations(&state()?, &me).await.map_err(fail)
 }
+
+/// The referrals the caller's agency received (open) and those its office or agency sent.
+///
+/// # Errors
+/// 401, 403, 404 (no office or agency), 500.
+#[server(endpoint = "work/referrals")]
+pub async fn referrals() -> Result<dto::Referrals, AppError> {
+    let (me, _) = require(Permission::ReferPeople)?;
+    crate::ssr::services::referral::list(&state()?, &me)
+        .await
+        .map_err(fail)
+}
+
+/// One referral to the caller's agency, with the notes it may read (audited as a view of the
+/// person).
+///
+/// # Errors
+/// 401, 403, 404 (another agency's referral), 500.
+#[server(endpoint = "agency/referral")]
+pub async fn load_referral(id: i32) -> Result<dto::ReferralView, AppError> {
+    let (me, _) = require(Permission::DecideRequests)?;
+    crate::ssr::services::referral::view(&state()?, &me, id, request_id().as_deref())
+        .await
+        .map_err(fail)
+}

@@ -108,6 +108,8 @@ pub struct CaseView {
     pub history: Vec<EventLine>,
     pub notes: Vec<NoteLine>,
     pub moves: Vec<Move>,
+    /// Programs of other agencies the person can be referred to from here.
+    pub refer_to: Vec<ReferTarget>,
 }
 
 /// One entry of a person's timeline.
@@ -138,6 +140,8 @@ pub struct Timeline {
     pub programs: Vec<String>,
     /// The person's open requests for the note and withdrawal forms.
     pub open: Vec<OpenRequest>,
+    /// Programs the person can be referred to.
+    pub refer_to: Vec<ReferTarget>,
 }
 
 /// A supervisor's or agency head's escalations: requests at or above their level.
@@ -156,4 +160,53 @@ pub struct OpenRequest {
     pub program: String,
     pub status: String,
     pub version: i32,
+}
+
+/// A program a person can be referred to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferTarget {
+    pub code: String,
+    pub name: Localized,
+    /// The name of the agency that runs it.
+    pub agency: String,
+}
+
+/// One referral, as its sender or its receiver sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralRow {
+    pub id: i32,
+    pub person_id: i32,
+    pub person: String,
+    pub borough: String,
+    pub program: String,
+    /// The receiving agency's name.
+    pub agency: String,
+    /// The office or agency that referred (name).
+    pub from: String,
+    pub reason: String,
+    pub created_on: Date,
+    /// `open`, `accepted` or `declined`.
+    pub status: String,
+    pub decline_reason: Option<String>,
+    /// The request created when accepted.
+    pub folio: Option<String>,
+    pub version: i32,
+}
+
+/// The referrals of the caller's unit: received (agencies: open ones, oldest first) and sent
+/// (newest first, every status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referrals {
+    pub received: Vec<ReferralRow>,
+    pub received_total: u64,
+    pub sent: Vec<ReferralRow>,
+}
+
+/// A referral opened by the receiving agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralView {
+    pub row: ReferralRow,
+    pub program_name: Localized,
+    pub age: i32,
+    pub notes: Vec<NoteLine>,
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::lifecycle::{Reason, Status};
+use crate::domain::referral::{DeclineReason, ReferReason};
 use crate::error::FieldError;
 
 /// The longest case note, in characters (about two printed pages).
@@ -150,18 +151,7 @@ impl DecisionForm {
                 },
             ));
         }
-        let note = if self.note.trim().is_empty() {
-            None
-        } else {
-            if let Some(code) = note_error(&self.note) {
-                errors.push(field("note", code));
-            }
-            Some(self.note.trim().to_owned())
-        };
-        let restricted = sensitivity(&self.sensitivity);
-        if restricted.is_none() {
-            errors.push(field("sensitivity", "unknown_value"));
-        }
+        let note = optional_note(&self.note, &self.sensitivity, &mut errors);
         let version = self.version.trim().parse::<i32>().ok().filter(|v| *v > 0);
         if version.is_none() {
             errors.push(field("version", "unknown_value"));
@@ -170,10 +160,7 @@ impl DecisionForm {
             (Some(to), Some(reason), Some(version)) if errors.is_empty() => Ok(Decision {
                 to,
                 reason,
-                note: note.map(|body| ValidNote {
-                    body,
-                    restricted: restricted.unwrap_or(false),
-                }),
+                note,
                 version,
             }),
             _ => Err(errors),
@@ -189,6 +176,170 @@ impl DecisionForm {
             ("version", self.version.clone()),
         ]
     }
+}
+
+/// A referral of a person to another agency's program.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralForm {
+    /// The program's code.
+    #[serde(default)]
+    pub program: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Optional: becomes a case note on the referral.
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub sensitivity: String,
+}
+
+/// A valid referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidReferral {
+    pub program: String,
+    pub reason: ReferReason,
+    pub note: Option<ValidNote>,
+}
+
+impl ReferralForm {
+    /// # Errors
+    /// Every field error (`program`, `reason`, `note`, `sensitivity`).
+    pub fn validate(&self) -> Result<ValidReferral, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let program = self.program.trim();
+        if program.is_empty() {
+            errors.push(field("program", "required"));
+        }
+        let reason = ReferReason::from_code(self.reason.trim());
+        if reason.is_none() {
+            errors.push(field(
+                "reason",
+                if self.reason.trim().is_empty() {
+                    "required"
+                } else {
+                    "unknown_value"
+                },
+            ));
+        }
+        let note = optional_note(&self.note, &self.sensitivity, &mut errors);
+        match reason {
+            Some(reason) if errors.is_empty() => Ok(ValidReferral {
+                program: program.to_owned(),
+                reason,
+                note,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn echo(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("program", self.program.clone()),
+            ("reason", self.reason.clone()),
+            ("note", self.note.clone()),
+            ("sensitivity", self.sensitivity.clone()),
+        ]
+    }
+}
+
+/// The receiving agency's answer to a referral.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralDecisionForm {
+    /// `accept` or `decline`.
+    #[serde(default)]
+    pub decision: String,
+    /// Required to decline.
+    #[serde(default)]
+    pub reason: String,
+    /// The referral's version the form was filled from.
+    #[serde(default)]
+    pub version: String,
+}
+
+/// A valid answer: `None` accepts, `Some(reason)` declines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralDecision {
+    pub decline: Option<DeclineReason>,
+    pub version: i32,
+}
+
+impl ReferralDecisionForm {
+    /// # Errors
+    /// Every field error (`decision`, `reason`, `version`).
+    pub fn validate(&self) -> Result<ReferralDecision, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let reason = self.reason.trim();
+        let decline = match self.decision.trim() {
+            "accept" => {
+                if !reason.is_empty() {
+                    errors.push(field("reason", "reason_not_allowed"));
+                }
+                None
+            }
+            "decline" => match DeclineReason::from_code(reason) {
+                Some(r) => Some(r),
+                None => {
+                    errors.push(field(
+                        "reason",
+                        if reason.is_empty() {
+                            "required"
+                        } else {
+                            "unknown_value"
+                        },
+                    ));
+                    None
+                }
+            },
+            "" => {
+                errors.push(field("decision", "required"));
+                None
+            }
+            _ => {
+                errors.push(field("decision", "unknown_value"));
+                None
+            }
+        };
+        let version = self.version.trim().parse::<i32>().ok().filter(|v| *v > 0);
+        if version.is_none() {
+            errors.push(field("version", "unknown_value"));
+        }
+        match version {
+            Some(version) if errors.is_empty() => Ok(ReferralDecision { decline, version }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn echo(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("decision", self.decision.clone()),
+            ("reason", self.reason.clone()),
+            ("version", self.version.clone()),
+        ]
+    }
+}
+
+/// An optional note with its sensitivity; errors under `note` and `sensitivity`.
+fn optional_note(
+    body: &str,
+    sensitivity_code: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<ValidNote> {
+    let bad_note = (!body.trim().is_empty())
+        .then(|| note_error(body))
+        .flatten();
+    if let Some(code) = bad_note {
+        errors.push(field("note", code));
+    }
+    let restricted = sensitivity(sensitivity_code);
+    if restricted.is_none() {
+        errors.push(field("sensitivity", "unknown_value"));
+    }
+    (!body.trim().is_empty() && bad_note.is_none()).then(|| ValidNote {
+        body: body.trim().to_owned(),
+        restricted: restricted.unwrap_or(false),
+    })
 }
 
 #[cfg(test)]
@@ -277,6 +428,74 @@ mod tests {
                 ("sensitivity".into(), "unknown_value".into()),
                 ("enrollment".into(), "unknown_value".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn referrals_name_each_bad_field() {
+        let ok = ReferralForm {
+            program: " UTILES ".into(),
+            reason: "education".into(),
+            note: " Necesita útiles. ".into(),
+            sensitivity: "general".into(),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.program, "UTILES");
+        assert_eq!(ok.reason, ReferReason::Education);
+        assert_eq!(ok.note.unwrap().body, "Necesita útiles.");
+        let bad = ReferralForm {
+            program: String::new(),
+            reason: "because".into(),
+            note: "x".repeat(NOTE_MAX_CHARS + 1),
+            sensitivity: "secret".into(),
+        };
+        assert_eq!(
+            fields(bad.validate().unwrap_err()),
+            vec![
+                ("program".into(), "required".into()),
+                ("reason".into(), "unknown_value".into()),
+                ("note".into(), "note_too_long".into()),
+                ("sensitivity".into(), "unknown_value".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_decline_needs_a_reason_and_an_accept_none() {
+        let form = |decision: &str, reason: &str, version: &str| ReferralDecisionForm {
+            decision: decision.into(),
+            reason: reason.into(),
+            version: version.into(),
+        };
+        assert_eq!(
+            form("accept", "", "2").validate().unwrap(),
+            ReferralDecision {
+                decline: None,
+                version: 2
+            }
+        );
+        assert_eq!(
+            form("decline", "no_capacity", "1")
+                .validate()
+                .unwrap()
+                .decline,
+            Some(DeclineReason::NoCapacity)
+        );
+        assert_eq!(
+            fields(form("decline", "", "1").validate().unwrap_err()),
+            vec![("reason".into(), "required".into())]
+        );
+        assert_eq!(
+            fields(form("accept", "no_capacity", "x").validate().unwrap_err()),
+            vec![
+                ("reason".into(), "reason_not_allowed".into()),
+                ("version".into(), "unknown_value".into())
+            ]
+        );
+        assert_eq!(
+            fields(form("maybe", "", "1").validate().unwrap_err()),
+            vec![("decision".into(), "unknown_value".into())]
         );
     }
 }

@@ -7,8 +7,12 @@ use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_query_map;
 
 use super::api;
-use super::dto::{AgencyQueue, Escalations, Move, NoteLine, QueueFilter, QueueRow, Timeline};
+use super::dto::{
+    AgencyQueue, Escalations, Move, NoteLine, QueueFilter, QueueRow, ReferTarget, ReferralRow,
+    Referrals, Timeline,
+};
 use super::forms::NOTE_MAX_CHARS;
+use crate::domain::referral::{DeclineReason, ReferReason};
 use crate::eligibility::explain;
 use crate::i18n::*;
 use crate::staff::form_state::{CsrfField, FormState, field_message, use_form_state};
@@ -43,6 +47,48 @@ pub fn reason_name(i18n: I18nContext<Locale>, code: &str) -> String {
         "no_longer_eligible" => t_string!(i18n, why_no_longer_eligible),
         "voluntary_exit" => t_string!(i18n, why_voluntary_exit),
         "program_completed" => t_string!(i18n, why_program_completed),
+        _ => return code.to_owned(),
+    }
+    .to_owned()
+}
+
+/// A referral reason in words.
+pub fn refer_reason_name(i18n: I18nContext<Locale>, code: &str) -> String {
+    match code {
+        "employment" => t_string!(i18n, refer_reason_employment),
+        "income" => t_string!(i18n, refer_reason_income),
+        "health" => t_string!(i18n, refer_reason_health),
+        "disability" => t_string!(i18n, refer_reason_disability),
+        "violence" => t_string!(i18n, refer_reason_violence),
+        "education" => t_string!(i18n, refer_reason_education),
+        "care" => t_string!(i18n, refer_reason_care),
+        "housing" => t_string!(i18n, refer_reason_housing),
+        "food" => t_string!(i18n, refer_reason_food),
+        "other" => t_string!(i18n, refer_reason_other),
+        _ => return code.to_owned(),
+    }
+    .to_owned()
+}
+
+/// A reason to decline a referral in words.
+pub fn decline_reason_name(i18n: I18nContext<Locale>, code: &str) -> String {
+    match code {
+        "not_eligible" => t_string!(i18n, decline_reason_not_eligible),
+        "already_served" => t_string!(i18n, decline_reason_already_served),
+        "out_of_scope" => t_string!(i18n, decline_reason_out_of_scope),
+        "person_declined" => t_string!(i18n, decline_reason_person_declined),
+        "unreachable" => t_string!(i18n, decline_reason_unreachable),
+        "no_capacity" => t_string!(i18n, decline_reason_no_capacity),
+        _ => return code.to_owned(),
+    }
+    .to_owned()
+}
+
+fn referral_status_name(i18n: I18nContext<Locale>, code: &str) -> String {
+    match code {
+        "open" => t_string!(i18n, referral_status_open),
+        "accepted" => t_string!(i18n, referral_status_accepted),
+        "declined" => t_string!(i18n, referral_status_declined),
         _ => return code.to_owned(),
     }
     .to_owned()
@@ -350,6 +396,206 @@ pub fn CasePage() -> impl IntoView {
                                 </ol>
                                 <h2>{t!(i18n, notes_title)}</h2>
                                 {notes_list(i18n, c.notes.clone())}
+                                {(!c.refer_to.is_empty()).then(|| refer_form(i18n, format!("/agencia/solicitud/{}", c.id), c.refer_to.clone(), &state))}
+                                <p><a href="/agencia">{t!(i18n, back_to_queue)}</a></p>
+                            }
+                            .into_any()
+                        }
+                        Err(e) => failure(e),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The form that refers the person to another agency's program (`do=refer`). Errors show here
+/// only when the post was a referral.
+fn refer_form(
+    i18n: I18nContext<Locale>,
+    action: String,
+    targets: Vec<ReferTarget>,
+    state: &FormState,
+) -> impl IntoView + use<> {
+    let locale = i18n.get_locale();
+    let empty = FormState::default();
+    let shown = if state.value("do") == "refer" {
+        state
+    } else {
+        &empty
+    };
+    let program = shown.value("program");
+    let reason = shown.value("reason");
+    view! {
+        <section aria-labelledby="refer-title" class="refer">
+            <h2 id="refer-title">{t!(i18n, referral_title)}</h2>
+            <p class="hint">{t!(i18n, referral_hint)}</p>
+            <form method="post" action=action class="refer">
+                <CsrfField />
+                <input type="hidden" name="do" value="refer" />
+                <label for="refer-program">{t!(i18n, referral_program)}</label>
+                <select id="refer-program" name="program" required>
+                    <option value="">{t!(i18n, referral_choose)}</option>
+                    {targets.into_iter().map(|t| {
+                        let selected = t.code == program;
+                        let label = format!("{} · {} — {}", t.code, t.name.get(locale), t.agency);
+                        view! { <option value=t.code selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+                {error_for(i18n, shown, "program")}
+                <label for="refer-reason">{t!(i18n, referral_reason)}</label>
+                <select id="refer-reason" name="reason" required>
+                    <option value="">{t!(i18n, referral_choose)}</option>
+                    {ReferReason::ALL.into_iter().map(|r| {
+                        let selected = r.code() == reason;
+                        view! { <option value=r.code() selected=selected>{refer_reason_name(i18n, r.code())}</option> }
+                    }).collect_view()}
+                </select>
+                {error_for(i18n, shown, "reason")}
+                <label for="refer-note">{t!(i18n, note_optional)}</label>
+                <textarea id="refer-note" name="note" rows="2" maxlength=NOTE_MAX_CHARS.to_string()>{shown.value("note")}</textarea>
+                {error_for(i18n, shown, "note")}
+                <label>{t!(i18n, note_sensitivity)} " "
+                    <select name="sensitivity">
+                        <option value="general">{t!(i18n, note_general)}</option>
+                        <option value="restricted" selected=shown.value("sensitivity") == "restricted">{t!(i18n, note_restricted)}</option>
+                    </select>
+                </label>
+                {error_for(i18n, shown, "sensitivity")}
+                <button type="submit">{t!(i18n, referral_send)}</button>
+            </form>
+        </section>
+    }
+}
+
+fn referral_table(
+    i18n: I18nContext<Locale>,
+    rows: Vec<ReferralRow>,
+    received: bool,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p>{t!(i18n, referrals_none)}</p> }.into_any();
+    }
+    view! {
+        <table class="referrals">
+            <thead><tr>
+                <th scope="col">{t!(i18n, referral_date)}</th>
+                <th scope="col">{t!(i18n, queue_person)}</th>
+                <th scope="col">{t!(i18n, queue_borough)}</th>
+                <th scope="col">{t!(i18n, referral_program)}</th>
+                <th scope="col">{if received { t!(i18n, referral_from).into_any() } else { t!(i18n, referral_agency).into_any() }}</th>
+                <th scope="col">{t!(i18n, referral_reason)}</th>
+                <th scope="col">{t!(i18n, referral_status)}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let person = if received {
+                        view! { <a href=format!("/agencia/canalizacion/{}", r.id)>{r.person.clone()}</a> }.into_any()
+                    } else {
+                        view! { <span>{r.person.clone()}</span> }.into_any()
+                    };
+                    let status = match (&r.decline_reason, &r.folio) {
+                        (Some(d), _) => format!("{} · {}", referral_status_name(i18n, &r.status), decline_reason_name(i18n, d)),
+                        (None, Some(f)) => format!("{} · {f}", referral_status_name(i18n, &r.status)),
+                        (None, None) => referral_status_name(i18n, &r.status),
+                    };
+                    view! {
+                        <tr data-referral=r.id.to_string() data-status=r.status.clone()>
+                            <td>{r.created_on.to_string()}</td>
+                            <td>{person}</td>
+                            <td>{r.borough.clone()}</td>
+                            <td><span class="code">{r.program.clone()}</span></td>
+                            <td>{if received { r.from.clone() } else { r.agency.clone() }}</td>
+                            <td>{refer_reason_name(i18n, &r.reason)}</td>
+                            <td>{status}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// Referrals received (agencies) and sent (offices and agencies).
+pub fn referrals_section(i18n: I18nContext<Locale>, r: Referrals, receives: bool) -> impl IntoView {
+    view! {
+        {receives.then(|| view! {
+            <section class="referrals" aria-labelledby="referrals-received">
+                <h2 id="referrals-received">{t!(i18n, referrals_received)}</h2>
+                <p>{t_string!(i18n, referrals_received_total, total = r.received_total).to_string()}</p>
+                {referral_table(i18n, r.received, true)}
+            </section>
+        })}
+        <section class="referrals" aria-labelledby="referrals-sent">
+            <h2 id="referrals-sent">{t!(i18n, referrals_sent)}</h2>
+            {referral_table(i18n, r.sent, false)}
+        </section>
+    }
+}
+
+/// `/agencia/canalizacion/{id}`: a referral to the agency, accepted (the request opens) or
+/// declined with a reason.
+#[component]
+pub fn ReferralPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let id = id_param();
+    let referral = Resource::new(move || id.get(), api::load_referral);
+    view! {
+        <NoticeBox state=state.clone() />
+        <Suspense>
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    match referral.await {
+                        Ok(v) => {
+                            let r = v.row;
+                            let action = format!("/agencia/canalizacion/{}", r.id);
+                            let open = r.status == "open";
+                            let chosen = state.value("reason");
+                            view! {
+                                <h1>{t!(i18n, referral_page_title)} " · " <span class="code">{r.program.clone()}</span> " " {v.program_name.get(i18n.get_locale()).to_owned()}</h1>
+                                <dl class="case">
+                                    <dt>{t!(i18n, case_person)}</dt><dd>{r.person.clone()}</dd>
+                                    <dt>{t!(i18n, case_age)}</dt><dd>{v.age}</dd>
+                                    <dt>{t!(i18n, queue_borough)}</dt><dd>{r.borough.clone()}</dd>
+                                    <dt>{t!(i18n, referral_from)}</dt><dd>{r.from.clone()}</dd>
+                                    <dt>{t!(i18n, referral_reason)}</dt><dd>{refer_reason_name(i18n, &r.reason)}</dd>
+                                    <dt>{t!(i18n, referral_date)}</dt><dd>{r.created_on.to_string()}</dd>
+                                    <dt>{t!(i18n, referral_status)}</dt><dd class="status" data-status=r.status.clone()>{referral_status_name(i18n, &r.status)}
+                                        {r.decline_reason.clone().map(|d| format!(" · {}", decline_reason_name(i18n, &d)))}
+                                        {r.folio.clone().map(|f| view! { " · " <code class="folio">{f}</code> })}
+                                    </dd>
+                                </dl>
+                                {(!v.notes.is_empty()).then(|| view! { <h2>{t!(i18n, notes_title)}</h2> {notes_list(i18n, v.notes.clone())} })}
+                                {error_for(i18n, &state, "decision")}
+                                {error_for(i18n, &state, "version")}
+                                {open.then(|| view! {
+                                    <div class="moves">
+                                        <form method="post" action=action.clone() class="decision" data-to="accept">
+                                            <CsrfField />
+                                            <input type="hidden" name="decision" value="accept" />
+                                            <input type="hidden" name="version" value=r.version.to_string() />
+                                            <button type="submit">{t!(i18n, referral_accept)}</button>
+                                        </form>
+                                        <form method="post" action=action.clone() class="decision" data-to="decline">
+                                            <CsrfField />
+                                            <input type="hidden" name="decision" value="decline" />
+                                            <input type="hidden" name="version" value=r.version.to_string() />
+                                            <label for="decline-reason">{t!(i18n, referral_decline_reason)}</label>
+                                            <select id="decline-reason" name="reason" required>
+                                                <option value="">{t!(i18n, referral_choose)}</option>
+                                                {DeclineReason::ALL.into_iter().map(|d| {
+                                                    let selected = d.code() == chosen;
+                                                    view! { <option value=d.code() selected=selected>{decline_reason_name(i18n, d.code())}</option> }
+                                                }).collect_view()}
+                                            </select>
+                                            {error_for(i18n, &state, "reason")}
+                                            <button type="submit">{t!(i18n, referral_decline)}</button>
+                                        </form>
+                                    </div>
+                                })}
                                 <p><a href="/agencia">{t!(i18n, back_to_queue)}</a></p>
                             }
                             .into_any()
@@ -381,6 +627,26 @@ fn entry_text(
             }
         }
         "escalation" => level_name(i18n, to.and_then(|l| l.parse().ok()).unwrap_or(0)),
+        "referral" => format!(
+            "{} · {}",
+            t_string!(i18n, referral_entry),
+            reason
+                .map(|r| refer_reason_name(i18n, r))
+                .unwrap_or_default()
+        ),
+        "referral_decided" => {
+            let status = to
+                .map(|t| referral_status_name(i18n, t))
+                .unwrap_or_default();
+            match reason {
+                Some(r) => format!(
+                    "{} · {status} · {}",
+                    t_string!(i18n, referral_entry),
+                    decline_reason_name(i18n, r)
+                ),
+                None => format!("{} · {status}", t_string!(i18n, referral_entry)),
+            }
+        }
         _ => String::new(),
     }
 }
@@ -394,6 +660,12 @@ fn timeline_view(
 ) -> impl IntoView {
     let id = t.person_id;
     let action = format!("/oficina/persona/{id}/historial");
+    // Errors of a referral post belong to the referral form, not to the note form.
+    let note_state = if state.value("do") == "refer" {
+        FormState::default()
+    } else {
+        state.clone()
+    };
     let awaiting: Vec<_> = t
         .open
         .iter()
@@ -440,7 +712,7 @@ fn timeline_view(
             <form method="post" action=action.clone() class="note">
                 <CsrfField />
                 <input type="hidden" name="do" value="note" />
-                {note_fields(i18n, "note-body".into(), &state, true)}
+                {note_fields(i18n, "note-body".into(), &note_state, true)}
                 <label>{t!(i18n, note_about)} " "
                     <select name="enrollment">
                         <option value="">{t!(i18n, note_about_person)}</option>
@@ -470,6 +742,7 @@ fn timeline_view(
                 }).collect_view()}
             </section>
         })}
+        {(!t.refer_to.is_empty()).then(|| refer_form(i18n, action.clone(), t.refer_to.clone(), &state))}
         <p><a href=format!("/oficina/persona/{id}")>{t!(i18n, back_to_profile)}</a></p>
     }
 }

@@ -17,13 +17,15 @@ use angel_app::{
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{eligibility, merge, profile, registry, rules, staff, tracking},
+        services::{eligibility, merge, profile, referral, registry, rules, staff, tracking},
     },
     staff::{
         form_state::{FormState, Notice},
         forms::{ActivateForm, ChangePasswordForm, SignInForm, StaffForm},
     },
-    tracking::forms::{DecisionForm as RequestDecisionForm, NoteForm},
+    tracking::forms::{
+        DecisionForm as RequestDecisionForm, NoteForm, ReferralDecisionForm, ReferralForm,
+    },
 };
 use axum::{
     body::Body,
@@ -878,27 +880,112 @@ pub async fn decide_pair(
     .await
 }
 
+/// The fields of a form post read as pairs: `get(name)` (empty when absent) and `only(names)`
+/// (no other field was posted).
+struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    fn only(&self, allowed: &[&str]) -> bool {
+        self.0.iter().all(|(k, _)| allowed.contains(&k.as_str()))
+    }
+
+    /// A referral form (`do=refer`), with what was typed for the page shown again.
+    fn referral(&self) -> Option<(ReferralForm, Vec<(&'static str, String)>)> {
+        if !self.only(&["do", "program", "reason", "note", "sensitivity"]) {
+            return None;
+        }
+        let form = ReferralForm {
+            program: self.get("program"),
+            reason: self.get("reason"),
+            note: self.get("note"),
+            sensitivity: self.get("sensitivity"),
+        };
+        let mut typed = form.echo();
+        typed.push(("do", "refer".into()));
+        Some((form, typed))
+    }
+}
+
 /// `POST /agencia/solicitud/{id}`: moves a request through the status machine with a reason
 /// code (and an optional note). A request changed since the form was filled is a conflict: the
-/// page comes back with what was typed and nothing is written.
+/// page comes back with what was typed and nothing is written. With `do=refer`, refers the
+/// person to another agency's program instead.
 pub async fn decide_request(
     State(state): State<AppState>,
     axum::Extension(pages): axum::Extension<Pages>,
     Path(id): Path<i32>,
     request: Request,
 ) -> Response {
-    let to = format!("/agencia/solicitud/{id}");
-    post_then_redirect(
-        state,
-        pages,
+    let Posted {
+        me,
         request,
-        RequestDecisionForm::echo,
-        to,
-        move |state, me, form, rid| async move {
-            tracking::transition(&state, &me, id, &form, rid.as_deref()).await
-        },
-    )
-    .await
+        form: pairs,
+        rid,
+    } = match signed_post::<Vec<(String, String)>>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let pairs = Pairs(pairs);
+    let back = format!("/agencia/solicitud/{id}");
+    let (typed, result) = if pairs.get("do") == "refer" {
+        let Some((form, typed)) = pairs.referral() else {
+            return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+        };
+        let result = referral::refer_from_request(&state, &me, id, &form, rid.as_deref())
+            .await
+            .map(|_| back);
+        (typed, result)
+    } else {
+        if !pairs.only(&["to", "reason", "note", "sensitivity", "version"]) {
+            return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+        }
+        let form = RequestDecisionForm {
+            to: pairs.get("to"),
+            reason: pairs.get("reason"),
+            note: pairs.get("note"),
+            sensitivity: pairs.get("sensitivity"),
+            version: pairs.get("version"),
+        };
+        let result = tracking::transition(&state, &me, id, &form, rid.as_deref())
+            .await
+            .map(|()| back);
+        (form.echo(), result)
+    };
+    redirect_or_failed(&state, &pages, request, &typed, result).await
+}
+
+/// `POST /agencia/canalizacion/{id}`: the receiving agency accepts a referral (the request
+/// opens; its decision screen follows) or declines it with a reason.
+pub async fn decide_referral(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(id): Path<i32>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<ReferralDecisionForm>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let result = referral::decide(&state, &me, id, &form, rid.as_deref())
+        .await
+        .map(|opened| match opened {
+            Some(enrollment) => format!("/agencia/solicitud/{enrollment}"),
+            None => format!("/agencia/canalizacion/{id}"),
+        });
+    redirect_or_failed(&state, &pages, request, &form.echo(), result).await
 }
 
 /// `POST /agencia`: "take next" — the most urgent unassigned request of the agency becomes the
@@ -929,7 +1016,7 @@ pub async fn take_next(State(state): State<AppState>, request: Request) -> Respo
 
 /// `POST /oficina/persona/{id}/historial`: `do=note` appends a case note; `do=withdraw` records
 /// that the person withdraws one of their requests (`enrollment`, with a reason and the
-/// request's version).
+/// request's version); `do=refer` refers the person to another agency's program.
 pub async fn timeline_post(
     State(state): State<AppState>,
     axum::Extension(pages): axum::Extension<Pages>,
@@ -945,14 +1032,9 @@ pub async fn timeline_post(
         Ok(posted) => posted,
         Err(response) => return response,
     };
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let only = |allowed: &[&str]| pairs.iter().all(|(k, _)| allowed.contains(&k.as_str()));
+    let pairs = Pairs(pairs);
+    let get = |name: &str| pairs.get(name);
+    let only = |allowed: &[&str]| pairs.only(allowed);
     let back = format!("/oficina/persona/{id}/historial");
     let (typed, result) = match get("do").as_str() {
         "note" if only(&["do", "body", "sensitivity", "enrollment"]) => {
@@ -985,6 +1067,15 @@ pub async fn timeline_post(
             let result = tracking::withdraw(&state, &me, id, enrollment, &form, rid.as_deref())
                 .await
                 .map(|()| back);
+            (typed, result)
+        }
+        "refer" => {
+            let Some((form, typed)) = pairs.referral() else {
+                return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+            };
+            let result = referral::refer(&state, &me, id, &form, rid.as_deref())
+                .await
+                .map(|_| back);
             (typed, result)
         }
         _ => return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers()),

@@ -186,6 +186,7 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         )
         .route("/agencia", post(forms::take_next))
         .route("/agencia/solicitud/{id}", post(forms::decide_request))
+        .route("/agencia/canalizacion/{id}", post(forms::decide_referral))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

@@ -16,13 +16,13 @@ use sea_orm::{
 use super::profile::{active_person as applicant, record_fact};
 use super::registry::{field, to_date, to_naive, today};
 use crate::catalog::dto::Localized;
-use crate::domain::access::Permission;
+use crate::domain::access::{Actor, Permission};
 use crate::domain::calendar::add_business_days;
 use crate::domain::curp::Date;
 use crate::domain::eligibility::{Facts, Rule, TestCase, Verdict, evaluate, run_cases};
 use crate::domain::facts::FactKind;
 use crate::domain::folio;
-use crate::domain::lifecycle::Status;
+use crate::domain::lifecycle::{Reason, Status};
 use crate::eligibility::dto::{Block, Bundle, BundleRow, LifeEventChoice, Receipt, ReceiptLine};
 use crate::eligibility::forms::{AnswerForm, RequestForm};
 use crate::registry::facts::ValidFact;
@@ -748,59 +748,31 @@ pub async fn request(
     let tx = state.audit.begin(&state.db).await?;
     let mut ids = Vec::new();
     for (row, (rule_id, life_event_id)) in &picked {
-        let folio = next_folio(&*tx, row.program_id, &row.code, day.year).await?;
-        let due = add_business_days(day, row.sla_days.max(0) as u32, &holidays);
-        let inserted = enrollment::ActiveModel {
-            id: NotSet,
-            folio: Set(folio.clone()),
-            person_id: Set(row.beneficiary_id),
-            applicant_id: Set(person_id),
-            program_id: Set(row.program_id),
-            status: Set("requested".to_owned()),
-            rule_id: Set(*rule_id),
-            verdict: Set(row.evaluation.verdict.code().to_owned()),
-            life_event_id: Set(Some(*life_event_id)),
-            office_id: Set(actor.actor.office_id),
-            requested_by: Set(Some(actor.actor.staff_id)),
-            requested_at: Set(now),
-            due_on: Set(to_naive(due)),
-            override_reason: Set(
-                (row.evaluation.verdict != Verdict::Eligible).then(|| form.override_reason.clone())
-            ),
-            escalation_level: Set(0),
-            escalated_at: Set(None),
-            decided_at: Set(None),
-            version: Set(1),
-            updated_at: Set(now),
-        }
-        .insert(&*tx)
-        .await;
-        let inserted = match inserted {
-            Ok(m) => m,
-            // Another request for the same person and program won the race.
-            Err(e) if is_unique_violation(&e) => {
-                return Err(ServiceError::Invalid(vec![field(
-                    "pick",
-                    "already_enrolled",
-                )]));
-            }
-            Err(e) => return Err(e.into()),
-        };
         let overridden = row.evaluation.verdict != Verdict::Eligible;
-        enrollment_event::ActiveModel {
-            id: NotSet,
-            enrollment_id: Set(inserted.id),
-            from_status: Set(None),
-            to_status: Set("requested".to_owned()),
-            reason: Set(if overridden { "override" } else { "eligible" }.to_owned()),
-            actor_id: Set(Some(actor.actor.staff_id)),
-            role: Set(Some(actor.actor.role.code().to_owned())),
-            office_id: Set(actor.actor.office_id),
-            agency_id: Set(actor.actor.agency_id),
-            at: Set(now),
-        }
-        .insert(&*tx)
+        let inserted = open_request(
+            &*tx,
+            NewRequest {
+                program_id: row.program_id,
+                program_code: &row.code,
+                sla_days: row.sla_days,
+                person_id: row.beneficiary_id,
+                applicant_id: person_id,
+                rule_id: *rule_id,
+                verdict: row.evaluation.verdict,
+                life_event_id: Some(*life_event_id),
+                override_reason: overridden.then(|| form.override_reason.clone()),
+                reason: if overridden {
+                    Reason::Override
+                } else {
+                    Reason::Eligible
+                },
+            },
+            &actor.actor,
+            &holidays,
+            now,
+        )
         .await?;
+        let folio = inserted.folio.clone();
         let mut detail = serde_json::json!({
             "folio": folio,
             "program": row.code,
@@ -830,6 +802,88 @@ pub async fn request(
     }
     tx.commit().await?;
     Ok(ids)
+}
+
+/// What a new request needs besides who makes it and when.
+pub(crate) struct NewRequest<'a> {
+    pub program_id: i32,
+    pub program_code: &'a str,
+    pub sla_days: i32,
+    pub person_id: i32,
+    pub applicant_id: i32,
+    pub rule_id: i32,
+    pub verdict: Verdict,
+    pub life_event_id: Option<i32>,
+    pub override_reason: Option<String>,
+    /// The reason of the first event (`eligible`, `override` or `referral_accepted`).
+    pub reason: Reason,
+}
+
+/// Inserts a request in status `requested` with its folio, due date in business days and first
+/// event (inside the caller's transaction). A second open request of the person for the program
+/// is the field error `pick: already_enrolled`, whatever races.
+///
+/// # Errors
+/// `Invalid`, database errors.
+pub(crate) async fn open_request(
+    db: &impl ConnectionTrait,
+    new: NewRequest<'_>,
+    actor: &Actor,
+    holidays: &BTreeSet<Date>,
+    now: DateTime<Utc>,
+) -> Result<enrollment::Model, ServiceError> {
+    let day = today(now);
+    let folio = next_folio(db, new.program_id, new.program_code, day.year).await?;
+    let due = add_business_days(day, new.sla_days.max(0) as u32, holidays);
+    let inserted = enrollment::ActiveModel {
+        id: NotSet,
+        folio: Set(folio),
+        person_id: Set(new.person_id),
+        applicant_id: Set(new.applicant_id),
+        program_id: Set(new.program_id),
+        status: Set(Status::Requested.code().to_owned()),
+        rule_id: Set(new.rule_id),
+        verdict: Set(new.verdict.code().to_owned()),
+        life_event_id: Set(new.life_event_id),
+        office_id: Set(actor.office_id),
+        requested_by: Set(Some(actor.staff_id)),
+        requested_at: Set(now),
+        due_on: Set(to_naive(due)),
+        override_reason: Set(new.override_reason),
+        escalation_level: Set(0),
+        escalated_at: Set(None),
+        decided_at: Set(None),
+        version: Set(1),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await;
+    let inserted = match inserted {
+        Ok(m) => m,
+        // Another request for the same person and program won the race.
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ServiceError::Invalid(vec![field(
+                "pick",
+                "already_enrolled",
+            )]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    enrollment_event::ActiveModel {
+        id: NotSet,
+        enrollment_id: Set(inserted.id),
+        from_status: Set(None),
+        to_status: Set(Status::Requested.code().to_owned()),
+        reason: Set(new.reason.code().to_owned()),
+        actor_id: Set(Some(actor.staff_id)),
+        role: Set(Some(actor.role.code().to_owned())),
+        office_id: Set(actor.office_id),
+        agency_id: Set(actor.agency_id),
+        at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(inserted)
 }
 
 pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {

@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod merge;
 pub mod outreach;
 pub mod profile;
+pub mod referral;
 pub mod registry;
 pub mod rules;
 pub mod staff;

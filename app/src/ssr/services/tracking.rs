@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use angel_entity::{
     agency, borough, case_note, enrollment, enrollment_assignment, enrollment_escalation,
-    enrollment_event, office, person, program, program_rule, staff,
+    enrollment_event, office, person, program, program_rule, referral, staff,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -41,7 +41,7 @@ use crate::tracking::forms::{DecisionForm, NoteForm, ValidNote};
 
 const NOTE_TABLE: &str = "case_note";
 
-fn denied(d: Denied) -> ServiceError {
+pub(super) fn denied(d: Denied) -> ServiceError {
     match d {
         // The access layer already refused roles without the permission; a service reached
         // anyway answers as if the object did not exist.
@@ -67,7 +67,7 @@ pub fn may_read(actor: &Actor, note: &case_note::Model) -> bool {
 }
 
 /// The request and its program.
-async fn load(
+pub(super) async fn load(
     db: &impl ConnectionTrait,
     id: i32,
 ) -> Result<(enrollment::Model, program::Model), ServiceError> {
@@ -84,7 +84,7 @@ async fn load(
 
 /// `SELECT id FROM program WHERE agency_id = ?`: the requests of an agency are those of its
 /// programs.
-fn programs_of(agency_id: i32) -> sea_orm::sea_query::SelectStatement {
+pub(super) fn programs_of(agency_id: i32) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(program::Column::Id)
         .from(program::Entity)
@@ -100,7 +100,7 @@ fn agency_of(actor: &Actor, permission: Permission) -> Result<i32, ServiceError>
     }
 }
 
-async fn staff_names(
+pub(super) async fn staff_names(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i32>,
 ) -> Result<HashMap<i32, String>, ServiceError> {
@@ -118,13 +118,13 @@ async fn staff_names(
 }
 
 /// Offices and agencies by id, named (for "who did it" columns).
-struct Units {
-    offices: HashMap<i32, String>,
-    agencies: HashMap<i32, (String, String)>,
+pub(super) struct Units {
+    pub offices: HashMap<i32, String>,
+    pub agencies: HashMap<i32, (String, String)>,
 }
 
 impl Units {
-    async fn load(db: &impl ConnectionTrait) -> Result<Units, ServiceError> {
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Units, ServiceError> {
         Ok(Units {
             offices: office::Entity::find()
                 .all(db)
@@ -141,14 +141,14 @@ impl Units {
         })
     }
 
-    fn name(&self, office: Option<i32>, agency: Option<i32>) -> Option<String> {
+    pub fn name(&self, office: Option<i32>, agency: Option<i32>) -> Option<String> {
         office
             .and_then(|o| self.offices.get(&o).cloned())
             .or_else(|| agency.and_then(|a| self.agencies.get(&a).map(|(_, n)| n.clone())))
     }
 }
 
-fn stamp(at: DateTime<Utc>) -> String {
+pub(super) fn stamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -370,7 +370,7 @@ pub async fn take_next(
 
 /// Notes on a request (or on a person) that `actor` may read, opened. A note that does not open
 /// is audited as a vault integrity failure and refused.
-async fn readable_notes(
+pub(super) async fn readable_notes(
     state: &AppState,
     actor: &Actor,
     notes: Vec<case_note::Model>,
@@ -536,19 +536,22 @@ pub async fn case(
         history: event_lines(events, &names, &units),
         notes,
         moves,
+        refer_to: super::referral::targets(db, &actor.actor).await?,
     })
 }
 
-/// Inserts a note sealed to its own row id and sensitivity (inside the caller's transaction).
-async fn insert_note(
+/// Inserts a note sealed to its own row id and sensitivity (inside the caller's transaction),
+/// about the person, or one of their requests or referrals (`about`: enrollment, referral).
+pub(super) async fn insert_note(
     state: &AppState,
     db: &impl ConnectionTrait,
     actor: &Actor,
     person_id: i32,
-    enrollment_id: Option<i32>,
+    about: (Option<i32>, Option<i32>),
     note: &ValidNote,
     now: DateTime<Utc>,
 ) -> Result<i32, ServiceError> {
+    let (enrollment_id, referral_id) = about;
     let sensitivity = if note.restricted {
         "restricted"
     } else {
@@ -559,7 +562,7 @@ async fn insert_note(
         id: NotSet,
         person_id: Set(person_id),
         enrollment_id: Set(enrollment_id),
-        referral_id: Set(None),
+        referral_id: Set(referral_id),
         author_id: Set(actor.staff_id),
         role: Set(actor.role.code().to_owned()),
         agency_id: Set(actor.agency_id),
@@ -667,9 +670,18 @@ pub async fn transition(
     .insert(&*tx)
     .await?;
     let note = match &decision.note {
-        Some(note) => {
-            Some(insert_note(state, &*tx, &actor.actor, e.person_id, Some(id), note, now).await?)
-        }
+        Some(note) => Some(
+            insert_note(
+                state,
+                &*tx,
+                &actor.actor,
+                e.person_id,
+                (Some(id), None),
+                note,
+                now,
+            )
+            .await?,
+        ),
         None => None,
     };
     tx.record(
@@ -775,7 +787,7 @@ pub async fn add_note(
         &*tx,
         &actor.actor,
         person_id,
-        enrollment_id,
+        (enrollment_id, None),
         &note,
         now,
     )
@@ -874,7 +886,27 @@ pub async fn timeline(
             None => agency_filter.is_empty() && program_filter.is_empty(),
         })
         .collect::<Vec<_>>();
-    let names = staff_names(db, events.iter().filter_map(|e| e.actor_id)).await?;
+    let referrals: Vec<referral::Model> = referral::Entity::find()
+        .filter(referral::Column::PersonId.eq(person_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            let p = programs.get(&r.program_id);
+            (program_filter.is_empty() || p.is_some_and(|p| p.code == program_filter))
+                && (agency_filter.is_empty()
+                    || agency_code(r.program_id).as_deref() == Some(agency_filter))
+        })
+        .collect();
+    let names = staff_names(
+        db,
+        events
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .chain(referrals.iter().map(|r| r.from_staff_id))
+            .chain(referrals.iter().filter_map(|r| r.decided_by)),
+    )
+    .await?;
     let folios: HashMap<i32, String> = requests.iter().map(|r| (r.id, r.folio.clone())).collect();
     let note_times: HashMap<i32, (DateTime<Utc>, Option<i32>)> = notes
         .iter()
@@ -929,6 +961,52 @@ pub async fn timeline(
                 to: Some(esc.level.to_string()),
                 reason: None,
                 who: None,
+                note: None,
+            },
+        ));
+    }
+    for r in referrals {
+        let p = programs.get(&r.program_id);
+        let program = p.map(|p| p.code.clone());
+        let agency = p.and_then(|p| units.agencies.get(&p.agency_id).map(|(_, n)| n.clone()));
+        let by = |staff: Option<i32>, office: Option<i32>, agency: Option<i32>| {
+            let unit = units.name(office, agency);
+            match (staff.and_then(|s| names.get(&s).cloned()), unit) {
+                (Some(name), Some(unit)) => Some(format!("{name} ({unit})")),
+                (name, unit) => name.or(unit),
+            }
+        };
+        if let Some(at) = r.decided_at {
+            entries.push((
+                at,
+                r.id,
+                TimelineEntry {
+                    at: stamp(at),
+                    kind: "referral_decided".into(),
+                    folio: r.enrollment_id.and_then(|e| folios.get(&e).cloned()),
+                    program: program.clone(),
+                    agency: agency.clone(),
+                    from: None,
+                    to: Some(r.status.clone()),
+                    reason: r.decline_reason.clone(),
+                    who: r.decided_by.and_then(|s| names.get(&s).cloned()),
+                    note: None,
+                },
+            ));
+        }
+        entries.push((
+            r.created_at,
+            r.id,
+            TimelineEntry {
+                at: stamp(r.created_at),
+                kind: "referral".into(),
+                folio: None,
+                program,
+                agency,
+                from: None,
+                to: None,
+                reason: Some(r.reason.clone()),
+                who: by(Some(r.from_staff_id), r.from_office_id, r.from_agency_id),
                 note: None,
             },
         ));
@@ -990,6 +1068,7 @@ pub async fn timeline(
                 version: r.version,
             })
             .collect(),
+        refer_to: super::referral::targets(db, &actor.actor).await?,
     })
 }
 
