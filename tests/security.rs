@@ -217,7 +217,11 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
     let page = caseworker
         .submit(
             &format!("/oficina/persona/{person}/historial"),
-            &[("do", "refer"), ("program", "SVIOL"), ("reason", "violence")],
+            &[
+                ("do", "refer"),
+                ("program", "SVIOL"),
+                ("reason", "violence"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);

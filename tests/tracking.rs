@@ -687,3 +687,116 @@ async fn a_referral_is_accepted_into_a_request_or_declined_and_both_sides_see_it
         assert!(actions.iter().any(|a| a == wanted), "{wanted}: {actions:?}");
     }
 }
+
+/// COMCOM (open to everyone) requested for `person` through the ALIMENTACION life event.
+async fn comcom(app: &TestApp, b: &mut Browser<'_>, person: i32) -> enrollment::Model {
+    let pick = format!("{person}:{}", program_id(app, "COMCOM").await);
+    let page = b
+        .submit(
+            &format!("/oficina/persona/{person}/que-paso"),
+            &[
+                ("do", "request"),
+                ("evento", "ALIMENTACION"),
+                ("pick", &pick),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    enrollment::Entity::find()
+        .filter(enrollment::Column::PersonId.eq(person))
+        .order_by_desc(enrollment::Column::Id)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_referrals_and_notes_follow_a_merge_and_its_undoing() {
+    let app = TestApp::spawn().await;
+    let mut sup = signed_in(
+        &app,
+        "m.supervisor",
+        "office_supervisor",
+        Anchor::Office("MOD-09007"),
+    )
+    .await;
+    let first = sup
+        .register(&person_form("Rosa", "Núñez", "Peña", "1990-03-04"))
+        .await;
+    let request = comcom(&app, &mut sup, first).await;
+    let history = format!("/oficina/persona/{first}/historial");
+    let page = sup
+        .submit(
+            &history,
+            &[("do", "note"), ("body", "Vino con su hermana.")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = sup.submit(&history, &refer_form("SMMG", "health")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let mut again = person_form("Rosa", "Nunez", "Pena", "1990-03-04");
+    again.push(("confirm", "new"));
+    let second = sup.register(&again).await;
+    let pair = angel_entity::duplicate_review::Entity::find()
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let path = format!("/oficina/duplicados/{pair}");
+    let merge = [
+        ("decision", "merge"),
+        ("survivor", "b"),
+        ("reason", "registered_twice"),
+    ];
+    let owners = |app: &TestApp| {
+        let db = app.test_db.db.clone();
+        async move {
+            let e = enrollment::Entity::find_by_id(request.id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let r = referral::Entity::find().one(&db).await.unwrap().unwrap();
+            let n = case_note::Entity::find().one(&db).await.unwrap().unwrap();
+            (e.person_id, e.applicant_id, r.person_id, n.person_id)
+        }
+    };
+
+    // Merged into the second profile: the request, the referral and the note are hers now,
+    // and her timeline shows them.
+    let page = sup.submit(&path, &merge).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(owners(&app).await, (second, second, second, second));
+    let page = sup
+        .get(&format!("/oficina/persona/{second}/historial"))
+        .await;
+    assert!(page.body.contains(&request.folio));
+    assert!(page.body.contains("Vino con su hermana."));
+    assert_eq!(page.body.matches(r#"data-kind="referral""#).count(), 1);
+
+    // Undone: everything back on the first profile.
+    let page = sup
+        .submit(&path, &[("decision", "unmerge"), ("reason", "wrong_merge")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(owners(&app).await, (first, first, first, first));
+
+    // Both with an open COMCOM request: the merge is refused and nothing moves.
+    comcom(&app, &mut sup, second).await;
+    let page = sup.submit(&path, &merge).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("rechazar una como duplicada"),
+        "{}",
+        page.body
+    );
+    assert_eq!(owners(&app).await, (first, first, first, first));
+    let kept = angel_entity::person::Entity::find_by_id(first)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.status, "active");
+}

@@ -992,6 +992,11 @@ pub fn PairPage() -> impl IntoView {
                         <p class="lead">{format!("{} %", p.score)} " · "
                             {p.agreeing.iter().map(|a| agree_name(i18n, a)).collect::<Vec<_>>().join(", ")}</p>
                         <NoticeBox state=state.clone() />
+                        // A refusal of the decision as a whole (changed since the merge, two open
+                        // requests of one program) has no field of its own to sit next to.
+                        {state.error("decision").map(|code| view! {
+                            <p class="field-error" id="err-decision">{field_message(i18n, &code)}</p>
+                        })}
                         {(!pending).then(|| view! {
                             <p class="notice" role="status">
                                 {if p.status == "merged" { t_string!(i18n, pair_merged) } else { t_string!(i18n, pair_distinct) }}

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use angel_entity::{
-    borough, duplicate_review, household_member, person, person_fact, person_identifier,
-    person_merge, person_relationship,
+    borough, case_note, duplicate_review, enrollment, household_member, person, person_fact,
+    person_identifier, person_merge, person_relationship, referral,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -280,6 +280,86 @@ struct Moved {
     household: Option<(i32, bool)>,
     /// The survivor's values before the merge, for the fields that changed.
     survivor_before: Vec<(String, String)>,
+    /// Requests of which the merged profile was the beneficiary, and of which it was the
+    /// applicant (absent in merges made before requests followed the person).
+    #[serde(default)]
+    enrollments: Vec<i32>,
+    #[serde(default)]
+    applications: Vec<i32>,
+    #[serde(default)]
+    referrals: Vec<i32>,
+    #[serde(default)]
+    notes: Vec<i32>,
+}
+
+/// Points the requests, referrals and notes of `moved` at person `to` (the survivor on a merge,
+/// the merged profile again on its undoing).
+async fn follow(db: &impl ConnectionTrait, moved: &Moved, to: i32) -> Result<(), ServiceError> {
+    use enrollment::Column as E;
+    repoint::<enrollment::Entity>(db, E::PersonId, E::Id, &moved.enrollments, to).await?;
+    repoint::<enrollment::Entity>(db, E::ApplicantId, E::Id, &moved.applications, to).await?;
+    use referral::Column as R;
+    repoint::<referral::Entity>(db, R::PersonId, R::Id, &moved.referrals, to).await?;
+    use case_note::Column as N;
+    repoint::<case_note::Entity>(db, N::PersonId, N::Id, &moved.notes, to).await
+}
+
+/// Points `column` of the rows `ids` (by `id_column`) at person `to`.
+async fn repoint<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    id_column: E::Column,
+    ids: &[i32],
+    to: i32,
+) -> Result<(), ServiceError> {
+    if !ids.is_empty() {
+        E::update_many()
+            .col_expr(column, sea_orm::sea_query::Expr::value(to))
+            .filter(id_column.is_in(ids.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The programs for which `person` has an open request or an open referral.
+async fn open_programs(
+    db: &impl ConnectionTrait,
+    person: i32,
+) -> Result<(Vec<i32>, Vec<i32>), ServiceError> {
+    let requests = enrollment::Entity::find()
+        .filter(enrollment::Column::PersonId.eq(person))
+        .filter(enrollment::Column::Status.is_in(super::eligibility::OPEN))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| e.program_id)
+        .collect();
+    let referrals = referral::Entity::find()
+        .filter(referral::Column::PersonId.eq(person))
+        .filter(referral::Column::Status.eq(crate::domain::referral::OPEN))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.program_id)
+        .collect();
+    Ok((requests, referrals))
+}
+
+/// Ids (`id_column`) of the rows of `E` whose `column` is `person`.
+async fn ids_of<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id_column: E::Column,
+    column: E::Column,
+    person: i32,
+) -> Result<Vec<i32>, ServiceError> {
+    Ok(E::find()
+        .select_only()
+        .column(id_column)
+        .filter(column.eq(person))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Moves an identifier row to another person: opened under its old slot, sealed under the new.
@@ -487,6 +567,34 @@ pub async fn decide(
                 }
                 moved.household = Some((m.household_id, !survivor_has));
             }
+            // Requests, referrals and case notes follow the person (a note's envelope is bound
+            // to its own id, not the person's). Two open requests, or two open referrals, for
+            // one program cannot both survive: the merge is refused until the agency rejects one
+            // (reason `duplicate_request`) or answers one.
+            let (keep_requests, keep_referrals) = open_programs(&*tx, keep.id).await?;
+            let (gone_requests, gone_referrals) = open_programs(&*tx, gone.id).await?;
+            if gone_requests.iter().any(|p| keep_requests.contains(p))
+                || gone_referrals.iter().any(|p| keep_referrals.contains(p))
+            {
+                return Err(ServiceError::Invalid(vec![field(
+                    "decision",
+                    "open_request_clash",
+                )]));
+            }
+            {
+                use enrollment::Column as E;
+                moved.enrollments =
+                    ids_of::<enrollment::Entity>(&*tx, E::Id, E::PersonId, gone.id).await?;
+                moved.applications =
+                    ids_of::<enrollment::Entity>(&*tx, E::Id, E::ApplicantId, gone.id).await?;
+                use referral::Column as R;
+                moved.referrals =
+                    ids_of::<referral::Entity>(&*tx, R::Id, R::PersonId, gone.id).await?;
+                use case_note::Column as N;
+                moved.notes =
+                    ids_of::<case_note::Entity>(&*tx, N::Id, N::PersonId, gone.id).await?;
+            }
+            follow(&*tx, &moved, keep.id).await?;
             // The surviving values, field by field.
             let mut update: person::ActiveModel = keep.clone().into();
             for (field, from) in &picks {
@@ -558,6 +666,8 @@ pub async fn decide(
                         "merged": gone.id, "pair": id, "reason": reason,
                         "identifiers": moved.identifiers.len(),
                         "relationships": moved.relationships.len(), "facts": moved.facts.len(),
+                        "requests": moved.enrollments.len(), "referrals": moved.referrals.len(),
+                        "notes": moved.notes.len(),
                     })),
             )
             .await?;
@@ -620,6 +730,7 @@ pub async fn decide(
                 .insert(&*tx)
                 .await?;
             }
+            follow(&*tx, &moved, gone.id).await?;
             let mut restore: person::ActiveModel = keep.clone().into();
             for (field, value) in &moved.survivor_before {
                 apply(&mut restore, field, value, &boroughs);
