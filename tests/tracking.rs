@@ -800,3 +800,122 @@ async fn requests_referrals_and_notes_follow_a_merge_and_its_undoing() {
         .unwrap();
     assert_eq!(kept.status, "active");
 }
+
+/// The cells of the first table row carrying `marker`, tags and hydration markers removed.
+fn row_cells(body: &str, marker: &str) -> Vec<String> {
+    let start = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker}: {body}"));
+    let row = &body[start..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    row.split("</t")
+        .filter_map(|cell| cell.rsplit('>').next())
+        .map(|text| text.replace("<!", "").trim().to_owned())
+        .filter(|text| !text.is_empty())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisors_see_open_work_by_age_and_heads_reassign_it() {
+    let app = TestApp::spawn().await;
+    let mut supervisor = signed_in(
+        &app,
+        "w.supervisor",
+        "office_supervisor",
+        Anchor::Office("MOD-09007"),
+    )
+    .await;
+    let worker = app
+        .staff("w.iaam", "agency_staff", Anchor::Agency("IAAM"), PASSWORD)
+        .await;
+    let mut staff = app.browser();
+    staff.sign_in("w.iaam", PASSWORD).await;
+    let mut head = signed_in(&app, "w.jefa", "agency_head", Anchor::Agency("IAAM")).await;
+    let outsider = app
+        .staff("w.dif", "agency_staff", Anchor::Agency("DIF"), PASSWORD)
+        .await;
+    let (_, e) = requested(&app, &mut supervisor).await;
+
+    // Just made: one request, 0–7 days old, carried by the supervisor who made it.
+    let page = supervisor.get("/oficina").await;
+    assert_eq!(
+        row_cells(&page.body, r#"<tr data-status="requested""#),
+        ["Solicitada", "1", "0", "0", "0", "1"]
+    );
+    assert!(
+        page.body.contains("0 vencidas · 0 escaladas"),
+        "{}",
+        page.body
+    );
+    let me = angel_entity::staff::Entity::find()
+        .filter(angel_entity::staff::Column::Username.eq("w.supervisor"))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row_cells(&page.body, &format!(r#"data-staff-load="{}""#, me.id)),
+        ["Persona w.supervisor", "1", "0"]
+    );
+
+    // Forty days old, ten days past due, escalated once.
+    let now = Utc::now();
+    let mut old: enrollment::ActiveModel = e.clone().into();
+    old.requested_at = sea_orm::Set(now - chrono::Duration::days(40));
+    old.due_on = sea_orm::Set((now - chrono::Duration::days(10)).date_naive());
+    old.escalation_level = sea_orm::Set(1);
+    sea_orm::ActiveModelTrait::update(old, &app.test_db.db)
+        .await
+        .unwrap();
+    let page = supervisor.get("/oficina").await;
+    assert_eq!(
+        row_cells(&page.body, r#"<tr data-status="requested""#),
+        ["Solicitada", "0", "0", "1", "0", "1"]
+    );
+    assert!(page.body.contains("1 vencidas · 1 escaladas"));
+
+    // The head sees it unassigned and gives it to a member of the agency.
+    let page = head.get("/agencia").await;
+    assert!(
+        page.body.contains(r#"data-unassigned="1""#),
+        "{}",
+        page.body
+    );
+    let case = format!("/agencia/solicitud/{}", e.id);
+    assert!(head.get(&case).await.body.contains("Persona w.iaam"));
+    let give = |to: i32| {
+        vec![
+            ("do".to_owned(), "assign".to_owned()),
+            ("staff".to_owned(), to.to_string()),
+        ]
+    };
+    let form = give(outsider);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = head.submit(&case, &form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Valor desconocido"));
+    let form = give(worker);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // Staff who are not heads cannot reassign.
+    assert_eq!(
+        staff.submit(&case, &form).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.test_db.count("enrollment_assignment").await, 0);
+    let page = head.submit(&case, &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = head.get("/agencia").await;
+    assert!(page.body.contains(r#"data-unassigned="0""#));
+    assert_eq!(
+        row_cells(&page.body, &format!(r#"data-staff-load="{worker}""#)),
+        ["Persona w.iaam", "1", "1"]
+    );
+    let actions: Vec<String> = audit_event::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "enrollment.reassigned"));
+}

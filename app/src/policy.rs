@@ -232,6 +232,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(Post, "/api/work/referrals", ServerFn, Needs(ReferPeople)),
     e(
+        Post,
+        "/api/office/workload",
+        ServerFn,
+        Needs(ViewOfficeStaff),
+    ),
+    e(
+        Post,
+        "/api/agency/workload",
+        ServerFn,
+        Needs(ViewAgencyStaff),
+    ),
+    e(
         Get,
         "/agencia/canalizacion/{id}",
         Page,

@@ -137,6 +137,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "phone_format" => t_string!(i18n, field_phone_format),
         "changed_since_merge" => t_string!(i18n, field_changed_since_merge),
         "open_request_clash" => t_string!(i18n, field_open_request_clash),
+        "request_closed" => t_string!(i18n, field_request_closed),
         "profile_not_active" => t_string!(i18n, field_profile_not_active),
         "id_already_set" => t_string!(i18n, field_id_already_set),
         "curp_taken" => t_string!(i18n, field_curp_taken),

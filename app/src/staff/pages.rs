@@ -241,6 +241,7 @@ pub fn OfficePage() -> impl IntoView {
                 Some((
                     api::office_staff().await?,
                     crate::tracking::api::office_escalations().await?,
+                    crate::tracking::api::office_workload().await?,
                 ))
             } else {
                 None
@@ -258,8 +259,9 @@ pub fn OfficePage() -> impl IntoView {
                         <p class="notice">{t!(i18n, office_next)}</p>
                         <p><a href="/oficina/personas">{t!(i18n, people_title)}</a> " · " <a href="/oficina/alcance">{t!(i18n, outreach_title)}</a></p>
                         {referrals.map(|r| crate::tracking::pages::referrals_section(i18n, r, false))}
-                        {rows.map(|(rows, escalations)| view! {
+                        {rows.map(|(rows, escalations, workload)| view! {
                             {crate::tracking::pages::escalations_section(i18n, escalations, false)}
+                            {crate::tracking::pages::workload_section(i18n, workload, false)}
                             <p><a href="/oficina/duplicados">{t!(i18n, duplicates_link)}</a></p>
                             <h2>{t!(i18n, office_staff_title)}</h2> {staff_table(i18n, rows, "/oficina/personal")}
                         })}
@@ -338,7 +340,10 @@ pub fn AgencyPage() -> impl IntoView {
             )
             .await?;
             let escalations = if is_head {
-                Some(crate::tracking::api::agency_escalations().await?)
+                Some((
+                    crate::tracking::api::agency_escalations().await?,
+                    crate::tracking::api::agency_workload().await?,
+                ))
             } else {
                 None
             };
@@ -359,7 +364,10 @@ pub fn AgencyPage() -> impl IntoView {
                         view! {
                             <h1>{t!(i18n, area_agency_title)}</h1>
                             <p class="lead">{move || name.get(i18n.get_locale()).to_owned()} " (" {a.code} ")"</p>
-                            {escalations.map(|e| crate::tracking::pages::escalations_section(i18n, e, true))}
+                            {escalations.map(|(e, w)| view! {
+                                {crate::tracking::pages::escalations_section(i18n, e, true)}
+                                {crate::tracking::pages::workload_section(i18n, w, true)}
+                            })}
                             {crate::tracking::pages::queue_section(i18n, queue, filter, may_take, empty_notice.get_untracked())}
                             {referrals.map(|r| crate::tracking::pages::referrals_section(i18n, r, true))}
                             <h2>{t!(i18n, agency_programs_title)}</h2>

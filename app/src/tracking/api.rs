@@ -117,3 +117,27 @@ pub async fn load_referral(id: i32) -> Result<dto::ReferralView, AppError> {
         .await
         .map_err(fail)
 }
+
+/// Open work of the caller's office (office supervisors).
+///
+/// # Errors
+/// 401, 403, 500.
+#[server(endpoint = "office/workload")]
+pub async fn office_workload() -> Result<dto::Workload, AppError> {
+    let (me, _) = require(Permission::ViewOfficeStaff)?;
+    crate::ssr::services::workload::overview(&state()?, &me)
+        .await
+        .map_err(fail)
+}
+
+/// Open work of the caller's agency (agency heads).
+///
+/// # Errors
+/// 401, 403, 500.
+#[server(endpoint = "agency/workload")]
+pub async fn agency_workload() -> Result<dto::Workload, AppError> {
+    let (me, _) = require(Permission::ViewAgencyStaff)?;
+    crate::ssr::services::workload::overview(&state()?, &me)
+        .await
+        .map_err(fail)
+}

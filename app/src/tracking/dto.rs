@@ -110,6 +110,8 @@ pub struct CaseView {
     pub moves: Vec<Move>,
     /// Programs of other agencies the person can be referred to from here.
     pub refer_to: Vec<ReferTarget>,
+    /// Agency heads: the staff the request can be given to (id, name).
+    pub assignable: Vec<(i32, String)>,
 }
 
 /// One entry of a person's timeline.
@@ -209,4 +211,36 @@ pub struct ReferralView {
     pub program_name: Localized,
     pub age: i32,
     pub notes: Vec<NoteLine>,
+}
+
+/// Upper bounds (days since the request) of the first three age columns; the fourth is older.
+pub const AGE_BUCKETS: [i64; 3] = [7, 30, 90];
+
+/// Open requests of one status by age since they were made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeRow {
+    pub status: String,
+    /// 0–7 days, 8–30, 31–90, more than 90.
+    pub ages: [u64; 4],
+    pub total: u64,
+}
+
+/// One staff member's open requests (office: made by them; agency: assigned to them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffLoad {
+    pub staff_id: i32,
+    pub name: String,
+    pub open: u64,
+    pub overdue: u64,
+}
+
+/// A supervisor's or agency head's view of the open work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workload {
+    pub rows: Vec<AgeRow>,
+    pub overdue: u64,
+    pub escalated: u64,
+    pub staff: Vec<StaffLoad>,
+    /// Agencies: open requests nobody has taken.
+    pub unassigned: Option<u64>,
 }

@@ -342,6 +342,30 @@ fn optional_note(
     })
 }
 
+/// An agency head gives a request to a member of the agency's staff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignForm {
+    /// The staff member's id.
+    #[serde(default)]
+    pub staff: String,
+}
+
+impl AssignForm {
+    /// # Errors
+    /// `staff`: `required` or `unknown_value`.
+    pub fn validate(&self) -> Result<i32, Vec<FieldError>> {
+        match self.staff.trim() {
+            "" => Err(vec![field("staff", "required")]),
+            text => text
+                .parse::<i32>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| vec![field("staff", "unknown_value")]),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::api;
 use super::dto::{
     AgencyQueue, Escalations, Move, NoteLine, QueueFilter, QueueRow, ReferTarget, ReferralRow,
-    Referrals, Timeline,
+    Referrals, Timeline, Workload,
 };
 use super::forms::NOTE_MAX_CHARS;
 use crate::domain::referral::{DeclineReason, ReferReason};
@@ -227,6 +227,53 @@ pub fn queue_section(
     }
 }
 
+/// Open work by status and age, overdue and escalated, and the workload per staff member.
+pub fn workload_section(i18n: I18nContext<Locale>, w: Workload, agency: bool) -> impl IntoView {
+    view! {
+        <section class="workload" aria-labelledby="workload-title">
+            <h2 id="workload-title">{t!(i18n, workload_title)}</h2>
+            <p class="hint">{t!(i18n, workload_hint)}</p>
+            <p>{t_string!(i18n, workload_summary, overdue = w.overdue, escalated = w.escalated).to_string()}</p>
+            <table class="workload">
+                <thead><tr>
+                    <th scope="col">{t!(i18n, queue_status)}</th>
+                    <th scope="col">{t!(i18n, workload_age_0)}</th>
+                    <th scope="col">{t!(i18n, workload_age_1)}</th>
+                    <th scope="col">{t!(i18n, workload_age_2)}</th>
+                    <th scope="col">{t!(i18n, workload_age_3)}</th>
+                    <th scope="col">{t!(i18n, workload_total)}</th>
+                </tr></thead>
+                <tbody>
+                    {w.rows.into_iter().map(|r| view! {
+                        <tr data-status=r.status.clone()>
+                            <th scope="row">{explain::status_name(i18n, &r.status)}</th>
+                            {r.ages.iter().map(|n| view! { <td>{*n}</td> }).collect_view()}
+                            <td>{r.total}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <h3>{t!(i18n, workload_staff)}</h3>
+            <p class="hint">{if agency { t!(i18n, workload_staff_agency_hint).into_any() } else { t!(i18n, workload_staff_office_hint).into_any() }}</p>
+            {w.unassigned.map(|n| view! { <p data-unassigned=n.to_string()>{t_string!(i18n, workload_unassigned, count = n).to_string()}</p> })}
+            <table class="staff-load">
+                <thead><tr>
+                    <th scope="col">{t!(i18n, field_display_name)}</th>
+                    <th scope="col">{t!(i18n, workload_open)}</th>
+                    <th scope="col">{t!(i18n, workload_overdue)}</th>
+                </tr></thead>
+                <tbody>
+                    {w.staff.into_iter().map(|s| view! {
+                        <tr data-staff-load=s.staff_id.to_string()>
+                            <td>{s.name}</td><td>{s.open}</td><td>{s.overdue}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
 /// The escalations a supervisor or agency head answers for.
 pub fn escalations_section(
     i18n: I18nContext<Locale>,
@@ -396,6 +443,7 @@ pub fn CasePage() -> impl IntoView {
                                 </ol>
                                 <h2>{t!(i18n, notes_title)}</h2>
                                 {notes_list(i18n, c.notes.clone())}
+                                {(!c.assignable.is_empty()).then(|| assign_form(i18n, c.id, c.assignable.clone(), &state))}
                                 {(!c.refer_to.is_empty()).then(|| refer_form(i18n, format!("/agencia/solicitud/{}", c.id), c.refer_to.clone(), &state))}
                                 <p><a href="/agencia">{t!(i18n, back_to_queue)}</a></p>
                             }
@@ -406,6 +454,37 @@ pub fn CasePage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// An agency head gives the request to a member of the agency's staff (`do=assign`).
+fn assign_form(
+    i18n: I18nContext<Locale>,
+    id: i32,
+    staff: Vec<(i32, String)>,
+    state: &FormState,
+) -> impl IntoView + use<> {
+    let empty = FormState::default();
+    let shown = if state.value("do") == "assign" {
+        state
+    } else {
+        &empty
+    };
+    view! {
+        <section aria-labelledby="assign-title">
+            <h2 id="assign-title">{t!(i18n, assign_title)}</h2>
+            <form method="post" action=format!("/agencia/solicitud/{id}") class="assign">
+                <CsrfField />
+                <input type="hidden" name="do" value="assign" />
+                <label for="assign-staff">{t!(i18n, assign_to)}</label>
+                <select id="assign-staff" name="staff" required>
+                    <option value="">{t!(i18n, referral_choose)}</option>
+                    {staff.into_iter().map(|(sid, name)| view! { <option value=sid.to_string()>{name}</option> }).collect_view()}
+                </select>
+                {error_for(i18n, shown, "staff")}
+                <button type="submit">{t!(i18n, assign_button)}</button>
+            </form>
+        </section>
     }
 }
 

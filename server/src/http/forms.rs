@@ -17,14 +17,17 @@ use angel_app::{
     ssr::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
-        services::{eligibility, merge, profile, referral, registry, rules, staff, tracking},
+        services::{
+            eligibility, merge, profile, referral, registry, rules, staff, tracking, workload,
+        },
     },
     staff::{
         form_state::{FormState, Notice},
         forms::{ActivateForm, ChangePasswordForm, SignInForm, StaffForm},
     },
     tracking::forms::{
-        DecisionForm as RequestDecisionForm, NoteForm, ReferralDecisionForm, ReferralForm,
+        AssignForm, DecisionForm as RequestDecisionForm, NoteForm, ReferralDecisionForm,
+        ReferralForm,
     },
 };
 use axum::{
@@ -917,7 +920,8 @@ impl Pairs {
 /// `POST /agencia/solicitud/{id}`: moves a request through the status machine with a reason
 /// code (and an optional note). A request changed since the form was filled is a conflict: the
 /// page comes back with what was typed and nothing is written. With `do=refer`, refers the
-/// person to another agency's program instead.
+/// person to another agency's program instead; with `do=assign` (agency heads), gives the
+/// request to a member of the agency's staff.
 pub async fn decide_request(
     State(state): State<AppState>,
     axum::Extension(pages): axum::Extension<Pages>,
@@ -942,6 +946,18 @@ pub async fn decide_request(
         let result = referral::refer_from_request(&state, &me, id, &form, rid.as_deref())
             .await
             .map(|_| back);
+        (typed, result)
+    } else if pairs.get("do") == "assign" {
+        if !pairs.only(&["do", "staff"]) {
+            return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+        }
+        let form = AssignForm {
+            staff: pairs.get("staff"),
+        };
+        let typed = vec![("do", "assign".to_owned()), ("staff", form.staff.clone())];
+        let result = workload::reassign(&state, &me, id, &form, rid.as_deref())
+            .await
+            .map(|()| back);
         (typed, result)
     } else {
         if !pairs.only(&["to", "reason", "note", "sensitivity", "version"]) {

@@ -12,3 +12,4 @@ pub mod rules;
 pub mod staff;
 pub mod tracking;
 pub mod work;
+pub mod workload;

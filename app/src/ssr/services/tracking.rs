@@ -537,6 +537,11 @@ pub async fn case(
         notes,
         moves,
         refer_to: super::referral::targets(db, &actor.actor).await?,
+        assignable: if actor.actor.role.has(Permission::ViewAgencyStaff) {
+            super::workload::assignable(db, p.agency_id).await?
+        } else {
+            Vec::new()
+        },
     })
 }
 
