@@ -269,6 +269,10 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         .await
                         .context("synthetic seed failed")?;
                     println!("seed: {report}");
+                    let report = crate::synthetic_tracking::seed(&state, seed, true)
+                        .await
+                        .context("synthetic requests failed")?;
+                    println!("seed: {report}");
                 }
             }
             if demo {

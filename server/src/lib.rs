@@ -9,4 +9,5 @@ pub mod http;
 pub mod keys;
 pub mod seed;
 pub mod synthetic;
+pub mod synthetic_tracking;
 pub mod telemetry;

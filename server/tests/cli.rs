@@ -201,14 +201,109 @@ fn a_synthetic_population_is_deterministic_and_seeded_once() {
         stdout_of(angel(dir.path()).arg("keygen"));
         let out = stdout_of(angel(dir.path()).args(["seed", "--synthetic", "300", "--seed", "5"]));
         assert!(out.contains("synthetic people in"), "{out}");
+        assert!(out.contains("synthetic requests"), "{out}");
         let again = stdout_of(angel(dir.path()).args(["seed", "--synthetic", "300", "--if-empty"]));
         assert!(again.contains("already present"), "{again}");
-        runs.push((people(dir.path()), dir));
+        runs.push((people(dir.path()), requests(dir.path()), dir));
     }
-    // Same seed, same people; households are completed, so a few more than asked.
+    // Same seed, same people and histories; households are completed, so a few more than asked.
     assert_eq!(runs[0].0, runs[1].0);
+    assert_eq!(runs[0].1, runs[1].1);
     assert!((300..320).contains(&runs[0].0.len()), "{}", runs[0].0.len());
     assert!(runs[0].0.iter().any(|r| r.contains('ñ') || r.contains('Ñ')));
+
+    // Every history is a walk of the status machine from `requested`, ending in the request's
+    // status, one version per move; several statuses and some requests still open.
+    use angel_app::domain::lifecycle::{Reason, Status, check, side};
+    let histories = &runs[0].1;
+    assert!(histories.len() > 200, "{}", histories.len());
+    let mut finals = std::collections::BTreeSet::new();
+    for (folio, status, version, chain) in histories {
+        let moves: Vec<(&str, &str, &str)> = chain
+            .split(';')
+            .map(|m| {
+                let mut parts = m.split(',');
+                (
+                    parts.next().unwrap(),
+                    parts.next().unwrap(),
+                    parts.next().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(moves[0].0, "", "{folio}: {chain}");
+        assert_eq!(moves[0].1, "requested", "{folio}: {chain}");
+        for (from, to, reason) in &moves[1..] {
+            let (from, to) = (
+                Status::from_code(from).unwrap(),
+                Status::from_code(to).unwrap(),
+            );
+            let reason = Reason::from_code(reason).unwrap();
+            assert!(
+                check(from, to, Some(reason), side(to)).is_ok(),
+                "{folio}: {chain}"
+            );
+        }
+        assert_eq!(moves.last().unwrap().1, status, "{folio}: {chain}");
+        assert_eq!(*version as usize, moves.len(), "{folio}: {chain}");
+        finals.insert(status.clone());
+    }
+    assert!(finals.len() >= 5, "{finals:?}");
+    assert!(
+        finals.contains("active") && finals.contains("requested"),
+        "{finals:?}"
+    );
+
+    // The escalation job from the command line, a year from now: the open requests still
+    // awaiting a decision reach level 3; run again, nothing new.
+    let dir = &runs[0].2;
+    let out = stdout_of(angel(dir.path()).args(["jobs", "run-once", "--now", "2030-01-02"]));
+    assert!(out.starts_with("escalation: level 1 +"), "{out}");
+    let again = stdout_of(angel(dir.path()).args(["jobs", "run-once", "--now", "2030-01-02"]));
+    assert_eq!(
+        again.trim(),
+        "escalation: level 1 +0, level 2 +0, level 3 +0"
+    );
+    let bad = angel(dir.path())
+        .args(["jobs", "run-once", "--now", "mañana"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--now must be RFC 3339"));
+}
+
+/// (folio, status, version, "from,to,reason;…") of every request, in id order.
+fn requests(dir: &std::path::Path) -> Vec<(String, String, i32, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let url = format!("sqlite://{}?mode=ro", dir.join("angel.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT e.folio AS folio, e.status AS status, e.version AS version,                  COALESCE(v.from_status, '') || ',' || v.to_status || ',' || v.reason AS m                  FROM enrollment e JOIN enrollment_event v ON v.enrollment_id = e.id                  ORDER BY e.id, v.at, v.id",
+            ))
+            .await
+            .unwrap();
+        let mut out: Vec<(String, String, i32, String)> = Vec::new();
+        for row in rows {
+            let folio: String = row.try_get("", "folio").unwrap();
+            let m: String = row.try_get("", "m").unwrap();
+            match out.last_mut() {
+                Some(last) if last.0 == folio => {
+                    last.3.push(';');
+                    last.3.push_str(&m);
+                }
+                _ => out.push((
+                    folio,
+                    row.try_get("", "status").unwrap(),
+                    row.try_get("", "version").unwrap(),
+                    m,
+                )),
+            }
+        }
+        out
+    })
 }
 
 #[test]

@@ -666,7 +666,7 @@ async fn next_folio(
     Ok(folio::folio(code, year, last as u32))
 }
 
-pub(crate) async fn holidays(db: &impl ConnectionTrait) -> Result<BTreeSet<Date>, ServiceError> {
+pub async fn holidays(db: &impl ConnectionTrait) -> Result<BTreeSet<Date>, ServiceError> {
     Ok(holiday::Entity::find()
         .all(db)
         .await?
