@@ -28,15 +28,27 @@ async function eventually(check, ms = 30000, every = 250) {
   }
 }
 
-/// Signs in as the demo caseworker (its password is listed on the sign-in page of a demo
-/// database) and waits for the office page.
-async function signInAsCaseworker(page) {
+/// Signs in as a demo account (its password is listed on the sign-in page of a demo database)
+/// and waits for the account's home page.
+async function signInAs(page, username, home) {
   await page.goto(`${BASE}/entrar`);
-  const row = page.locator('section.demo tr', { hasText: 'demo.trabajo' });
+  const row = page.locator('section.demo tr', { hasText: username });
   const password = (await row.locator('td').nth(1).innerText()).trim();
-  await page.fill('#f-username', 'demo.trabajo');
+  await page.fill('#f-username', username);
   await page.fill('#f-password', password);
-  await Promise.all([page.waitForURL(`${BASE}/oficina`), page.click('form[action="/entrar"] button')]);
+  await Promise.all([page.waitForURL(`${BASE}${home}`), page.click('form[action="/entrar"] button')]);
+}
+
+/// Signs in as the demo caseworker and waits for the office page.
+async function signInAsCaseworker(page) {
+  await signInAs(page, 'demo.trabajo', '/oficina');
+}
+
+/// A surname of this run only (the demo database outlives a test run), in letters: a name with
+/// digits is refused, and base 36 of the clock has them.
+function runSurname() {
+  const stamp = [...Date.now().toString(26)].map((c) => String.fromCharCode(97 + parseInt(c, 26))).join('');
+  return `Prueba${stamp}`;
 }
 
 /// Clicks a submit button of a plain (non-JavaScript) form and waits until the POST was answered
@@ -51,4 +63,4 @@ async function submitAndLoad(page, pathPart, click) {
   ]);
 }
 
-module.exports = { BASE, launch, eventually, signInAsCaseworker, submitAndLoad };
+module.exports = { BASE, launch, eventually, signInAs, signInAsCaseworker, submitAndLoad, runSurname };

@@ -6,7 +6,7 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { BASE, launch, eventually, signInAsCaseworker, submitAndLoad } = require('./browser.cjs');
+const { BASE, launch, eventually, signInAsCaseworker, submitAndLoad, runSurname } = require('./browser.cjs');
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -43,10 +43,7 @@ test('a single mother: one answer, two programs requested at once, a printed rec
   page.on('pageerror', (e) => errors.push(String(e)));
   await signInAsCaseworker(page);
 
-  // A surname of this run only (the demo database outlives a test run), in letters: a name with
-  // digits is refused, and base 36 of the clock has them.
-  const stamp = [...Date.now().toString(26)].map((c) => String.fromCharCode(97 + parseInt(c, 26))).join('');
-  const surname = `Prueba${stamp}`;
+  const surname = runSurname();
   await page.goto(`${BASE}/oficina/personas/nueva`);
   const mother = await register(page, { given: 'Rosa', first: surname, second: 'Peña', birth: '1990-03-04' });
   // Her income: 3,000 pesos a month, declared.
