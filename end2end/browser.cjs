@@ -63,4 +63,24 @@ async function submitAndLoad(page, pathPart, click) {
   ]);
 }
 
-module.exports = { BASE, launch, eventually, signInAs, signInAsCaseworker, submitAndLoad, runSurname };
+/// Registers someone without a CURP in Iztapalapa from the intake page already open; returns
+/// their id.
+async function register(page, person) {
+  await page.fill('#f-given_names', person.given);
+  await page.fill('#f-first_surname', person.first);
+  await page.fill('#f-second_surname', person.second);
+  await page.fill('#f-birth_date', person.birth);
+  await page.selectOption('#f-sex', 'M');
+  await page.selectOption('#f-birth_state', 'DF');
+  await page.selectOption('#f-borough', '09007');
+  await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
+  await page.fill('#f-postal_code', '09290');
+  await submitAndLoad(page, '/oficina/personas/nueva', () => page.click('form.intake button[type="submit"]:not([name])'));
+  const done = page.url().match(/\/oficina\/persona\/(\d+)$/);
+  if (!done) {
+    throw new Error(`not registered: ${page.url()} ${await page.locator('.field-error, .notice').allInnerTexts()}`);
+  }
+  return Number(done[1]);
+}
+
+module.exports = { BASE, launch, eventually, signInAs, signInAsCaseworker, submitAndLoad, runSurname, register };

@@ -6,28 +6,11 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { BASE, launch, eventually, signInAsCaseworker, submitAndLoad, runSurname } = require('./browser.cjs');
+const { BASE, launch, eventually, signInAsCaseworker, submitAndLoad, runSurname, register } = require('./browser.cjs');
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
-
-// Registers someone without a CURP from the page already open; returns their id.
-async function register(page, person) {
-  await page.fill('#f-given_names', person.given);
-  await page.fill('#f-first_surname', person.first);
-  await page.fill('#f-second_surname', person.second);
-  await page.fill('#f-birth_date', person.birth);
-  await page.selectOption('#f-sex', 'M');
-  await page.selectOption('#f-birth_state', 'DF');
-  await page.selectOption('#f-borough', '09007');
-  await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
-  await page.fill('#f-postal_code', '09290');
-  await submitAndLoad(page, '/oficina/personas/nueva', () => page.click('form.intake button[type="submit"]:not([name])'));
-  const done = page.url().match(/\/oficina\/persona\/(\d+)$/);
-  assert.ok(done, `registered: ${page.url()} ${await page.locator('.field-error, .notice').allInnerTexts()}`);
-  return Number(done[1]);
-}
 
 // Answers one question of the bundle and waits for the page to come back.
 async function answer(page, program, beneficiary, kind, value) {

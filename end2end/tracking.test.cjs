@@ -6,7 +6,7 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { BASE, launch, signInAs, signInAsCaseworker, submitAndLoad, runSurname } = require('./browser.cjs');
+const { BASE, launch, signInAs, signInAsCaseworker, submitAndLoad, runSurname, register } = require('./browser.cjs');
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -20,19 +20,7 @@ test('a request goes from requested to active through the agency queue and shows
   await signInAsCaseworker(page);
 
   await page.goto(`${BASE}/oficina/personas/nueva`);
-  await page.fill('#f-given_names', 'Marta');
-  await page.fill('#f-first_surname', runSurname());
-  await page.fill('#f-second_surname', 'Ruiz');
-  await page.fill('#f-birth_date', '1975-08-09');
-  await page.selectOption('#f-sex', 'M');
-  await page.selectOption('#f-birth_state', 'DF');
-  await page.selectOption('#f-borough', '09007');
-  await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
-  await page.fill('#f-postal_code', '09290');
-  await submitAndLoad(page, '/oficina/personas/nueva', () => page.click('form.intake button[type="submit"]:not([name])'));
-  const registered = page.url().match(/\/oficina\/persona\/(\d+)$/);
-  assert.ok(registered, `registered: ${page.url()}`);
-  const person = Number(registered[1]);
+  const person = await register(page, { given: 'Marta', first: runSurname(), second: 'Ruiz', birth: '1975-08-09' });
 
   await page.goto(`${BASE}/oficina/persona/${person}/que-paso?evento=ALIMENTACION`);
   await page.check(`input[name="pick"][data-program="COMCOM"][data-beneficiary="${person}"]`);

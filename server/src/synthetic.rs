@@ -546,7 +546,10 @@ struct Batch {
 /// Rows per INSERT statement (SQLite's and PostgreSQL's bound-parameter limits allow it).
 const ROWS_PER_STATEMENT: usize = 400;
 
-async fn insert_chunks<E, A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
+pub(crate) async fn insert_chunks<E, A>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+) -> Result<(), sea_orm::DbErr>
 where
     E: EntityTrait,
     A: sea_orm::ActiveModelTrait<Entity = E> + Send,
@@ -599,7 +602,7 @@ impl std::fmt::Display for Report {
     }
 }
 
-async fn max_id(db: &impl ConnectionTrait, table: &str) -> anyhow::Result<i32> {
+pub(crate) async fn max_id(db: &impl ConnectionTrait, table: &str) -> anyhow::Result<i32> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -611,9 +614,12 @@ async fn max_id(db: &impl ConnectionTrait, table: &str) -> anyhow::Result<i32> {
 }
 
 /// PostgreSQL sequences do not move on explicit ids: set them past the rows written.
-async fn advance_sequences(db: &impl ConnectionTrait) -> anyhow::Result<()> {
+pub(crate) async fn advance_sequences(
+    db: &impl ConnectionTrait,
+    tables: &[&str],
+) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
-        for table in ["person", "household"] {
+        for table in tables {
             db.execute_unprepared(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                  (SELECT COALESCE(MAX(id), 1) FROM {table}))"
@@ -825,7 +831,7 @@ pub async fn seed(state: &AppState, options: Options, progress: bool) -> anyhow:
         }
     }
     batch.flush(state).await?;
-    advance_sequences(&state.db).await?;
+    advance_sequences(&state.db, &["person", "household"]).await?;
     bar.finish_and_clear();
     let tx = state.audit.begin(&state.db).await?;
     tx.record(

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::synthetic::{advance_sequences, insert_chunks, max_id};
 use angel_app::{
     domain::{
         calendar::add_business_days,
@@ -147,37 +148,13 @@ struct Batch {
 impl Batch {
     async fn flush(&mut self, state: &AppState) -> anyhow::Result<()> {
         let tx = state.db.begin().await?;
-        chunks(&tx, std::mem::take(&mut self.enrollments)).await?;
-        chunks(&tx, std::mem::take(&mut self.events)).await?;
-        chunks(&tx, std::mem::take(&mut self.referrals)).await?;
-        chunks(&tx, std::mem::take(&mut self.notes)).await?;
+        insert_chunks(&tx, std::mem::take(&mut self.enrollments)).await?;
+        insert_chunks(&tx, std::mem::take(&mut self.events)).await?;
+        insert_chunks(&tx, std::mem::take(&mut self.referrals)).await?;
+        insert_chunks(&tx, std::mem::take(&mut self.notes)).await?;
         tx.commit().await?;
         Ok(())
     }
-}
-
-async fn chunks<E, A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
-where
-    E: EntityTrait,
-    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
-{
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(300).collect();
-        E::insert_many(chunk).exec_without_returning(db).await?;
-    }
-    Ok(())
-}
-
-async fn next_id(db: &impl ConnectionTrait, table: &str) -> anyhow::Result<i32> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COALESCE(MAX(id), 0) AS m FROM {table}"),
-        ))
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no row"))?;
-    Ok(row.try_get::<i32>("", "m")? + 1)
 }
 
 /// One disabled "Personal sintético" account per agency and per office (created once).
@@ -382,10 +359,10 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
         .into_iter()
         .map(|c| ((c.program_id, c.year), c.last))
         .collect();
-    let mut next_enrollment = next_id(db, "enrollment").await?;
-    let mut next_event = next_id(db, "enrollment_event").await?;
-    let mut next_referral = next_id(db, "referral").await?;
-    let mut next_note = next_id(db, "case_note").await?;
+    let mut next_enrollment = max_id(db, "enrollment").await? + 1;
+    let mut next_event = max_id(db, "enrollment_event").await? + 1;
+    let mut next_referral = max_id(db, "referral").await? + 1;
+    let mut next_note = max_id(db, "case_note").await? + 1;
     let key_version = i32::try_from(state.vault.active_version()).expect("small versions");
 
     let total = person::Entity::find()
@@ -684,15 +661,11 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
         ))
         .await?;
     }
-    if db.get_database_backend() == DbBackend::Postgres {
-        for table in ["enrollment", "enrollment_event", "referral", "case_note"] {
-            db.execute_unprepared(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                 (SELECT COALESCE(MAX(id), 1) FROM {table}))"
-            ))
-            .await?;
-        }
-    }
+    advance_sequences(
+        db,
+        &["enrollment", "enrollment_event", "referral", "case_note"],
+    )
+    .await?;
     // The backlog escalates as it would have: the job, run once now.
     if let Some(run) = jobs::escalate(db, &state.audit, "seed --synthetic", now).await? {
         report.escalated = run.raised;

@@ -221,6 +221,30 @@ pub async fn refer_from_request(
     refer(state, actor, e.person_id, form, request_id).await
 }
 
+/// Referral `id` and its program, when the actor is staff of the agency that runs it (404
+/// otherwise).
+async fn received(
+    db: &impl ConnectionTrait,
+    actor: &SignedIn,
+    id: i32,
+) -> Result<(referral::Model, program::Model), ServiceError> {
+    let r = referral::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let target = program::Entity::find_by_id(r.program_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    authorize(
+        &actor.actor,
+        Permission::DecideRequests,
+        Some(Scope::Agency(target.agency_id)),
+    )
+    .map_err(denied)?;
+    Ok((r, target))
+}
+
 /// The receiving agency answers referral `id`: accepting opens the request (status
 /// `requested`, reason `referral_accepted`, evaluated under the rule version in force, due in the
 /// program's business days from today); declining records the reason. A referral answered
@@ -237,20 +261,7 @@ pub async fn decide(
     request_id: Option<&str>,
 ) -> Result<Option<i32>, ServiceError> {
     let db = &state.db;
-    let r = referral::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let target = program::Entity::find_by_id(r.program_id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    authorize(
-        &actor.actor,
-        Permission::DecideRequests,
-        Some(Scope::Agency(target.agency_id)),
-    )
-    .map_err(denied)?;
+    let (r, target) = received(db, actor, id).await?;
     let decision = form.validate().map_err(ServiceError::Invalid)?;
     if r.status != OPEN || r.version != decision.version {
         return Err(ServiceError::Conflict);
@@ -483,20 +494,7 @@ pub async fn view(
     request_id: Option<&str>,
 ) -> Result<ReferralView, ServiceError> {
     let db = &state.db;
-    let r = referral::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let target = program::Entity::find_by_id(r.program_id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    authorize(
-        &actor.actor,
-        Permission::DecideRequests,
-        Some(Scope::Agency(target.agency_id)),
-    )
-    .map_err(denied)?;
+    let (r, target) = received(db, actor, id).await?;
     let who = person::Entity::find_by_id(r.person_id)
         .one(db)
         .await?
