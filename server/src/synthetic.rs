@@ -11,12 +11,8 @@
 use std::collections::HashMap;
 
 use angel_app::{
-    domain::{
-        card,
-        curp::{Date, Sex},
-        names,
-    },
-    ssr::{AppState, audit::NewEvent, vault::Slot},
+    domain::{card, curp::Sex, names},
+    ssr::{AppState, audit::NewEvent, services::registry::to_date, vault::Slot},
 };
 use angel_entity::{
     household, household_member, person, person_contact, person_fact, person_identifier,
@@ -136,14 +132,6 @@ pub struct Generator {
     homonyms: HashMap<String, u8>,
 }
 
-fn date(d: NaiveDate) -> Date {
-    Date {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
 impl Generator {
     /// `boroughs`: (INEGI code, population weight).
     pub fn new(seed: u64, boroughs: Vec<(String, u64)>, today: NaiveDate) -> Generator {
@@ -246,7 +234,7 @@ impl Generator {
             &m.given,
             &m.first,
             m.second.as_deref().unwrap_or(""),
-            date(m.birth),
+            to_date(m.birth),
             m.sex,
             m.birth_state,
             0,
@@ -262,7 +250,7 @@ impl Generator {
             &m.given,
             &m.first,
             m.second.as_deref().unwrap_or(""),
-            date(m.birth),
+            to_date(m.birth),
             m.sex,
             m.birth_state,
             index,
@@ -860,7 +848,7 @@ pub async fn count(db: &impl ConnectionTrait) -> anyhow::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use angel_app::domain::curp::Curp;
+    use angel_app::domain::curp::{Curp, Date};
 
     fn generator(seed: u64) -> Generator {
         Generator::new(
@@ -904,7 +892,7 @@ mod tests {
                     with_curp += 1;
                     let parsed =
                         Curp::parse(curp, today).unwrap_or_else(|e| panic!("{curp}: {e:?}"));
-                    assert_eq!(parsed.birth_date(), date(m.birth));
+                    assert_eq!(parsed.birth_date(), to_date(m.birth));
                 }
                 let name = format!("{} {} {:?}", m.given, m.first, m.second);
                 accents += u32::from(name.chars().any(|c| "áéíóúÁÉÍÓÚ".contains(c)));

@@ -25,7 +25,10 @@ use angel_app::{
     ssr::{
         AppState,
         audit::NewEvent,
-        services::{eligibility, jobs},
+        services::{
+            eligibility, jobs,
+            registry::{to_date, to_naive},
+        },
         vault::{Slot, note_slot},
     },
 };
@@ -33,7 +36,7 @@ use angel_entity::{
     agency, case_note, enrollment, enrollment_event, folio_counter, office, person, program,
     program_incompatible, referral, staff,
 };
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -123,18 +126,6 @@ struct Program {
     sla_days: u32,
     rule_id: i32,
     rule: angel_app::domain::eligibility::Rule,
-}
-
-fn date(d: NaiveDate) -> Date {
-    Date {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
-fn naive(d: Date) -> NaiveDate {
-    NaiveDate::from_ymd_opt(d.year, d.month, d.day).expect("a calendar date")
 }
 
 #[derive(Default)]
@@ -312,7 +303,7 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
     let started = std::time::Instant::now();
     let db = &state.db;
     let now = state.clock.now();
-    let today = date(now.date_naive());
+    let today = to_date(now.date_naive());
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7472_6163_6b69_6e67);
     let versions = eligibility::versions(db).await?;
     let in_force = eligibility::current(&versions, today);
@@ -427,7 +418,7 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
                     // The request: a working-hours moment.
                     let requested_at =
                         (start - Duration::minutes(rng.random_range(0..480))).min(now);
-                    let day = date(requested_at.date_naive());
+                    let day = to_date(requested_at.date_naive());
                     let counter = counters.entry((p.id, day.year)).or_insert(0);
                     *counter += 1;
                     let id = next_enrollment;
@@ -490,7 +481,7 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
                         if next > now {
                             break;
                         }
-                        debug_assert!(check(status, to, Some(reason), side(to)).is_ok());
+                        // The plan follows the machine; a move it would refuse ends the walk.
                         if check(status, to, Some(reason), side(to)).is_err() {
                             break;
                         }
@@ -575,7 +566,7 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
                         office_id: Set(if from_referral { None } else { office_id }),
                         requested_by: Set(if from_referral { None } else { caseworker }),
                         requested_at: Set(requested_at),
-                        due_on: Set(naive(add_business_days(day, p.sla_days, &holidays))),
+                        due_on: Set(to_naive(add_business_days(day, p.sla_days, &holidays))),
                         override_reason: Set(None),
                         escalation_level: Set(0),
                         escalated_at: Set(None),

@@ -313,25 +313,27 @@ fn error_for(i18n: I18nContext<Locale>, state: &FormState, field: &str) -> Optio
     })
 }
 
-/// A note textarea with its sensitivity choice.
+/// A note textarea (field `name`: `body` for a note of its own, `note` for one attached to a
+/// decision or a referral) with its sensitivity choice and their errors.
 fn note_fields(
     i18n: I18nContext<Locale>,
     id: String,
+    name: &'static str,
     state: &FormState,
     required: bool,
 ) -> impl IntoView + use<> {
     let sensitivity = state.value("sensitivity");
     view! {
         <label for=id.clone()>{if required { t!(i18n, note_body).into_any() } else { t!(i18n, note_optional).into_any() }}</label>
-        <textarea id=id name="body" rows="3" maxlength=NOTE_MAX_CHARS.to_string() required=required>{state.value("body")}</textarea>
-        {error_for(i18n, state, "body")}
-        {error_for(i18n, state, "note")}
+        <textarea id=id name=name rows=if required { "3" } else { "2" } maxlength=NOTE_MAX_CHARS.to_string() required=required>{state.value(name)}</textarea>
+        {error_for(i18n, state, name)}
         <label>{t!(i18n, note_sensitivity)} " "
             <select name="sensitivity">
                 <option value="general" selected=sensitivity != "restricted">{t!(i18n, note_general)}</option>
                 <option value="restricted" selected=sensitivity == "restricted">{t!(i18n, note_restricted)}</option>
             </select>
         </label>
+        {error_for(i18n, state, "sensitivity")}
     }
 }
 
@@ -367,15 +369,7 @@ fn move_form(
                 }).collect_view()}
             </select>
             {error_for(i18n, shown, "reason")}
-            <label for=note_id.clone()>{t!(i18n, note_optional)}</label>
-            <textarea id=note_id name="note" rows="2" maxlength=NOTE_MAX_CHARS.to_string()>{shown.value("note")}</textarea>
-            {error_for(i18n, shown, "note")}
-            <label>{t!(i18n, note_sensitivity)} " "
-                <select name="sensitivity">
-                    <option value="general">{t!(i18n, note_general)}</option>
-                    <option value="restricted" selected=shown.value("sensitivity") == "restricted">{t!(i18n, note_restricted)}</option>
-                </select>
-            </label>
+            {note_fields(i18n, note_id, "note", shown, false)}
             <button type="submit">{t!(i18n, decision_record)}</button>
         </form>
     }
@@ -531,16 +525,7 @@ fn refer_form(
                     }).collect_view()}
                 </select>
                 {error_for(i18n, shown, "reason")}
-                <label for="refer-note">{t!(i18n, note_optional)}</label>
-                <textarea id="refer-note" name="note" rows="2" maxlength=NOTE_MAX_CHARS.to_string()>{shown.value("note")}</textarea>
-                {error_for(i18n, shown, "note")}
-                <label>{t!(i18n, note_sensitivity)} " "
-                    <select name="sensitivity">
-                        <option value="general">{t!(i18n, note_general)}</option>
-                        <option value="restricted" selected=shown.value("sensitivity") == "restricted">{t!(i18n, note_restricted)}</option>
-                    </select>
-                </label>
-                {error_for(i18n, shown, "sensitivity")}
+                {note_fields(i18n, "refer-note".into(), "note", shown, false)}
                 <button type="submit">{t!(i18n, referral_send)}</button>
             </form>
         </section>
@@ -791,7 +776,7 @@ fn timeline_view(
             <form method="post" action=action.clone() class="note">
                 <CsrfField />
                 <input type="hidden" name="do" value="note" />
-                {note_fields(i18n, "note-body".into(), &note_state, true)}
+                {note_fields(i18n, "note-body".into(), "body", &note_state, true)}
                 <label>{t!(i18n, note_about)} " "
                     <select name="enrollment">
                         <option value="">{t!(i18n, note_about_person)}</option>

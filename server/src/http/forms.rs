@@ -1049,15 +1049,13 @@ pub async fn timeline_post(
         Err(response) => return response,
     };
     let pairs = Pairs(pairs);
-    let get = |name: &str| pairs.get(name);
-    let only = |allowed: &[&str]| pairs.only(allowed);
     let back = format!("/oficina/persona/{id}/historial");
-    let (typed, result) = match get("do").as_str() {
-        "note" if only(&["do", "body", "sensitivity", "enrollment"]) => {
+    let (typed, result) = match pairs.get("do").as_str() {
+        "note" if pairs.only(&["do", "body", "sensitivity", "enrollment"]) => {
             let form = NoteForm {
-                body: get("body"),
-                sensitivity: get("sensitivity"),
-                enrollment: get("enrollment"),
+                body: pairs.get("body"),
+                sensitivity: pairs.get("sensitivity"),
+                enrollment: pairs.get("enrollment"),
             };
             let typed = vec![
                 ("body", form.body.clone()),
@@ -1069,14 +1067,14 @@ pub async fn timeline_post(
                 .map(|_| back);
             (typed, result)
         }
-        "withdraw" if only(&["do", "enrollment", "reason", "version"]) => {
-            let Ok(enrollment) = get("enrollment").trim().parse::<i32>() else {
+        "withdraw" if pairs.only(&["do", "enrollment", "reason", "version"]) => {
+            let Ok(enrollment) = pairs.get("enrollment").trim().parse::<i32>() else {
                 return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
             };
             let form = RequestDecisionForm {
                 to: "withdrawn".into(),
-                reason: get("reason"),
-                version: get("version"),
+                reason: pairs.get("reason"),
+                version: pairs.get("version"),
                 ..RequestDecisionForm::default()
             };
             let typed = vec![("reason", form.reason.clone())];

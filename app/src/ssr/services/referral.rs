@@ -20,7 +20,7 @@ use super::eligibility::{
     open_request, versions,
 };
 use super::registry::{age_on, field, full_name, to_date, to_naive, today};
-use super::tracking::{Units, denied, insert_note, load, programs_of, readable_notes};
+use super::tracking::{Units, denied, insert_note, load, programs_of, readable_notes, serves};
 use crate::catalog::dto::Localized;
 use crate::domain::access::{Actor, Anchor, Permission, Reach, Scope, authorize};
 use crate::domain::eligibility::evaluate;
@@ -64,20 +64,6 @@ pub async fn targets(
             },
         })
         .collect())
-}
-
-/// Whether an agency serves the person: a request of theirs in one of its programs.
-async fn serves(
-    db: &impl ConnectionTrait,
-    agency_id: i32,
-    person_id: i32,
-) -> Result<bool, ServiceError> {
-    Ok(enrollment::Entity::find()
-        .filter(enrollment::Column::PersonId.eq(person_id))
-        .filter(enrollment::Column::ProgramId.in_subquery(programs_of(agency_id)))
-        .count(db)
-        .await?
-        > 0)
 }
 
 /// Refers person `person_id` to a program with a reason (and an optional note on the

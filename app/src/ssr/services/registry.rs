@@ -44,7 +44,8 @@ pub fn today(now: DateTime<Utc>) -> Date {
     to_date(now.date_naive())
 }
 
-pub(crate) fn to_date(d: NaiveDate) -> Date {
+/// A calendar date of the domain from chrono's.
+pub fn to_date(d: NaiveDate) -> Date {
     Date {
         year: d.year(),
         month: d.month(),
@@ -52,7 +53,8 @@ pub(crate) fn to_date(d: NaiveDate) -> Date {
     }
 }
 
-pub(crate) fn to_naive(d: Date) -> NaiveDate {
+/// chrono's date from a calendar date of the domain (always a real date).
+pub fn to_naive(d: Date) -> NaiveDate {
     NaiveDate::from_ymd_opt(d.year, d.month, d.day).expect("a validated date")
 }
 

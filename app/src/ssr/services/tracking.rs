@@ -49,7 +49,7 @@ pub(super) fn denied(d: Denied) -> ServiceError {
     }
 }
 
-fn codes(statuses: &[Status]) -> Vec<&'static str> {
+pub(super) fn codes(statuses: &[Status]) -> Vec<&'static str> {
     statuses.iter().map(|s| s.code()).collect()
 }
 
@@ -90,6 +90,20 @@ pub(super) fn programs_of(agency_id: i32) -> sea_orm::sea_query::SelectStatement
         .from(program::Entity)
         .and_where(Expr::col(program::Column::AgencyId).eq(agency_id))
         .to_owned()
+}
+
+/// Whether an agency serves the person: a request of theirs in one of its programs.
+pub(super) async fn serves(
+    db: &impl ConnectionTrait,
+    agency_id: i32,
+    person_id: i32,
+) -> Result<bool, ServiceError> {
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::PersonId.eq(person_id))
+        .filter(enrollment::Column::ProgramId.in_subquery(programs_of(agency_id)))
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// The agency of an agency-anchored actor with `permission`.
@@ -775,15 +789,10 @@ pub async fn add_note(
                 "unknown_value",
             )]));
         }
-    } else if let Some(ps) = &agency_programs {
-        let has = enrollment::Entity::find()
-            .filter(enrollment::Column::PersonId.eq(person_id))
-            .filter(enrollment::Column::ProgramId.is_in(ps.iter().copied()))
-            .count(db)
-            .await?;
-        if has == 0 {
-            return Err(ServiceError::NotFound);
-        }
+    } else if let Reach::Agency(a) = reach
+        && !serves(db, a, person_id).await?
+    {
+        return Err(ServiceError::NotFound);
     }
     let now = state.clock.now();
     let tx = state.audit.begin(db).await?;

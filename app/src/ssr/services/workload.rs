@@ -15,8 +15,9 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, SimpleExpr},
 };
 
+use super::eligibility::OPEN;
 use super::registry::{field, to_naive, today};
-use super::tracking::{denied, load, programs_of};
+use super::tracking::{codes, denied, load, programs_of};
 use crate::domain::access::{Permission, Reach, Role, Scope, authorize};
 use crate::domain::lifecycle::Status;
 use crate::ssr::audit::NewEvent;
@@ -24,14 +25,6 @@ use crate::ssr::auth::SignedIn;
 use crate::ssr::{AppState, ServiceError};
 use crate::tracking::dto::{AGE_BUCKETS, AgeRow, StaffLoad, Workload};
 use crate::tracking::forms::AssignForm;
-
-fn open_codes() -> Vec<&'static str> {
-    Status::OPEN.iter().map(|s| s.code()).collect()
-}
-
-fn awaiting_codes() -> Vec<&'static str> {
-    Status::AWAITING_DECISION.iter().map(|s| s.code()).collect()
-}
 
 /// A count read from the database (`SUM` and `COUNT` come back as signed integers).
 fn count(n: i64) -> u64 {
@@ -65,7 +58,7 @@ fn unit_of(actor: &SignedIn) -> Result<Unit, ServiceError> {
 
 /// The unit's open requests.
 fn scoped(unit: &Unit) -> sea_orm::Select<enrollment::Entity> {
-    let q = enrollment::Entity::find().filter(enrollment::Column::Status.is_in(open_codes()));
+    let q = enrollment::Entity::find().filter(enrollment::Column::Status.is_in(OPEN));
     match unit {
         Unit::Office(o) => q.filter(enrollment::Column::OfficeId.eq(*o)),
         Unit::Agency(a) => q.filter(enrollment::Column::ProgramId.in_subquery(programs_of(*a))),
@@ -88,7 +81,8 @@ pub async fn overview(state: &AppState, actor: &SignedIn) -> Result<Workload, Se
         .map(|d| now - Duration::days(*d))
         .collect();
     let requested = || Expr::col(enrollment::Column::RequestedAt);
-    let awaiting = || Expr::col(enrollment::Column::Status).is_in(awaiting_codes());
+    let awaiting =
+        || Expr::col(enrollment::Column::Status).is_in(codes(&Status::AWAITING_DECISION));
     let overdue = || awaiting().and(Expr::col(enrollment::Column::DueOn).lt(day));
     let grouped: Vec<(String, i64, i64, i64, i64, i64, i64)> = scoped(&unit)
         .select_only()
