@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: the performance goals of PERFORMANCE.md, each as a ratio against a baseline
 # measured in the same run. P9 (password hashing), the eligibility evaluator (in memory, against
-# a hand-written PAAM rule), then P1–P3 (registry) on a SQLite file and on a private PostgreSQL
-# cluster (fsync on, as in production).
-#   ANGEL_BENCH_PERSONS   synthetic people per engine (default 1000000)
+# a hand-written PAAM rule), then P1–P3 (registry) and the tracking figures (agency queue, person
+# timeline, escalation job) on a SQLite file and on a private PostgreSQL cluster (fsync on, as in
+# production).
+#   ANGEL_BENCH_PERSONS   synthetic people per engine (default 1200000: about 2M requests)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 work=$(mktemp -d /tmp/angel-bench.XXXXXX)
@@ -14,4 +15,4 @@ run() { cargo run --quiet --locked --profile server-release -p angel-server --ex
 run eligibility_bench
 port=$(.ci/free-port.sh)
 url=$(.ci/postgres.sh start "$work/pg" "$port" durable)
-ANGEL_BENCH_POSTGRES_URL=$url run registry_bench
+ANGEL_BENCH_POSTGRES_URL=$url run database_bench

@@ -1,7 +1,4 @@
-//! `make bench`, P1–P3 of PERFORMANCE.md on a synthetic population (1M people unless
-//! ANGEL_BENCH_PERSONS says otherwise), on a SQLite file (WAL, synchronous=FULL) and, when
-//! ANGEL_BENCH_POSTGRES_URL names an admin URL, on PostgreSQL too. Each figure is printed next
-//! to its baseline measured in the same run on the same database:
+//! P1–P3 of PERFORMANCE.md on the synthetic population:
 //!
 //! - P1 find by CURP through the service (blind index, person row, merge chain) against a raw
 //!   prepared `SELECT person_id … WHERE kind = 'curp' AND blind_index = ?` with the index
@@ -13,13 +10,10 @@
 //!   planted near-duplicates: blocking recall against an exhaustive scan of the same birth year
 //!   (the ground truth), and its time against that scan's.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use angel_app::{
-    domain::{
-        access::{Actor, Role},
-        curp::{Curp, Date},
-    },
+    domain::curp::Curp,
     registry::forms::PersonForm,
     ssr::{
         AppState,
@@ -28,117 +22,20 @@ use angel_app::{
         vault::Slot,
     },
 };
-use angel_entity::{
-    audit_event, office, person, person_contact, person_identifier, staff, synthetic_duplicate,
-};
-use angel_migration::{Migrator, MigratorTrait};
-use angel_server::{config::Settings, synthetic};
+use angel_entity::{audit_event, person, person_contact, person_identifier, synthetic_duplicate};
+use angel_server::synthetic;
 use chrono::{Datelike, NaiveDate};
 use rand::{SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
+
+use crate::{row, stats, to_date};
 
 const P1_LOOKUPS: usize = 5_000;
 const P2_REGISTRATIONS: usize = 400;
 const P3_BASELINE_SAMPLE: usize = 300;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn quantile(sorted: &[Duration], q: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    ms(sorted[i])
-}
-
-struct Stats {
-    p50: f64,
-    p99: f64,
-    per_second: f64,
-}
-
-fn stats(mut times: Vec<Duration>) -> Stats {
-    let total: Duration = times.iter().sum();
-    times.sort();
-    Stats {
-        p50: quantile(&times, 0.5),
-        p99: quantile(&times, 0.99),
-        per_second: times.len() as f64 / total.as_secs_f64(),
-    }
-}
-
-fn row(what: &str, s: &Stats) {
-    println!(
-        "  {what:<58} p50 {:>8.3} ms   p99 {:>8.3} ms   {:>9.0}/s",
-        s.p50, s.p99, s.per_second
-    );
-}
-
-fn to_date(d: NaiveDate) -> Date {
-    Date {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
-async fn settings_for(engine: &str, dir: &std::path::Path) -> anyhow::Result<Settings> {
-    let mut settings = Settings::for_data_dir(dir);
-    if engine == "postgres" {
-        let admin = std::env::var("ANGEL_BENCH_POSTGRES_URL")?;
-        let admin_db = sea_orm::Database::connect(&admin).await?;
-        admin_db
-            .execute_unprepared("DROP DATABASE IF EXISTS angel_bench")
-            .await?;
-        admin_db
-            .execute_unprepared("CREATE DATABASE angel_bench")
-            .await?;
-        settings.database_url = format!(
-            "{}/angel_bench",
-            admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base)
-        );
-    }
-    angel_app::ssr::vault::KeyRing::generate().create_file(&settings.key_file)?;
-    Ok(settings)
-}
-
-async fn caseworker(db: &DatabaseConnection) -> anyhow::Result<SignedIn> {
-    let office = office::Entity::find()
-        .order_by_asc(office::Column::Code)
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no office"))?;
-    let now = chrono::Utc::now();
-    let s = staff::ActiveModel {
-        username: Set("bench.trabajo".to_owned()),
-        display_name: Set("Bench".to_owned()),
-        role: Set(Role::Caseworker.code().to_owned()),
-        office_id: Set(Some(office.id)),
-        agency_id: Set(None),
-        password_hash: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(SignedIn {
-        actor: Actor {
-            staff_id: s.id,
-            role: Role::Caseworker,
-            agency_id: None,
-            office_id: Some(office.id),
-        },
-        session_id: 0,
-        username: s.username,
-        display_name: s.display_name,
-    })
-}
 
 /// CURPs of random people, opened from their envelopes (the bench holds the keys).
 async fn sample_curps(state: &AppState, n: usize) -> anyhow::Result<Vec<String>> {
@@ -160,7 +57,7 @@ async fn sample_curps(state: &AppState, n: usize) -> anyhow::Result<Vec<String>>
         .collect()
 }
 
-async fn p1(state: &AppState) -> anyhow::Result<()> {
+pub async fn p1(state: &AppState) -> anyhow::Result<()> {
     let today = to_date(chrono::Utc::now().date_naive());
     let curps = sample_curps(state, P1_LOOKUPS).await?;
     let parsed: Vec<Curp> = curps
@@ -173,22 +70,14 @@ async fn p1(state: &AppState) -> anyhow::Result<()> {
         .map(|c| state.vault.blind_index("curp", c))
         .collect();
     let backend = state.db.get_database_backend();
-    let sql = if backend == sea_orm::DbBackend::Postgres {
-        "SELECT person_id FROM person_identifier WHERE kind = 'curp' AND blind_index = $1"
-    } else {
-        "SELECT person_id FROM person_identifier WHERE kind = 'curp' AND blind_index = ?"
-    };
+    let sql = "SELECT person_id FROM person_identifier WHERE kind = 'curp' AND blind_index = ?";
     for round in 0..2 {
         let mut raw = Vec::with_capacity(indexes.len());
         for idx in &indexes {
             let start = Instant::now();
             let found = state
                 .db
-                .query_one_raw(Statement::from_sql_and_values(
-                    backend,
-                    sql,
-                    [idx.clone().into()],
-                ))
+                .query_one_raw(crate::raw(backend, sql, vec![idx.clone().into()]))
                 .await?;
             raw.push(start.elapsed());
             assert!(found.is_some());
@@ -215,7 +104,7 @@ async fn p1(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn p2(state: &AppState, actor: &SignedIn) -> anyhow::Result<()> {
+pub async fn p2(state: &AppState, actor: &SignedIn) -> anyhow::Result<()> {
     // New people from another seed of the same generator (valid CURPs, realistic names).
     let boroughs: Vec<(String, u64)> = angel_entity::borough::Entity::find()
         .all(&state.db)
@@ -369,7 +258,7 @@ async fn p2(state: &AppState, actor: &SignedIn) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn p3(state: &AppState) -> anyhow::Result<()> {
+pub async fn p3(state: &AppState) -> anyhow::Result<()> {
     let planted = synthetic_duplicate::Entity::find().all(&state.db).await?;
     let mut blocking = Vec::new();
     let (mut found, mut truth_pairs, mut truth_found) = (0usize, 0usize, 0usize);
@@ -459,61 +348,4 @@ async fn p3(state: &AppState) -> anyhow::Result<()> {
         println!("    {variant:<10} {hit}/{n}");
     }
     Ok(())
-}
-
-async fn engine(name: &str, persons: u64) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let settings = settings_for(name, dir.path()).await?;
-    let db = angel_server::db::connect(&settings).await?;
-    Migrator::up(&db, None).await?;
-    angel_server::seed::run(&db).await?;
-    let state = angel_server::http::app_state(db, &settings).await?;
-    println!("== {name}: {persons} synthetic people ==");
-    let report = synthetic::seed(
-        &state,
-        synthetic::Options {
-            count: persons,
-            seed: 42,
-        },
-        true,
-    )
-    .await?;
-    println!(
-        "seed: {report} → {:.0} people/s",
-        report.persons as f64 / report.seconds
-    );
-    if name == "postgres" {
-        state.db.execute_unprepared("ANALYZE").await?;
-    }
-    let actor = caseworker(&state.db).await?;
-    p1(&state).await?;
-    p2(&state, &actor).await?;
-    p3(&state).await?;
-    let _ = state.db.clone().close().await;
-    if name == "sqlite" {
-        let size: u64 = std::fs::read_dir(dir.path())?
-            .filter_map(Result::ok)
-            .filter_map(|e| e.metadata().ok())
-            .map(|m| m.len())
-            .sum();
-        println!("  database files: {:.0} MiB", size as f64 / 1048576.0);
-    }
-    Ok(())
-}
-
-fn main() -> anyhow::Result<()> {
-    let persons: u64 = std::env::var("ANGEL_BENCH_PERSONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        engine("sqlite", persons).await?;
-        if std::env::var("ANGEL_BENCH_POSTGRES_URL").is_ok() {
-            engine("postgres", persons).await?;
-        } else {
-            println!("(PostgreSQL skipped: ANGEL_BENCH_POSTGRES_URL not set)");
-        }
-        Ok(())
-    })
 }
