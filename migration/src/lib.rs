@@ -23,6 +23,7 @@ mod m20261121_000014_create_person_merge;
 pub mod m20261121_000015_create_eligibility;
 mod m20261121_000016_create_tracking;
 mod m20261121_000017_referral_open_once;
+mod m20261122_000018_queue_indexes;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000015_create_eligibility::Migration),
             Box::new(m20261121_000016_create_tracking::Migration),
             Box::new(m20261121_000017_referral_open_once::Migration),
+            Box::new(m20261122_000018_queue_indexes::Migration),
         ]
     }
 }

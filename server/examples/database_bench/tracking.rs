@@ -339,7 +339,7 @@ async fn escalation(state: &AppState, requests: i64) -> anyhow::Result<()> {
     let awaiting = in_list(&Status::AWAITING_DECISION);
     let now = chrono::Utc::now();
     let candidates = format!(
-        "SELECT COUNT(*) FROM enrollment WHERE status IN ({awaiting}) AND due_on <= ? AND escalation_level < 3"
+        "SELECT COUNT(*) FROM enrollment WHERE status IN ({awaiting}) AND escalation_level IN (0, 1, 2) AND due_on <= ?"
     );
 
     // A turn with nothing new: the synthetic seed already ran the job today.
@@ -371,7 +371,7 @@ async fn escalation(state: &AppState, requests: i64) -> anyhow::Result<()> {
             backend,
             &format!(
                 "UPDATE enrollment SET escalation_level = 3, escalated_at = ? \
-                 WHERE status IN ({awaiting}) AND due_on <= ? AND escalation_level < 3"
+                 WHERE status IN ({awaiting}) AND escalation_level IN (0, 1, 2) AND due_on <= ?"
             ),
             vec![later.into(), cutoff.into()],
         ))

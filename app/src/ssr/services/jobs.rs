@@ -161,34 +161,30 @@ async fn escalate_now(
     for level in 1..=MAX_LEVEL {
         let cutoff = to_naive(level_cutoff(level, day, &holidays));
         let level_value = i32::from(level);
+        // The levels below as a list (not `<`): with the (status, level, due date) index each
+        // is one range of due dates, so only the requests to raise are read.
+        let below = (0..level_value)
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let recorded = tx
             .execute_raw(sql(
                 &tx,
                 &format!(
                     "INSERT INTO enrollment_escalation (enrollment_id, level, due_on, at) \
                      SELECT id, ?, due_on, ? FROM enrollment \
-                     WHERE status IN ({awaiting}) AND due_on <= ? AND escalation_level < ?"
+                     WHERE status IN ({awaiting}) AND escalation_level IN ({below}) AND due_on <= ?"
                 ),
-                vec![
-                    level_value.into(),
-                    now.into(),
-                    cutoff.into(),
-                    level_value.into(),
-                ],
+                vec![level_value.into(), now.into(), cutoff.into()],
             ))
             .await?;
         tx.execute_raw(sql(
             &tx,
             &format!(
                 "UPDATE enrollment SET escalation_level = ?, escalated_at = ? \
-                 WHERE status IN ({awaiting}) AND due_on <= ? AND escalation_level < ?"
+                 WHERE status IN ({awaiting}) AND escalation_level IN ({below}) AND due_on <= ?"
             ),
-            vec![
-                level_value.into(),
-                now.into(),
-                cutoff.into(),
-                level_value.into(),
-            ],
+            vec![level_value.into(), now.into(), cutoff.into()],
         ))
         .await?;
         run.raised[usize::from(level - 1)] = recorded.rows_affected();

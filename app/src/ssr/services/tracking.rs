@@ -283,13 +283,22 @@ pub async fn queue(
         query = query.filter(enrollment::Column::EscalationLevel.gt(0));
     }
     let total = query.clone().count(db).await?;
-    let found = query
+    // The page's ids first, from the queue index alone; then those rows.
+    let page: Vec<i32> = query
+        .select_only()
+        .column(enrollment::Column::Id)
         .order_by_desc(enrollment::Column::EscalationLevel)
         .order_by_asc(enrollment::Column::DueOn)
         .order_by_asc(enrollment::Column::Id)
         .limit(QUEUE_PAGE)
+        .into_tuple()
         .all(db)
         .await?;
+    let mut found = enrollment::Entity::find()
+        .filter(enrollment::Column::Id.is_in(page.iter().copied()))
+        .all(db)
+        .await?;
+    found.sort_by_key(|e| page.iter().position(|id| *id == e.id));
     let codes_by_id: HashMap<i32, String> =
         programs.iter().map(|p| (p.id, p.code.clone())).collect();
     let rows = rows(db, found, &codes_by_id, day).await?;
