@@ -2,7 +2,8 @@
 // community kitchens (COMCOM, open to everyone, run by SEDESO); the demo SEDESO staff member
 // finds it in the agency queue (filtered by program), opens it, and moves it requested →
 // in_review → approved → active with a reason each time; back at the office, the person's
-// timeline shows the four statuses, newest first.
+// timeline shows the four statuses, newest first; and the person, in a browser without
+// JavaScript, follows the request at /seguimiento with the folio and her birth date.
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -61,6 +62,28 @@ test('a request goes from requested to active through the agency queue and shows
   assert.match(await entries.first().innerText(), /Aprobada → Activa/);
   assert.match(await entries.last().innerText(), /Solicitada/);
   assert.match(await page.locator('ol.timeline').innerText(), new RegExp(folio));
+
+  // The citizen, without JavaScript: folio as typed (lower case) and birth date → the history,
+  // without her name.
+  const citizen = await browser.newContext({ javaScriptEnabled: false });
+  const phone = await citizen.newPage();
+  await phone.goto(`${BASE}/seguimiento`);
+  await phone.fill('#f-folio', folio.toLowerCase());
+  await phone.fill('#f-birth_date', '1975-08-09');
+  await submitAndLoad(phone, '/seguimiento', () => phone.click('form[action="/seguimiento"] button[type="submit"]'));
+  const tracked = phone.locator(`section.tracked[data-folio="${folio}"]`);
+  assert.equal(await tracked.count(), 1, 'the request is shown');
+  assert.equal(await tracked.locator('dd.status').getAttribute('data-status'), 'active');
+  assert.equal(await tracked.locator('ol.steps li').count(), 4);
+  assert.doesNotMatch(await phone.locator('main').innerText(), /Marta/);
+  // A wrong birth date: the neutral message, nothing shown.
+  await phone.fill('#f-folio', folio);
+  await phone.fill('#f-birth_date', '1975-08-10');
+  await submitAndLoad(phone, '/seguimiento', () => phone.click('form[action="/seguimiento"] button[type="submit"]'));
+  assert.equal(await phone.locator('section.tracked').count(), 0);
+  assert.match(await phone.locator('[role="alert"]').first().innerText(), /No encontramos una solicitud/);
+  await citizen.close();
+
   assert.deepEqual(errors, []);
   await office.close();
   await agency.close();

@@ -121,6 +121,9 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         ],
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
+        "/api/portal/screening" => {
+            vec![("evento", "CUMPLI_68".to_owned()), ("para", String::new())]
+        }
         "/api/admin/rule" => vec![
             ("code", "UTILES".to_owned()),
             ("impact", "false".to_owned()),

@@ -12,8 +12,7 @@ use angel_app::domain::curp::Date;
 use angel_app::ssr::audit::AuditLog;
 use angel_app::ssr::services::jobs;
 use angel_entity::{
-    audit_event, case_note, enrollment, enrollment_escalation, enrollment_event, holiday, program,
-    referral,
+    audit_event, case_note, enrollment, enrollment_escalation, enrollment_event, holiday, referral,
 };
 use angel_tests::{Anchor, Browser, TestApp, person_form};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -34,23 +33,13 @@ async fn signed_in<'a>(
     b
 }
 
-async fn program_id(app: &TestApp, code: &str) -> i32 {
-    program::Entity::find()
-        .filter(program::Column::Code.eq(code))
-        .one(&app.test_db.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 /// A 36-year-old registered at MOD-09007 and a PAAM request made for her by a supervisor's
 /// override (PAAM is run by IAAM). Returns (person, enrollment).
 async fn requested(app: &TestApp, supervisor: &mut Browser<'_>) -> (i32, enrollment::Model) {
     let person = supervisor
         .register(&person_form("Rosa", "Núñez", "Peña", "1990-03-04"))
         .await;
-    let paam = program_id(app, "PAAM").await;
+    let paam = app.program_id("PAAM").await;
     let pick = format!("{person}:{paam}");
     let page = supervisor
         .submit(
@@ -430,7 +419,7 @@ async fn overdue_requests_escalate_level_by_level_once_under_a_lease() {
     let person = supervisor
         .register(&person_form("Ana", "Ruiz", "Soto", "1991-07-08"))
         .await;
-    let paam = program_id(&app, "PAAM").await;
+    let paam = app.program_id("PAAM").await;
     let pick = format!("{person}:{paam}");
     supervisor
         .submit(
@@ -688,29 +677,6 @@ async fn a_referral_is_accepted_into_a_request_or_declined_and_both_sides_see_it
     }
 }
 
-/// COMCOM (open to everyone) requested for `person` through the ALIMENTACION life event.
-async fn comcom(app: &TestApp, b: &mut Browser<'_>, person: i32) -> enrollment::Model {
-    let pick = format!("{person}:{}", program_id(app, "COMCOM").await);
-    let page = b
-        .submit(
-            &format!("/oficina/persona/{person}/que-paso"),
-            &[
-                ("do", "request"),
-                ("evento", "ALIMENTACION"),
-                ("pick", &pick),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    enrollment::Entity::find()
-        .filter(enrollment::Column::PersonId.eq(person))
-        .order_by_desc(enrollment::Column::Id)
-        .one(&app.test_db.db)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_referrals_and_notes_follow_a_merge_and_its_undoing() {
     let app = TestApp::spawn().await;
@@ -724,7 +690,7 @@ async fn requests_referrals_and_notes_follow_a_merge_and_its_undoing() {
     let first = sup
         .register(&person_form("Rosa", "Núñez", "Peña", "1990-03-04"))
         .await;
-    let request = comcom(&app, &mut sup, first).await;
+    let request = sup.request_comcom(first).await;
     let history = format!("/oficina/persona/{first}/historial");
     let page = sup
         .submit(
@@ -784,7 +750,7 @@ async fn requests_referrals_and_notes_follow_a_merge_and_its_undoing() {
     assert_eq!(owners(&app).await, (first, first, first, first));
 
     // Both with an open COMCOM request: the merge is refused and nothing moves.
-    comcom(&app, &mut sup, second).await;
+    sup.request_comcom(second).await;
     let page = sup.submit(&path, &merge).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

@@ -14,6 +14,7 @@ use crate::eligibility::pages::{BundlePage, OutreachPage, ReceiptPage};
 use crate::i18n::*;
 use crate::layout::Layout;
 use crate::pages::{HomePage, NotFound};
+use crate::portal::pages::{ScreenerPage, TrackPage};
 use crate::registry::pages::{
     CardPage, DuplicatesPage, EditPersonPage, FactsPage, NewPersonPage, PairPage, PeoplePage,
     PersonPage, RelativesPage,
@@ -64,6 +65,8 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/programas") view=ProgramsPage ssr=SsrMode::Async />
+                        <Route path=path!("/revisa") view=ScreenerPage ssr=SsrMode::Async />
+                        <Route path=path!("/seguimiento") view=TrackPage />
                         <Route path=path!("/entrar") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/activar") view=ActivatePage />
                         <Route path=path!("/cuenta") view=AccountPage ssr=SsrMode::Async />

@@ -31,7 +31,9 @@ pub fn Layout(children: Children) -> impl IntoView {
             <nav aria-label=move || t_string!(i18n, nav_label)>
                 <ul>
                     <li><A href="/" exact=true>{t!(i18n, nav_home)}</A></li>
+                    <li><A href="/revisa">{t!(i18n, nav_check)}</A></li>
                     <li><A href="/programas">{t!(i18n, nav_programs)}</A></li>
+                    <li><A href="/seguimiento">{t!(i18n, nav_track)}</A></li>
                     <li><A href="/oficina">{t!(i18n, nav_office)}</A></li>
                     <li><A href="/agencia">{t!(i18n, nav_agency)}</A></li>
                     <li><A href="/politica">{t!(i18n, nav_policy)}</A></li>

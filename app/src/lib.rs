@@ -16,6 +16,7 @@ pub mod error;
 pub mod layout;
 pub mod pages;
 pub mod policy;
+pub mod portal;
 pub mod registry;
 pub mod rules;
 pub mod staff;

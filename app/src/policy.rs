@@ -62,6 +62,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
     // Public pages and probes.
     e(Get, "/", Page, Public),
     e(Get, "/programas", Page, Public),
+    e(Get, "/revisa", Page, Public),
+    e(Post, "/revisa", Form, Public),
+    e(Post, "/api/portal/screening", ServerFn, Public),
+    e(Get, "/seguimiento", Page, Public),
+    e(Post, "/seguimiento", Form, Public),
     e(Get, "/entrar", Page, Public),
     e(Post, "/entrar", Form, Public),
     e(Get, "/activar", Page, Public),

@@ -71,6 +71,30 @@ impl TestDb {
             .expect("one row");
         row.try_get::<i64>("", "n").expect("count column")
     }
+
+    /// Rows in every table of the schema, by table name.
+    pub async fn row_counts(&self) -> BTreeMap<String, i64> {
+        let backend = self.db.get_database_backend();
+        let list = if self.is_postgres() {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        };
+        let tables: Vec<String> = self
+            .db
+            .query_all_raw(Statement::from_string(backend, list))
+            .await
+            .expect("list the tables")
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").expect("a table name"))
+            .collect();
+        let mut counts = BTreeMap::new();
+        for t in tables {
+            let n = self.count(&t).await;
+            counts.insert(t, n);
+        }
+        counts
+    }
 }
 
 /// Creates `angel_test_<random>` on the server and returns its URL. The cluster is private to
@@ -417,5 +441,48 @@ impl Browser<'_> {
             .strip_prefix("/oficina/persona/")
             .and_then(|id| id.parse().ok())
             .expect("redirect to the profile")
+    }
+}
+
+impl TestApp {
+    /// The id of the program with this code.
+    pub async fn program_id(&self, code: &str) -> i32 {
+        use angel_entity::program;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        program::Entity::find()
+            .filter(program::Column::Code.eq(code))
+            .one(&self.test_db.db)
+            .await
+            .expect("read programs")
+            .expect("a seeded program")
+            .id
+    }
+}
+
+impl Browser<'_> {
+    /// COMCOM (open to everyone) requested for `person` through the ALIMENTACION life event at
+    /// the signed-in caseworker's office; the new request.
+    pub async fn request_comcom(&mut self, person: i32) -> angel_entity::enrollment::Model {
+        use angel_entity::enrollment;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let pick = format!("{person}:{}", self.app.program_id("COMCOM").await);
+        let page = self
+            .submit(
+                &format!("/oficina/persona/{person}/que-paso"),
+                &[
+                    ("do", "request"),
+                    ("evento", "ALIMENTACION"),
+                    ("pick", &pick),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "{}", page.body);
+        enrollment::Entity::find()
+            .filter(enrollment::Column::PersonId.eq(person))
+            .order_by_desc(enrollment::Column::Id)
+            .one(&self.app.test_db.db)
+            .await
+            .expect("read requests")
+            .expect("the new request")
     }
 }

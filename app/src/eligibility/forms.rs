@@ -9,7 +9,7 @@ fn error(field: &str, code: &str) -> FieldError {
 }
 
 /// Life event codes are short upper-case words.
-fn event_code(value: &str) -> Option<String> {
+pub fn event_code(value: &str) -> Option<String> {
     let v = value.trim();
     (!v.is_empty()
         && v.len() <= 32

@@ -247,6 +247,20 @@ pub const EARLIEST_BIRTH: Date = Date {
     day: 1,
 };
 
+/// A birth date as typed: present, a real date, not in the future, not before
+/// [`EARLIEST_BIRTH`]. `Err` holds the field error's code.
+pub fn birth_date_field(text: &str, today: Date) -> Result<Date, &'static str> {
+    match text.trim() {
+        "" => Err("required"),
+        text => match parse_date(text) {
+            None => Err("date_invalid"),
+            Some(d) if d > today => Err("date_future"),
+            Some(d) if d < EARLIEST_BIRTH => Err("date_too_old"),
+            Some(d) => Ok(d),
+        },
+    }
+}
+
 /// A warning: the form is valid, but something deserves a second look (the CURP's letters or
 /// derived data disagree with what was typed).
 pub type Warning = FieldError;
@@ -275,27 +289,9 @@ impl PersonForm {
                 errors.push(error(field, code));
             }
         }
-        let birth_date = match self.birth_date.trim() {
-            "" => {
-                errors.push(error("birth_date", "required"));
-                None
-            }
-            text => match parse_date(text) {
-                None => {
-                    errors.push(error("birth_date", "date_invalid"));
-                    None
-                }
-                Some(d) if d > today => {
-                    errors.push(error("birth_date", "date_future"));
-                    None
-                }
-                Some(d) if d < EARLIEST_BIRTH => {
-                    errors.push(error("birth_date", "date_too_old"));
-                    None
-                }
-                Some(d) => Some(d),
-            },
-        };
+        let birth_date = birth_date_field(&self.birth_date, today)
+            .map_err(|code| errors.push(error("birth_date", code)))
+            .ok();
         let sex = sex_from_code(self.sex.trim());
         if sex.is_none() {
             errors.push(error(

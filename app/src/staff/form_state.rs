@@ -11,7 +11,7 @@ use crate::error::FieldError;
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FormState {
     pub values: BTreeMap<String, String>,
     pub errors: Vec<FieldError>,
@@ -19,7 +19,7 @@ pub struct FormState {
 }
 
 /// A message about the whole form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Notice {
     InvalidCredentials,
     Throttled {
@@ -39,6 +39,12 @@ pub enum Notice {
     Found(Vec<crate::registry::dto::PersonHit>),
     /// Probable duplicates of the person being registered.
     Candidates(Vec<crate::registry::dto::Candidate>),
+    /// A step of the anonymous check (`/revisa`).
+    Screened(Box<crate::portal::dto::Screening>),
+    /// A request followed by folio and birth date (`/seguimiento`).
+    Tracked(Box<crate::portal::dto::TrackedRequest>),
+    /// No request with that folio and birth date, or too many tries: one neutral message.
+    TrackUnknown,
     /// An ID number shown in full after an audited reveal.
     Revealed {
         kind: String,
@@ -169,6 +175,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "own_agency" => t_string!(i18n, field_own_agency),
         "already_referred" => t_string!(i18n, field_already_referred),
         "no_rule_in_force" => t_string!(i18n, field_no_rule_in_force),
+        "folio_invalid" => t_string!(i18n, field_folio_invalid),
         "curp_disagrees" => t_string!(i18n, warn_curp_disagrees),
         "curp_letters_disagree" => t_string!(i18n, warn_curp_letters_disagree),
         _ => t_string!(i18n, error_validation),

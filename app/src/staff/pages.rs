@@ -74,8 +74,9 @@ pub fn NoticeBox(state: FormState) -> impl IntoView {
             </div>
         }
         .into_any(),
-        // Shown by the registry pages where they belong.
-        Notice::Found(_) | Notice::Candidates(_) | Notice::Revealed { .. } => ().into_any(),
+        Notice::TrackUnknown => view! { <p class="error" role="alert">{t!(i18n, track_unknown)}</p> }.into_any(),
+        // Shown by the registry and portal pages where they belong.
+        Notice::Found(_) | Notice::Candidates(_) | Notice::Revealed { .. } | Notice::Tracked(_) | Notice::Screened(_) => ().into_any(),
     });
     view! {
         {has_errors.then(|| view! { <p class="error" role="alert">{t!(i18n, error_validation)}</p> })}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use angel_app::{
     eligibility::forms::{AnswerForm, RequestForm, bundle_path},
+    portal::{forms::TrackForm, screener::Answers},
     registry::{
         facts::{FactForm, RelativeForm},
         forms::{PersonForm, SearchForm},
@@ -18,7 +19,8 @@ use angel_app::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
         services::{
-            eligibility, merge, profile, referral, registry, rules, staff, tracking, workload,
+            eligibility, merge, portal, profile, referral, registry, rules, staff, tracking,
+            workload,
         },
     },
     staff::{
@@ -251,6 +253,86 @@ async fn throttled(
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, seconds.into());
+    response
+}
+
+/// `POST /revisa` (public): one step of the anonymous eligibility check. The answers so far
+/// arrive in the form (never in the URL) and go back in hidden fields; nothing is stored or
+/// logged. Bad answers → the same step with field errors (422).
+pub async fn screen_step(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let (request, pairs) = match parse::<Vec<(String, String)>>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(answers) = Answers::from_pairs(&pairs) else {
+        return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+    };
+    match portal::screen(&state, &answers).await {
+        Ok((screening, errors)) => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let form = FormState {
+                values: answers.values,
+                errors,
+                notice: Some(Notice::Screened(Box::new(screening))),
+            };
+            render(&state, &pages, request, form, status).await
+        }
+        Err(error) => failed(&state, &pages, request, error, &[]).await,
+    }
+}
+
+/// `POST /seguimiento` (public): a request's history by folio and the beneficiary's birth date.
+/// An unknown folio, a wrong birth date and too many tries for the folio get one neutral
+/// message (404, or 429 with `Retry-After` when throttled); the birth date is echoed back only
+/// to correct it.
+pub async fn follow_request(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let (request, form) = match parse::<TrackForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let pairs = [
+        ("folio", form.folio.as_str()),
+        ("birth_date", form.birth_date.as_str()),
+    ];
+    let rid = request_id(request.headers());
+    let (notice, status, wait) = match portal::follow(&state, &form, rid.as_deref()).await {
+        Ok(portal::Followed::Found(found)) => (Notice::Tracked(found), StatusCode::OK, None),
+        Ok(portal::Followed::Unknown) => (Notice::TrackUnknown, StatusCode::NOT_FOUND, None),
+        Ok(portal::Followed::Throttled(wait)) => (
+            Notice::TrackUnknown,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait.num_seconds().max(1)),
+        ),
+        Err(error) => return failed(&state, &pages, request, error, &pairs).await,
+    };
+    let shown = if status == StatusCode::OK {
+        &pairs[..1]
+    } else {
+        &pairs[..]
+    };
+    let form = FormState {
+        values: values(shown),
+        notice: Some(notice),
+        ..FormState::default()
+    };
+    let mut response = render(&state, &pages, request, form, status).await;
+    if let Some(seconds) = wait {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+    }
     response
 }
 

@@ -143,7 +143,8 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
     );
     let secure = settings.served_over_https();
 
-    // Per-IP limit on the peer address for the posts that check a password or a token.
+    // Per-IP limit on the peer address for the posts that check a password, a token, or a
+    // folio with its birth date.
     let governor = GovernorConfigBuilder::default()
         .per_second(settings.sign_in_ip_refill_seconds)
         .burst_size(settings.sign_in_ip_burst)
@@ -162,7 +163,9 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
             get(move |lang, back| language::switch(lang, back, secure)),
         )
         .route("/entrar", post(forms::sign_in).layer(limited.clone()))
-        .route("/activar", post(forms::activate).layer(limited))
+        .route("/activar", post(forms::activate).layer(limited.clone()))
+        .route("/seguimiento", post(forms::follow_request).layer(limited))
+        .route("/revisa", post(forms::screen_step))
         .route("/salir", post(forms::sign_out))
         .route("/cuenta", post(forms::change_password))
         .route("/admin/personal/nuevo", post(forms::create_staff))

@@ -1,6 +1,7 @@
-//! Sign-in throttling per username typed, known or not (so the answers cannot tell them apart):
-//! after 5 failures each attempt waits 1, 2, 4… up to 60 seconds after the previous failure;
-//! at 20 failures the username is locked for 15 minutes. Per-IP limits are the HTTP layer's.
+//! Throttling of guesses, per username typed at sign-in and per folio typed at the public
+//! follow-up, known or not (so the answers cannot tell them apart): after 5 failures each attempt
+//! waits 1, 2, 4… up to 60 seconds after the previous failure; at 20 failures the key is locked
+//! for 15 minutes. Per-IP limits are the HTTP layer's.
 
 use angel_entity::sign_in_throttle as row;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -19,6 +20,11 @@ const MAX_DELAY_SECS: i64 = 60;
 /// The throttle key of a username: its SHA-256, so nothing typed there is stored.
 pub fn key(username: &str) -> String {
     sha256_hex(&format!("sign-in\n{}", normalize_username(username)))
+}
+
+/// The throttle key of a folio (canonical form) at the public follow-up.
+pub fn folio_key(folio: &str) -> String {
+    sha256_hex(&format!("folio\n{folio}"))
 }
 
 /// The wait after `failures` failures (zero for the first five).

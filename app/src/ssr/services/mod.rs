@@ -5,6 +5,7 @@ pub mod eligibility;
 pub mod jobs;
 pub mod merge;
 pub mod outreach;
+pub mod portal;
 pub mod profile;
 pub mod referral;
 pub mod registry;

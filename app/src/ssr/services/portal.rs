@@ -1,0 +1,285 @@
+//! The citizen portal: the anonymous eligibility check, and following a request by folio and
+//! the beneficiary's birth date.
+//!
+//! The check reads the catalog and the rules in force and evaluates the visitor's answers with
+//! the caseworkers' evaluator; it writes nothing and logs nothing the visitor typed.
+//!
+//! The answer shows the request's program, agency, dates and status history, never a name or an
+//! ID number. An unknown folio and a known folio with another birth date get the same answer,
+//! and each counts a failure against the folio (see [`throttle`]): after five, guesses slow
+//! down; at twenty the folio is locked for fifteen minutes, whoever asks. Nothing typed is
+//! stored (the throttle keeps a hash of the folio) and nothing typed is logged.
+
+use angel_entity::{agency, borough, enrollment, enrollment_event, office, person, program};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::registry::{to_date, today};
+use crate::catalog::dto::Localized;
+use crate::domain::eligibility::evaluate;
+use crate::domain::lifecycle::Status;
+use crate::portal::dto::{OfficeInfo, ScreenRow, Screening, TrackedRequest, TrackedStep};
+use crate::portal::forms::TrackForm;
+use crate::portal::screener::{self, Answers, PER_STEP};
+use crate::ssr::audit::NewEvent;
+use crate::ssr::auth::throttle;
+use crate::ssr::{AppState, ServiceError};
+
+/// The answer to a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Followed {
+    Found(Box<TrackedRequest>),
+    /// No request with that folio and birth date (the same whichever part was wrong).
+    Unknown,
+    /// Too many wrong guesses for this folio: wait this long.
+    Throttled(chrono::TimeDelta),
+}
+
+/// Looks a request up by folio and birth date. A successful look-up is audited
+/// (`enrollment.followed`, no actor: the person or someone holding their folio and birth date).
+///
+/// # Errors
+/// `Invalid` with field errors (nothing looked up); database errors.
+pub async fn follow(
+    state: &AppState,
+    form: &TrackForm,
+    request_id: Option<&str>,
+) -> Result<Followed, ServiceError> {
+    let db = &state.db;
+    let now = state.clock.now();
+    let (folio, birth) = form.validate(today(now)).map_err(ServiceError::Invalid)?;
+    let key = throttle::folio_key(&folio);
+    if let Err(wait) = throttle::gate(db, &key, now).await? {
+        return Ok(Followed::Throttled(wait));
+    }
+    let found = enrollment::Entity::find()
+        .filter(enrollment::Column::Folio.eq(folio.as_str()))
+        .one(db)
+        .await?;
+    let beneficiary = match &found {
+        Some(e) => person::Entity::find_by_id(e.person_id).one(db).await?,
+        None => None,
+    };
+    let request = match (found, beneficiary) {
+        (Some(e), Some(p)) if to_date(p.birth_date) == birth => e,
+        _ => {
+            throttle::fail(db, &key, now).await?;
+            return Ok(Followed::Unknown);
+        }
+    };
+    let tracked = describe(db, request, today(now)).await?;
+    throttle::clear(db, &key).await?;
+    let tx = state.audit.begin(db).await?;
+    tx.record(
+        NewEvent::new("enrollment.followed", now)
+            .subject("enrollment", tracked.0)
+            .request(request_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Followed::Found(Box::new(tracked.1)))
+}
+
+/// The public view of a request (its id for the audit, and what the page shows).
+async fn describe(
+    db: &impl ConnectionTrait,
+    request: enrollment::Model,
+    day: crate::domain::curp::Date,
+) -> Result<(i32, TrackedRequest), ServiceError> {
+    let program = program::Entity::find_by_id(request.program_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let runs = agency::Entity::find_by_id(program.agency_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let steps = enrollment_event::Entity::find()
+        .filter(enrollment_event::Column::EnrollmentId.eq(request.id))
+        .order_by_asc(enrollment_event::Column::At)
+        .order_by_asc(enrollment_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|ev| TrackedStep {
+            on: to_date(ev.at.date_naive()),
+            status: ev.to_status,
+            reason: ev.reason,
+        })
+        .collect();
+    let awaiting = Status::from_code(&request.status).is_some_and(Status::awaits_decision);
+    let due_on = to_date(request.due_on);
+    Ok((
+        request.id,
+        TrackedRequest {
+            folio: request.folio,
+            program_code: program.code,
+            program: Localized {
+                es: program.name_es,
+                en: program.name_en,
+            },
+            agency: Localized {
+                es: runs.name_es,
+                en: runs.name_en,
+            },
+            status: request.status,
+            requested_on: to_date(request.requested_at.date_naive()),
+            due_on,
+            overdue: awaiting && due_on < day,
+            supervised: awaiting && request.escalation_level > 0,
+            steps,
+        },
+    ))
+}
+
+/// One step of the anonymous check for `answers` (the chosen life event and what was answered
+/// so far): every program of the event for the kind of beneficiary asked about, evaluated
+/// under the rule in force today, and the next questions. Bad answers come back as field errors
+/// and their questions are asked again.
+///
+/// # Errors
+/// `NotFound` for an unknown life event; database errors.
+pub async fn screen(
+    state: &AppState,
+    answers: &Answers,
+) -> Result<(Screening, Vec<crate::error::FieldError>), ServiceError> {
+    let db = &state.db;
+    let day = today(state.clock.now());
+    let catalog = super::catalog::load(db).await?;
+    let event = catalog
+        .events
+        .iter()
+        .find(|e| e.code == answers.event)
+        .ok_or(ServiceError::NotFound)?;
+    let programs: std::collections::HashMap<String, program::Model> = program::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.code.clone(), p))
+        .collect();
+    let is_child = |code: &str| programs.get(code).is_some_and(|p| p.beneficiary == "child");
+    // An event whose programs are all for children is answered about a child.
+    let mut answers = answers.clone();
+    if !event.programs.is_empty() && event.programs.iter().all(|p| is_child(&p.code)) {
+        answers.for_child = true;
+    }
+    let (facts, errors) = screener::facts(&answers, day);
+    // A refused answer is asked again.
+    for e in &errors {
+        answers.values.remove(&e.field);
+    }
+    let versions = super::eligibility::versions(db).await?;
+    let in_force = super::eligibility::current(&versions, day);
+    let mut rows = Vec::new();
+    let mut others = Vec::new();
+    for card in &event.programs {
+        let Some(p) = programs.get(&card.code) else {
+            continue;
+        };
+        if is_child(&card.code) != answers.for_child {
+            others.push((card.code.clone(), card.name.clone()));
+            continue;
+        }
+        let Some(version) = in_force.get(&p.id) else {
+            continue;
+        };
+        rows.push(ScreenRow {
+            code: card.code.clone(),
+            name: card.name.clone(),
+            agency: card.agency_name.clone(),
+            benefit: card.benefit.clone(),
+            verified: card.verified,
+            evaluation: evaluate(&version.rule, &facts, day),
+            documents: screener::documents(&version.rule).into_iter().collect(),
+            rule: version.rule.clone(),
+        });
+    }
+    let open = screener::pending(
+        rows.iter()
+            .flat_map(|r| r.evaluation.questions.iter().copied()),
+        &answers,
+    );
+    let boroughs = borough::Entity::find()
+        .order_by_asc(borough::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.inegi_code, b.name))
+        .collect();
+    let offices = match &facts.borough {
+        Some(code) => offices_of(db, code).await?,
+        None => Vec::new(),
+    };
+    Ok((
+        Screening {
+            event: event.code.clone(),
+            label: event.label.clone(),
+            today: day,
+            for_child: answers.for_child,
+            rows,
+            others,
+            questions: open.iter().copied().take(PER_STEP).collect(),
+            later: open.len().saturating_sub(PER_STEP),
+            answers,
+            facts,
+            offices,
+            boroughs,
+        },
+        errors,
+    ))
+}
+
+/// The neighbourhood offices of a borough (INEGI code), by name.
+async fn offices_of(
+    db: &impl ConnectionTrait,
+    inegi_code: &str,
+) -> Result<Vec<OfficeInfo>, ServiceError> {
+    let Some(b) = borough::Entity::find()
+        .filter(borough::Column::InegiCode.eq(inegi_code))
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(office::Entity::find()
+        .filter(office::Column::BoroughId.eq(b.id))
+        .filter(office::Column::Kind.eq("modulo"))
+        .order_by_asc(office::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| OfficeInfo {
+            name: o.name,
+            address: o.address,
+            hours: o.hours,
+        })
+        .collect())
+}
+
+/// The life events for `/revisa`, and the first step of `event` when one is chosen.
+///
+/// # Errors
+/// `NotFound` for an unknown life event; database errors.
+pub async fn start(
+    state: &AppState,
+    event: &str,
+    for_child: bool,
+) -> Result<crate::portal::dto::ScreenStart, ServiceError> {
+    let catalog = super::catalog::load(&state.db).await?;
+    let events = catalog
+        .events
+        .iter()
+        .filter(|e| !e.programs.is_empty())
+        .map(|e| (e.code.clone(), e.label.clone()))
+        .collect();
+    let screening = if event.is_empty() {
+        None
+    } else {
+        let answers = Answers {
+            event: crate::eligibility::forms::event_code(event).ok_or(ServiceError::NotFound)?,
+            for_child,
+            ..Answers::default()
+        };
+        Some(screen(state, &answers).await?.0)
+    };
+    Ok(crate::portal::dto::ScreenStart { events, screening })
+}
