@@ -63,7 +63,7 @@ pub fn App() -> impl IntoView {
             <Router>
                 <Layout>
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=HomePage />
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/programas") view=ProgramsPage ssr=SsrMode::Async />
                         <Route path=path!("/revisa") view=ScreenerPage ssr=SsrMode::Async />
                         <Route path=path!("/seguimiento") view=TrackPage />

@@ -37,3 +37,45 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
 }
+
+/// The translation catalog is complete: every key in both languages, with a non-empty text and
+/// the same `{{ placeholders }}`. (leptos_i18n would fall back to Spanish for a key missing in
+/// English and only warn; this test makes it a failure.)
+#[cfg(test)]
+mod catalog_tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn load(text: &str) -> BTreeMap<String, String> {
+        serde_json::from_str(text).expect("a flat JSON object of strings")
+    }
+
+    fn placeholders(text: &str) -> BTreeSet<String> {
+        text.split("{{")
+            .skip(1)
+            .filter_map(|rest| rest.split("}}").next())
+            .map(|p| p.trim().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_key_is_translated_in_both_languages_with_the_same_placeholders() {
+        let es = load(include_str!("../locales/es-MX.json"));
+        let en = load(include_str!("../locales/en.json"));
+        let only_es: Vec<&String> = es.keys().filter(|k| !en.contains_key(*k)).collect();
+        let only_en: Vec<&String> = en.keys().filter(|k| !es.contains_key(*k)).collect();
+        assert!(only_es.is_empty(), "missing in en.json: {only_es:?}");
+        assert!(only_en.is_empty(), "missing in es-MX.json: {only_en:?}");
+        for (key, text) in &es {
+            let other = &en[key];
+            assert!(
+                !text.trim().is_empty() && !other.trim().is_empty(),
+                "{key}: empty text"
+            );
+            assert_eq!(
+                placeholders(text),
+                placeholders(other),
+                "{key}: placeholders differ"
+            );
+        }
+    }
+}
