@@ -210,7 +210,10 @@ async fn the_anonymous_check_asks_only_what_the_rules_need_and_stores_nothing() 
     // The home page offers the life events as choices leading to the check.
     let (status, body) = app.get("/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains(r#"href="/revisa?evento=DESEMPLEO""#), "{body}");
+    assert!(
+        body.contains(r#"href="/revisa?evento=DESEMPLEO""#),
+        "{body}"
+    );
 
     let (status, body) = app.get("/revisa").await;
     assert_eq!(status, StatusCode::OK);

@@ -185,37 +185,14 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
     again.push(("confirm", "new"));
     caseworker.register(&again).await;
     // A request of the open-to-all COMCOM, for its receipt.
-    let comcom = angel_entity::program::Entity::find()
-        .filter(angel_entity::program::Column::Code.eq("COMCOM"))
-        .one(&app.test_db.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let pick = format!("{person}:{comcom}");
-    let page = caseworker
-        .submit(
-            &format!("/oficina/persona/{person}/que-paso"),
-            &[
-                ("do", "request"),
-                ("evento", "ALIMENTACION"),
-                ("pick", &pick),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let receipt = page.header("location");
+    let enrollment = caseworker.request_comcom(person).await.id;
+    let receipt = format!("/oficina/persona/{person}/recibo?ids={enrollment}");
     let pair = angel_entity::duplicate_review::Entity::find()
         .one(&app.test_db.db)
         .await
         .unwrap()
         .expect("a queued pair")
         .id;
-    let enrollment = receipt
-        .rsplit('=')
-        .next()
-        .and_then(|id| id.parse().ok())
-        .expect("the receipt names the request");
     // A referral of that person to SEDESO's SVIOL, for the receiving agency's screen.
     let page = caseworker
         .submit(

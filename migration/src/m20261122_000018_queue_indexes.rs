@@ -3,7 +3,8 @@
 //! - the agency queue (an agency's programs, statuses awaiting work, most escalated then
 //!   earliest due first, optionally by borough, overdue or escalated) reads its page and its
 //!   count from one index holding every column it filters and sorts on, instead of one table
-//!   row per request in the queue; it replaces the (program, status) index, its prefix;
+//!   row per request in the queue; the due date comes before the level so that "overdue" is a
+//!   range of it; it replaces the (program, status) index, its prefix;
 //! - the escalation job looks for requests below a level past a cutoff: by status, level and
 //!   due date it reads only those, not every overdue request already at level 3.
 
@@ -20,7 +21,7 @@ impl MigrationTrait for Migration {
             .await?;
         db.execute_unprepared(
             "CREATE INDEX idx_enrollment_queue ON enrollment \
-             (program_id, status, escalation_level, due_on, person_id)",
+             (program_id, status, due_on, escalation_level, person_id)",
         )
         .await?;
         db.execute_unprepared(

@@ -25,8 +25,8 @@ use angel_migration::{Migrator, MigratorTrait};
 use angel_server::{config::Settings, synthetic};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, QueryOrder, Statement, Value,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryOrder,
 };
 
 pub fn ms(d: Duration) -> f64 {
@@ -67,26 +67,6 @@ pub fn to_date(d: NaiveDate) -> Date {
         month: d.month(),
         day: d.day(),
     }
-}
-
-/// A raw statement written with `?` placeholders, numbered for PostgreSQL.
-pub fn raw(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
-    let text = if backend == DbBackend::Postgres {
-        let mut n = 0;
-        text.chars()
-            .map(|c| {
-                if c == '?' {
-                    n += 1;
-                    format!("${n}")
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    } else {
-        text.to_owned()
-    };
-    Statement::from_sql_and_values(backend, text, values)
 }
 
 async fn settings_for(engine: &str, dir: &std::path::Path) -> anyhow::Result<Settings> {

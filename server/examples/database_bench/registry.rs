@@ -18,7 +18,10 @@ use angel_app::{
     ssr::{
         AppState,
         auth::SignedIn,
-        services::registry::{self, NameParts, THRESHOLD, similarity},
+        services::{
+            jobs,
+            registry::{self, NameParts, THRESHOLD, similarity},
+        },
         vault::Slot,
     },
 };
@@ -69,7 +72,6 @@ pub async fn p1(state: &AppState) -> anyhow::Result<()> {
         .iter()
         .map(|c| state.vault.blind_index("curp", c))
         .collect();
-    let backend = state.db.get_database_backend();
     let sql = "SELECT person_id FROM person_identifier WHERE kind = 'curp' AND blind_index = ?";
     for round in 0..2 {
         let mut raw = Vec::with_capacity(indexes.len());
@@ -77,7 +79,7 @@ pub async fn p1(state: &AppState) -> anyhow::Result<()> {
             let start = Instant::now();
             let found = state
                 .db
-                .query_one_raw(crate::raw(backend, sql, vec![idx.clone().into()]))
+                .query_one_raw(jobs::sql(&state.db, sql, vec![idx.clone().into()]))
                 .await?;
             raw.push(start.elapsed());
             assert!(found.is_some());

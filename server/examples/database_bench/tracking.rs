@@ -21,7 +21,10 @@ use angel_app::{
     ssr::{
         AppState,
         auth::SignedIn,
-        services::{jobs, tracking},
+        services::{
+            jobs::{self, sql},
+            tracking,
+        },
     },
     tracking::dto::QueueFilter,
 };
@@ -29,7 +32,7 @@ use angel_server::synthetic_tracking;
 use rand::{SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 
-use crate::{bench_staff, ms, raw, row, stats};
+use crate::{bench_staff, ms, row, stats};
 
 const QUEUE_LOADS: usize = 300;
 const TIMELINES: usize = 1_000;
@@ -43,10 +46,10 @@ fn in_list(statuses: &[Status]) -> String {
         .join(", ")
 }
 
-async fn count(state: &AppState, sql: &str) -> anyhow::Result<i64> {
+async fn count(state: &AppState, query: &str) -> anyhow::Result<i64> {
     let found = state
         .db
-        .query_one_raw(raw(state.db.get_database_backend(), sql, vec![]))
+        .query_one_raw(sql(&state.db, query, vec![]))
         .await?
         .ok_or_else(|| anyhow::anyhow!("no row"))?;
     Ok(found.try_get_by_index(0)?)
@@ -79,12 +82,10 @@ struct Variant {
 
 async fn queue(state: &AppState) -> anyhow::Result<()> {
     let db = &state.db;
-    let backend = db.get_database_backend();
     let shown = in_list(&[Status::Requested, Status::InReview, Status::Approved]);
     // The agency with the most requests in its queue, and its programs.
     let busiest = db
-        .query_one_raw(raw(
-            backend,
+        .query_one_raw(sql(db,
             &format!(
                 "SELECT g.agency_id, COUNT(*) FROM enrollment e JOIN program g ON g.id = e.program_id \
                  WHERE e.status IN ({shown}) GROUP BY g.agency_id ORDER BY 2 DESC LIMIT 1"
@@ -104,8 +105,8 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     let programs: Vec<(i32, String)> = db
-        .query_all_raw(raw(
-            backend,
+        .query_all_raw(sql(
+            db,
             "SELECT id, code FROM program WHERE agency_id = ? ORDER BY code",
             vec![agency_id.into()],
         ))
@@ -121,8 +122,8 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .join(", ");
     let boroughs: Vec<(i32, String)> = db
-        .query_all_raw(raw(
-            backend,
+        .query_all_raw(sql(
+            db,
             "SELECT id, inegi_code FROM borough ORDER BY inegi_code",
             vec![],
         ))
@@ -149,8 +150,9 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
             2 => {
                 let (id, code) = &boroughs[(i / 5) % boroughs.len()];
                 v.filter.borough = code.clone();
-                v.conditions =
-                    " AND e.person_id IN (SELECT id FROM person WHERE borough_id = ?)".into();
+                v.conditions = " AND EXISTS (SELECT 1 FROM person b2 WHERE b2.id = e.person_id \
+                                AND b2.borough_id = ?)"
+                    .into();
                 v.values.push((*id).into());
             }
             3 => {
@@ -167,16 +169,18 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
         v
     };
 
+    const FILTERS: [&str; 5] = ["no filter", "program", "borough", "overdue", "escalated"];
     let (mut service, mut baseline) = (Vec::new(), Vec::new());
-    let (mut service_default, mut baseline_default) = (Vec::new(), Vec::new());
+    // Per filter: (baseline, service).
+    let mut by_filter: Vec<(Vec<_>, Vec<_>)> = vec![(Vec::new(), Vec::new()); FILTERS.len()];
     for round in 0..2 {
         for i in 0..QUEUE_LOADS {
             let v = variant(i);
             let values = v.values.clone();
             let start = Instant::now();
             let page = db
-                .query_all_raw(raw(
-                    backend,
+                .query_all_raw(sql(
+                    db,
                     &format!(
                         "SELECT e.id, e.folio, g.code, e.status, p.given_names, p.first_surname, \
                          p.second_surname, b.name, e.requested_at, e.due_on, e.escalation_level, \
@@ -193,8 +197,7 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
                 ))
                 .await?;
             let total = db
-                .query_one_raw(raw(
-                    backend,
+                .query_one_raw(sql(db,
                     &format!(
                         "SELECT COUNT(*) FROM enrollment e WHERE e.program_id IN ({program_ids}) AND e.status IN ({shown}){}",
                         v.conditions
@@ -215,10 +218,8 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
             if round == 1 {
                 baseline.push(raw_time);
                 service.push(service_time);
-                if i % 5 == 0 {
-                    baseline_default.push(raw_time);
-                    service_default.push(service_time);
-                }
+                by_filter[i % 5].0.push(raw_time);
+                by_filter[i % 5].1.push(service_time);
             }
         }
     }
@@ -226,21 +227,23 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
         "Agency queue ({} loads: no filter, program, borough, overdue, escalated in turn; agency with {open} requests in its queue)",
         service.len()
     );
-    let (baseline_default, service_default) = (stats(baseline_default), stats(service_default));
-    row(
-        "baseline, no filter: raw joined SELECT + COUNT",
-        &baseline_default,
-    );
-    row("tracking::queue, no filter", &service_default);
+    for (name, (raw_times, service_times)) in FILTERS.iter().zip(by_filter) {
+        let (raw_stats, service_stats) = (stats(raw_times), stats(service_times));
+        row(
+            &format!("baseline, {name}: raw joined SELECT + COUNT"),
+            &raw_stats,
+        );
+        row(&format!("tracking::queue, {name}"), &service_stats);
+        println!(
+            "  ratio p99 service / raw ({name}): {:.2}×",
+            service_stats.p99 / raw_stats.p99
+        );
+    }
     let (baseline, service) = (stats(baseline), stats(service));
-    row(
-        "baseline, all filters: raw joined SELECT + COUNT",
-        &baseline,
-    );
-    row("tracking::queue, all filters", &service);
+    row("baseline, all filters together", &baseline);
+    row("tracking::queue, all filters together", &service);
     println!(
-        "  ratio p99 service / raw: {:.2}× without filter, {:.2}× over all filters",
-        service_default.p99 / baseline_default.p99,
+        "  ratio p99 service / raw over all filters: {:.2}×",
         service.p99 / baseline.p99
     );
     Ok(())
@@ -248,9 +251,8 @@ async fn queue(state: &AppState) -> anyhow::Result<()> {
 
 async fn timeline(state: &AppState, caseworker: &SignedIn) -> anyhow::Result<()> {
     let db = &state.db;
-    let backend = db.get_database_backend();
     let with_requests: BTreeSet<i32> = db
-        .query_all_raw(raw(backend, "SELECT person_id FROM enrollment", vec![]))
+        .query_all_raw(sql(db, "SELECT person_id FROM enrollment", vec![]))
         .await?
         .iter()
         .map(|r| r.try_get_by_index(0))
@@ -275,18 +277,18 @@ async fn timeline(state: &AppState, caseworker: &SignedIn) -> anyhow::Result<()>
         for (i, &person) in people.iter().enumerate() {
             let start = Instant::now();
             let found = db
-                .query_all_raw(raw(backend, select, vec![person.into()]))
+                .query_all_raw(sql(db, select, vec![person.into()]))
                 .await?;
             let raw_time = start.elapsed();
             assert!(!found.is_empty(), "every sampled person has a request");
 
             let start = Instant::now();
             let _ = db
-                .query_all_raw(raw(backend, select, vec![person.into()]))
+                .query_all_raw(sql(db, select, vec![person.into()]))
                 .await?;
             let tx = db.begin().await?;
-            tx.execute_raw(raw(
-                backend,
+            tx.execute_raw(sql(
+                db,
                 "INSERT INTO bench_write_floor (id, at, detail) VALUES (?, ?, ?)",
                 vec![
                     i64::try_from(round * TIMELINES + i)?.into(),
@@ -335,7 +337,6 @@ async fn timeline(state: &AppState, caseworker: &SignedIn) -> anyhow::Result<()>
 
 async fn escalation(state: &AppState, requests: i64) -> anyhow::Result<()> {
     let db = &state.db;
-    let backend = db.get_database_backend();
     let awaiting = in_list(&Status::AWAITING_DECISION);
     let now = chrono::Utc::now();
     let candidates = format!(
@@ -346,7 +347,7 @@ async fn escalation(state: &AppState, requests: i64) -> anyhow::Result<()> {
     let (mut scan, mut quiet) = (Vec::new(), Vec::new());
     for _ in 0..QUIET_RUNS {
         let start = Instant::now();
-        db.query_one_raw(raw(backend, &candidates, vec![now.date_naive().into()]))
+        db.query_one_raw(sql(db, &candidates, vec![now.date_naive().into()]))
             .await?;
         scan.push(start.elapsed());
         let start = Instant::now();
@@ -367,8 +368,8 @@ async fn escalation(state: &AppState, requests: i64) -> anyhow::Result<()> {
     let tx = db.begin().await?;
     let start = Instant::now();
     let updated = tx
-        .execute_raw(raw(
-            backend,
+        .execute_raw(sql(
+            db,
             &format!(
                 "UPDATE enrollment SET escalation_level = 3, escalated_at = ? \
                  WHERE status IN ({awaiting}) AND escalation_level IN (0, 1, 2) AND due_on <= ?"

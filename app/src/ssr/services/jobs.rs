@@ -37,9 +37,9 @@ impl EscalationRun {
     }
 }
 
-fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
+/// A raw statement for `db`'s engine, written with `?` placeholders (numbered for PostgreSQL).
+pub fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
     let backend = db.get_database_backend();
-    // Placeholders are written `?` and numbered for PostgreSQL.
     let text = if backend == DbBackend::Postgres {
         let mut n = 0;
         text.chars()
