@@ -5,6 +5,8 @@
 # timeline, escalation job) on a SQLite file and on a private PostgreSQL cluster (fsync on, as in
 # production).
 #   ANGEL_BENCH_PERSONS   synthetic people per engine (default 1200000: about 2M requests)
+#   ANGEL_BENCH_ENGINES   "postgres" or "sqlite" to measure one engine (default both)
+#   ANGEL_BENCH_SKIP_REGISTRY, ANGEL_BENCH_SKIP_P9   skip those parts
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 work=$(mktemp -d /tmp/angel-bench.XXXXXX)

@@ -7,6 +7,9 @@
 //! - P1–P3 (registry: find by CURP, register, probable duplicates), see `registry.rs`;
 //! - issue 6 (tracking: the agency queue, the person timeline, the escalation job), see
 //!   `tracking.rs`.
+//!
+//! `ANGEL_BENCH_ENGINES=postgres` measures one engine only; `ANGEL_BENCH_SKIP_REGISTRY` skips
+//! P1–P3.
 
 mod registry;
 mod tracking;
@@ -164,9 +167,11 @@ async fn engine(name: &str, persons: u64) -> anyhow::Result<()> {
         None,
     )
     .await?;
-    registry::p1(&state).await?;
-    registry::p2(&state, &caseworker).await?;
-    registry::p3(&state).await?;
+    if std::env::var("ANGEL_BENCH_SKIP_REGISTRY").is_err() {
+        registry::p1(&state).await?;
+        registry::p2(&state, &caseworker).await?;
+        registry::p3(&state).await?;
+    }
     tracking::run(&state, &caseworker, name == "postgres").await?;
     let _ = state.db.clone().close().await;
     if name == "sqlite" {
@@ -186,8 +191,15 @@ fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_200_000);
     let runtime = tokio::runtime::Runtime::new()?;
+    // `postgres` alone skips SQLite (to measure one engine again).
+    let engines = std::env::var("ANGEL_BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
     runtime.block_on(async {
-        engine("sqlite", persons).await?;
+        if engines.contains("sqlite") {
+            engine("sqlite", persons).await?;
+        }
+        if !engines.contains("postgres") {
+            return Ok(());
+        }
         if std::env::var("ANGEL_BENCH_POSTGRES_URL").is_ok() {
             engine("postgres", persons).await?;
         } else {
