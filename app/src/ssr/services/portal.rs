@@ -142,9 +142,18 @@ pub async fn screen(
     state: &AppState,
     answers: &Answers,
 ) -> Result<(Screening, Vec<crate::error::FieldError>), ServiceError> {
+    let catalog = super::catalog::load(&state.db).await?;
+    screen_in(state, &catalog, answers).await
+}
+
+/// [`screen`] with the catalog already read.
+async fn screen_in(
+    state: &AppState,
+    catalog: &crate::catalog::dto::Catalog,
+    answers: &Answers,
+) -> Result<(Screening, Vec<crate::error::FieldError>), ServiceError> {
     let db = &state.db;
     let day = today(state.clock.now());
-    let catalog = super::catalog::load(db).await?;
     let event = catalog
         .events
         .iter()
@@ -279,7 +288,7 @@ pub async fn start(
             for_child,
             ..Answers::default()
         };
-        Some(screen(state, &answers).await?.0)
+        Some(screen_in(state, &catalog, &answers).await?.0)
     };
     Ok(crate::portal::dto::ScreenStart { events, screening })
 }
