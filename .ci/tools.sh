@@ -14,6 +14,7 @@ TOOLS=${ANGEL_TOOLS:-$HOME/.cache/angel-tools}
 CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132
 PLAYWRIGHT_VERSION=1.65.0
+AXE_VERSION=4.14.1
 # The wasm-bindgen CLI must equal the crate exactly: read the pin from the workspace.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen *= *{ *version *= *"=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen *= *"=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml" | head -n1)
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "tools: no exact wasm-bindgen pin in Cargo.toml" >&2; exit 1; }
@@ -73,16 +74,19 @@ cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos --locked --features
 # Not --locked: a dependency locked by wasm-bindgen-cli is missing from the registry.
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 
-# --- npm tools: wasm-opt from binaryen 132 (Debian's 108 breaks hydration), playwright ---------
+# --- npm tools: wasm-opt from binaryen 132 (Debian's 108 breaks hydration), playwright, axe-core
+#     (the accessibility checks of the browser tests) -------------------------------------------
 npm_dir="$TOOLS/npm"
 if ! [ -x "$npm_dir/node_modules/.bin/wasm-opt" ] \
    || ! grep -q "\"version\": \"$BINARYEN_VERSION" "$npm_dir/node_modules/binaryen/package.json" 2>/dev/null \
-   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$npm_dir/node_modules/playwright-core/package.json" 2>/dev/null; then
-  log "installing binaryen@$BINARYEN_VERSION and playwright-core@$PLAYWRIGHT_VERSION from npm"
+   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$npm_dir/node_modules/playwright-core/package.json" 2>/dev/null \
+   || ! grep -q "\"version\": \"$AXE_VERSION\"" "$npm_dir/node_modules/axe-core/package.json" 2>/dev/null; then
+  log "installing binaryen@$BINARYEN_VERSION, playwright-core@$PLAYWRIGHT_VERSION and axe-core@$AXE_VERSION from npm"
   mkdir -p "$npm_dir"
   [ -f "$npm_dir/package.json" ] || echo '{"name":"angel-tools","private":true}' >"$npm_dir/package.json"
   (cd "$npm_dir" && npm install --no-audit --no-fund --silent \
-     "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" "@playwright/test@$PLAYWRIGHT_VERSION" >&2)
+     "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" "@playwright/test@$PLAYWRIGHT_VERSION" \
+     "axe-core@$AXE_VERSION" >&2)
 fi
 
 # PATH order matters: npm's wasm-opt first, then the wasm-capable toolchain, then our tools.

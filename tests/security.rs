@@ -232,6 +232,8 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
             let page = request(browser, endpoint.method, endpoint.kind, &path, &args).await;
             let allowed = match endpoint.access {
                 Access::Public => true,
+                // No browser here holds a citizen's session (tests/citizen.rs covers them).
+                Access::Citizen => false,
                 Access::SignedIn => role.is_some(),
                 Access::Needs(p) => role.is_some_and(|r| r.has(p)),
             };
@@ -243,6 +245,9 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
                 &page.body.chars().take(200).collect::<String>()
             );
             match (allowed, role) {
+                (false, _) if endpoint.access == Access::Citizen => {
+                    assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{context}");
+                }
                 (false, None) if endpoint.kind == Kind::Page => {
                     assert_eq!(page.status, StatusCode::SEE_OTHER, "{context}");
                     assert_eq!(page.header("location"), "/entrar", "{context}");

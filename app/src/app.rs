@@ -10,6 +10,7 @@ use leptos_router::{
 use leptos_use::UseLocalesOptions;
 
 use crate::catalog::ProgramsPage;
+use crate::citizen::pages::{CitizenAccountPage, CitizenActivatePage};
 use crate::eligibility::pages::{BundlePage, OutreachPage, ReceiptPage};
 use crate::i18n::*;
 use crate::layout::Layout;
@@ -67,6 +68,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/programas") view=ProgramsPage ssr=SsrMode::Async />
                         <Route path=path!("/revisa") view=ScreenerPage ssr=SsrMode::Async />
                         <Route path=path!("/seguimiento") view=TrackPage />
+                        <Route path=path!("/mi-cuenta") view=CitizenAccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/mi-cuenta/activar") view=CitizenActivatePage />
                         <Route path=path!("/entrar") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/activar") view=ActivatePage />
                         <Route path=path!("/cuenta") view=AccountPage ssr=SsrMode::Async />

@@ -34,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/revisa">{t!(i18n, nav_check)}</A></li>
                     <li><A href="/programas">{t!(i18n, nav_programs)}</A></li>
                     <li><A href="/seguimiento">{t!(i18n, nav_track)}</A></li>
+                    <li><A href="/mi-cuenta">{t!(i18n, nav_my_account)}</A></li>
                     <li><A href="/oficina">{t!(i18n, nav_office)}</A></li>
                     <li><A href="/agencia">{t!(i18n, nav_agency)}</A></li>
                     <li><A href="/politica">{t!(i18n, nav_policy)}</A></li>

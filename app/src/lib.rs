@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod citizen;
 pub mod domain;
 pub mod eligibility;
 pub mod error;

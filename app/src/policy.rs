@@ -12,6 +12,8 @@ pub enum Access {
     Public,
     /// Any signed-in staff member.
     SignedIn,
+    /// A citizen signed in to their own account (`/mi-cuenta`); staff sessions do not count.
+    Citizen,
     /// A signed-in staff member whose role has the permission. The handler still checks the
     /// scope of the object it acts on.
     Needs(Permission),
@@ -53,7 +55,7 @@ const fn e(method: Method, path: &'static str, kind: Kind, access: Access) -> En
     }
 }
 
-use Access::{Needs, Public, SignedIn};
+use Access::{Citizen, Needs, Public, SignedIn};
 use Kind::{Form, Other, Page, ServerFn};
 use Method::{Get, Post};
 use Permission::*;
@@ -67,6 +69,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Post, "/api/portal/screening", ServerFn, Public),
     e(Get, "/seguimiento", Page, Public),
     e(Post, "/seguimiento", Form, Public),
+    e(Post, "/seguimiento/opinion", Form, Public),
+    // The citizen's account: the page shows the sign-in form to anyone else; the handlers and
+    // the server function act only for the citizen of the session (their own cookie), never on
+    // an id from the request.
+    e(Get, "/mi-cuenta", Page, Public),
+    e(Post, "/mi-cuenta", Form, Public),
+    e(Get, "/mi-cuenta/activar", Page, Public),
+    e(Post, "/mi-cuenta/activar", Form, Public),
+    e(Post, "/mi-cuenta/salir", Form, Public),
+    e(Post, "/mi-cuenta/opinion", Form, Citizen),
+    e(Post, "/api/citizen/account", ServerFn, Public),
     e(Get, "/entrar", Page, Public),
     e(Post, "/entrar", Form, Public),
     e(Get, "/activar", Page, Public),
@@ -108,6 +121,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Get, "/oficina/persona/{id}", Page, Needs(ViewPerson)),
     e(Post, "/api/registry/profile", ServerFn, Needs(ViewPerson)),
     e(Post, "/oficina/persona/{id}", Form, Needs(RevealId)),
+    e(
+        Post,
+        "/oficina/persona/{id}/codigo",
+        Form,
+        Needs(EditPerson),
+    ),
     e(Get, "/oficina/tarjeta/{token}", Other, Needs(ViewPerson)),
     e(
         Get,

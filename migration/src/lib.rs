@@ -24,6 +24,7 @@ pub mod m20261121_000015_create_eligibility;
 mod m20261121_000016_create_tracking;
 mod m20261121_000017_referral_open_once;
 mod m20261122_000018_queue_indexes;
+mod m20261122_000019_citizen_accounts;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000016_create_tracking::Migration),
             Box::new(m20261121_000017_referral_open_once::Migration),
             Box::new(m20261122_000018_queue_indexes::Migration),
+            Box::new(m20261122_000019_citizen_accounts::Migration),
         ]
     }
 }
@@ -92,4 +94,7 @@ pub const TABLES: &[&str] = &[
     "job_lease",
     "referral",
     "case_note",
+    "citizen_account",
+    "citizen_session",
+    "feedback",
 ];

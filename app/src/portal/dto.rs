@@ -30,6 +30,12 @@ pub struct TrackedRequest {
     pub overdue: bool,
     /// Escalated: a supervisor is looking at it ("en revisión por supervisión").
     pub supervised: bool,
+    /// The rating the person gave, if any.
+    pub rating: Option<u8>,
+    /// Decided and not rated yet: the page offers the rating form.
+    pub can_rate: bool,
+    /// What the rating form carries instead of the birth date (see the portal service).
+    pub rating_pass: Option<String>,
     /// Oldest first.
     pub steps: Vec<TrackedStep>,
 }

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use super::dto::{ScreenRow, Screening, TrackedRequest};
 use super::screener::{self, Answers, CHILD, Document};
 use crate::catalog::dto::Localized;
+use crate::citizen::pages::RatingForm;
 use crate::domain::curp::Date;
 use crate::domain::eligibility::{Facts, Question, Verdict, evaluate};
 use crate::eligibility::explain::{self, status_name};
@@ -33,7 +34,7 @@ pub fn TrackPage() -> impl IntoView {
         <h1>{t!(i18n, track_title)}</h1>
         <p class="lead">{t!(i18n, track_intro)}</p>
         <NoticeBox state=state.clone() />
-        {found.map(|t| view! { <Tracked t /> })}
+        {found.map(|t| view! { <Tracked t state=state.clone() /> })}
         <form method="post" action="/seguimiento" class="stack" novalidate>
             <CsrfField />
             <Field name="folio" label=t_string!(i18n, track_folio).to_owned() autocomplete="off"
@@ -46,10 +47,17 @@ pub fn TrackPage() -> impl IntoView {
 }
 
 #[component]
-fn Tracked(t: TrackedRequest) -> impl IntoView {
+fn Tracked(t: TrackedRequest, state: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let status = status_name(i18n, &t.status);
+    let rate = t.rating_pass.clone().filter(|_| t.can_rate).map(|pass| {
+        view! {
+            <h3>{t!(i18n, feedback_title)}</h3>
+            <RatingForm action="/seguimiento/opinion" folio=t.folio.clone() pass=Some(pass) state />
+        }
+    });
+    let rated = t.rating.map(|n| view! { <p class="rated">{t_string!(i18n, feedback_given, rating = n).to_string()}</p> });
     view! {
         <section class="tracked" aria-labelledby="tracked-title" data-folio=t.folio.clone()>
             <h2 id="tracked-title">{t.program.get(locale).to_owned()} " · " <code>{t.folio.clone()}</code></h2>
@@ -75,6 +83,8 @@ fn Tracked(t: TrackedRequest) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ol>
+            {rated}
+            {rate}
         </section>
     }
 }

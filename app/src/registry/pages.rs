@@ -308,10 +308,12 @@ pub fn NewPersonPage() -> impl IntoView {
 }
 
 fn profile_view(i18n: I18nContext<Locale>, p: Profile, state: FormState) -> AnyView {
-    let revealed = match state.notice {
-        Some(Notice::Revealed { kind, value }) => Some((kind, value)),
+    let revealed = match &state.notice {
+        Some(Notice::Revealed { kind, value }) => Some((kind.clone(), value.clone())),
         _ => None,
     };
+    let code_notice =
+        matches!(state.notice, Some(Notice::CitizenCode { .. })).then(|| state.clone());
     let id = p.id;
     let name = [
         Some(p.given_names.clone()),
@@ -400,6 +402,17 @@ fn profile_view(i18n: I18nContext<Locale>, p: Profile, state: FormState) -> AnyV
             </dl>
         </section>
         {circle_view(i18n, &circle_of)}
+        {active.then(|| view! {
+            <section aria-labelledby="citizen-account" class="no-print">
+                <h2 id="citizen-account">{t!(i18n, citizen_code_title)}</h2>
+                <p>{t!(i18n, citizen_code_explain)}</p>
+                {code_notice.map(|state| view! { <NoticeBox state /> })}
+                <form method="post" action=format!("/oficina/persona/{id}/codigo") class="inline">
+                    <CsrfField />
+                    <button type="submit" class="secondary">{t!(i18n, citizen_code_issue)}</button>
+                </form>
+            </section>
+        })}
         <p class="hint">{t!(i18n, profile_viewed_note)}</p>
     }
     .into_any()

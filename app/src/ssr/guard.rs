@@ -14,6 +14,16 @@ pub fn signed_in() -> Option<SignedIn> {
         .and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
 }
 
+/// The signed-in citizen of the current request, if any (their own session cookie).
+pub fn citizen() -> Option<crate::ssr::auth::citizen::CitizenSignedIn> {
+    use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<crate::ssr::auth::citizen::CitizenSignedIn>()
+            .copied()
+    })
+}
+
 /// The request id of the current request (for audit events).
 pub fn request_id() -> Option<String> {
     use_context::<http::request::Parts>().and_then(|parts| {

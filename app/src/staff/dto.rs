@@ -99,4 +99,22 @@ pub struct PolicyOverview {
     pub programs_by_agency: Vec<(String, u64)>,
     /// Active staff accounts per role.
     pub staff_by_role: Vec<(Role, u64)>,
+    /// Citizens' ratings of decided requests, per program and office.
+    pub service_quality: Vec<QualityRow>,
+}
+
+/// The fewest ratings a cell shows figures for: 1–4 are shown as "<5" without their mean (so a
+/// rating cannot be traced to the person who gave it).
+pub const SMALL_CELL: u64 = 5;
+
+/// Ratings of one program at one office (`None`: requests made without an office).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub program_code: String,
+    pub program: Localized,
+    pub office: Option<String>,
+    /// `None` when 1–4 ratings (suppressed).
+    pub ratings: Option<u64>,
+    /// The mean rating in tenths (43 = 4.3), `None` when suppressed.
+    pub mean_tenths: Option<u64>,
 }

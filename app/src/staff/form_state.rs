@@ -45,6 +45,19 @@ pub enum Notice {
     Tracked(Box<crate::portal::dto::TrackedRequest>),
     /// No request with that folio and birth date, or too many tries: one neutral message.
     TrackUnknown,
+    /// Opening with the CURP an account that already has a password.
+    AccountActive,
+    /// A citizen's card and password, or activation details, that do not match: one message
+    /// whatever was wrong.
+    CitizenRefused {
+        activation: bool,
+    },
+    /// An activation code for a person's account, printed at an office (shown once).
+    CitizenCode {
+        code: String,
+        /// `YYYY-MM-DD`: the last day it works.
+        until: String,
+    },
     /// An ID number shown in full after an audited reveal.
     Revealed {
         kind: String,
@@ -176,6 +189,10 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "already_referred" => t_string!(i18n, field_already_referred),
         "no_rule_in_force" => t_string!(i18n, field_no_rule_in_force),
         "folio_invalid" => t_string!(i18n, field_folio_invalid),
+        "curp_or_code" => t_string!(i18n, field_curp_or_code),
+        "code_format" => t_string!(i18n, field_code_format),
+        "not_decided" => t_string!(i18n, field_not_decided),
+        "already_rated" => t_string!(i18n, field_already_rated),
         "curp_disagrees" => t_string!(i18n, warn_curp_disagrees),
         "curp_letters_disagree" => t_string!(i18n, warn_curp_letters_disagree),
         _ => t_string!(i18n, error_validation),

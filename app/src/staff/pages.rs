@@ -75,11 +75,32 @@ pub fn NoticeBox(state: FormState) -> impl IntoView {
         }
         .into_any(),
         Notice::TrackUnknown => view! { <p class="error" role="alert">{t!(i18n, track_unknown)}</p> }.into_any(),
+        Notice::CitizenRefused { activation: false } => view! { <p class="error" role="alert">{t!(i18n, citizen_invalid)}</p> }.into_any(),
+        Notice::CitizenRefused { activation: true } => view! { <p class="error" role="alert">{t!(i18n, citizen_activation_invalid)}</p> }.into_any(),
+        Notice::CitizenCode { code, until } => view! {
+            <div class="ok token citizen-code" role="status">
+                <p>{t!(i18n, citizen_code_issued)}</p>
+                <p class="code"><code class="activation-code">{code}</code></p>
+                <p>{t_string!(i18n, citizen_code_until, until = until).to_string()}</p>
+            </div>
+        }
+        .into_any(),
         // Shown by the registry and portal pages where they belong.
-        Notice::Found(_) | Notice::Candidates(_) | Notice::Revealed { .. } | Notice::Tracked(_) | Notice::Screened(_) => ().into_any(),
+        Notice::Found(_) | Notice::Candidates(_) | Notice::Revealed { .. } | Notice::Tracked(_) | Notice::Screened(_) | Notice::AccountActive => ().into_any(),
     });
+    // The error summary: each error links to its field (WCAG 3.3.1), read out on arrival.
+    let errors = state.errors;
     view! {
-        {has_errors.then(|| view! { <p class="error" role="alert">{t!(i18n, error_validation)}</p> })}
+        {has_errors.then(|| view! {
+            <div class="error error-summary" role="alert">
+                <p>{t!(i18n, error_validation)}</p>
+                <ul>
+                    {errors.into_iter().map(|e| view! {
+                        <li><a href=format!("#f-{}", e.field)>{super::form_state::field_message(i18n, &e.code)}</a></li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        })}
         {notice}
     }
 }
@@ -441,6 +462,37 @@ pub fn PolicyPage() -> impl IntoView {
                                 {o.staff_by_role.into_iter().map(|(r, n)| view! { <tr><th scope="row">{role_name(i18n, r)}</th><td>{n}</td></tr> }).collect_view()}
                             </tbody>
                         </table>
+                        <h2 id="quality-title">{t!(i18n, policy_quality)}</h2>
+                        <p class="hint">{t!(i18n, policy_quality_note)}</p>
+                        {if o.service_quality.is_empty() {
+                            view! { <p>{t!(i18n, policy_quality_none)}</p> }.into_any()
+                        } else {
+                            let locale = i18n.get_locale_untracked();
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="quality" aria-labelledby="quality-title">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">{t!(i18n, policy_quality_program)}</th>
+                                                <th scope="col">{t!(i18n, policy_quality_office)}</th>
+                                                <th scope="col">{t!(i18n, policy_quality_ratings)}</th>
+                                                <th scope="col">{t!(i18n, policy_quality_mean)}</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {o.service_quality.into_iter().map(|q| view! {
+                                                <tr data-program=q.program_code.clone()>
+                                                    <th scope="row">{q.program.get(locale).to_owned()}</th>
+                                                    <td>{q.office.unwrap_or_else(|| "—".to_owned())}</td>
+                                                    <td class="num">{q.ratings.map_or_else(|| "<5".to_owned(), |n| n.to_string())}</td>
+                                                    <td class="num">{q.mean_tenths.map_or_else(|| "—".to_owned(), |m| format!("{}.{}", m / 10, m % 10))}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        }}
                     }.into_any(),
                     Err(e) => failure(e),
                 }

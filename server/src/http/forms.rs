@@ -49,7 +49,7 @@ use super::security::{clear_session_cookie, cookie_value, csrf_cookie, refusal, 
 pub struct Pages(pub Arc<Vec<AxumRouteListing>>);
 
 /// Renders the page at the request's path with the form's state and the given status.
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     pages: &Pages,
     request: Request,
@@ -83,8 +83,46 @@ async fn render(
     response
 }
 
+/// Renders the page at `path` (whose route is `pattern`, as in the route table) for a post made
+/// to another address: the post's own route is not a page, so the page is reached through a
+/// router of its own (which gives the renderer the route it looks for).
+pub(super) async fn render_at(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    (pattern, path): (&str, &str),
+    form: FormState,
+    status: StatusCode,
+) -> Response {
+    use tower::ServiceExt as _;
+    let (mut parts, _) = request.into_parts();
+    parts.method = http::Method::GET;
+    parts.uri = match path.parse() {
+        Ok(uri) => uri,
+        Err(_) => return refusal(StatusCode::NOT_FOUND, &parts.headers),
+    };
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    // The router would append its route to the post's.
+    parts.extensions.remove::<axum::extract::MatchedPath>();
+    let (inner_state, inner_pages) = (state.clone(), pages.clone());
+    let page = axum::Router::new().route(
+        pattern,
+        axum::routing::get(move |request: Request| async move {
+            render(&inner_state, &inner_pages, request, form, status).await
+        }),
+    );
+    match page
+        .oneshot(Request::from_parts(parts, Body::empty()))
+        .await
+    {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
 /// Splits the request and parses its urlencoded body (the access layer bounded its size).
-async fn parse<T: DeserializeOwned>(request: Request) -> Result<(Request, T), Response> {
+pub(super) async fn parse<T: DeserializeOwned>(request: Request) -> Result<(Request, T), Response> {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, super::security::MAX_BODY_BYTES)
         .await
@@ -94,7 +132,7 @@ async fn parse<T: DeserializeOwned>(request: Request) -> Result<(Request, T), Re
     Ok((Request::from_parts(parts, Body::empty()), form))
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(super) fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -108,7 +146,7 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+pub(super) fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -116,7 +154,10 @@ fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> 
 }
 
 /// A state with the errors of a refused form.
-fn invalid(pairs: &[(&str, &str)], errors: Vec<angel_app::error::FieldError>) -> FormState {
+pub(super) fn invalid(
+    pairs: &[(&str, &str)],
+    errors: Vec<angel_app::error::FieldError>,
+) -> FormState {
     FormState {
         values: values(pairs),
         errors,
@@ -136,10 +177,41 @@ fn signed_in(state: &AppState, token: &str, home: &str) -> Response {
     response
 }
 
-async fn failed(
+pub(super) async fn failed(
     state: &AppState,
     pages: &Pages,
     request: Request,
+    error: ServiceError,
+    pairs: &[(&str, &str)],
+) -> Response {
+    failed_at(state, pages, request, None, error, pairs).await
+}
+
+/// Where a post's answer renders: the page at its own address (`None`), or another page
+/// `(route pattern, path)`.
+pub(super) type Target<'a> = Option<(&'a str, &'a str)>;
+
+/// Renders the answer of a post at its target.
+pub(super) async fn show(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    target: Target<'_>,
+    form: FormState,
+    status: StatusCode,
+) -> Response {
+    match target {
+        None => render(state, pages, request, form, status).await,
+        Some(page) => render_at(state, pages, request, page, form, status).await,
+    }
+}
+
+/// [`failed`], rendered at `target`.
+pub(super) async fn failed_at(
+    state: &AppState,
+    pages: &Pages,
+    request: Request,
+    target: Target<'_>,
     error: ServiceError,
     pairs: &[(&str, &str)],
 ) -> Response {
@@ -174,7 +246,7 @@ async fn failed(
             )
         }
     };
-    render(state, pages, request, form, status).await
+    show(state, pages, request, target, form, status).await
 }
 
 /// `POST /entrar`.
@@ -241,7 +313,7 @@ async fn answer(
     }
 }
 
-async fn throttled(
+pub(super) async fn throttled(
     state: &AppState,
     pages: &Pages,
     request: Request,
@@ -374,7 +446,7 @@ pub async fn activate(
     answer(&state, &pages, request, outcome).await
 }
 
-fn me(request: &Request) -> Option<SignedIn> {
+pub(super) fn me(request: &Request) -> Option<SignedIn> {
     request.extensions().get::<SignedIn>().cloned()
 }
 
@@ -404,7 +476,7 @@ async fn signed_post<T: DeserializeOwned>(request: Request) -> Result<Posted<T>,
 }
 
 /// A page state carrying only a notice.
-fn noticed(notice: Notice) -> FormState {
+pub(super) fn noticed(notice: Notice) -> FormState {
     FormState {
         notice: Some(notice),
         ..FormState::default()

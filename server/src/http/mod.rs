@@ -1,6 +1,7 @@
 //! The HTTP application: Leptos pages and server functions, health probes, the language
 //! switch, static files, and the middleware around them.
 
+mod citizen;
 pub mod forms;
 mod health;
 mod language;
@@ -164,7 +165,19 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         )
         .route("/entrar", post(forms::sign_in).layer(limited.clone()))
         .route("/activar", post(forms::activate).layer(limited.clone()))
-        .route("/seguimiento", post(forms::follow_request).layer(limited))
+        .route(
+            "/seguimiento",
+            post(forms::follow_request).layer(limited.clone()),
+        )
+        .route(
+            "/seguimiento/opinion",
+            post(citizen::rate_by_folio).layer(limited.clone()),
+        )
+        .route("/mi-cuenta", post(citizen::sign_in).layer(limited.clone()))
+        .route("/mi-cuenta/activar", post(citizen::activate).layer(limited))
+        .route("/mi-cuenta/salir", post(citizen::sign_out))
+        .route("/mi-cuenta/opinion", post(citizen::rate_own))
+        .route("/oficina/persona/{id}/codigo", post(citizen::issue_code))
         .route("/revisa", post(forms::screen_step))
         .route("/salir", post(forms::sign_out))
         .route("/cuenta", post(forms::change_password))

@@ -12,7 +12,7 @@ use angel_app::{
     policy::{self, Access, Kind, Method},
     ssr::{
         AppState,
-        auth::{AuthSettings, SignedIn, random_token, session},
+        auth::{AuthSettings, SignedIn, citizen, random_token, session},
     },
     staff::form_state::CsrfToken,
 };
@@ -58,6 +58,28 @@ pub fn session_cookie(auth: &AuthSettings, token: &str) -> HeaderValue {
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear_session_cookie(auth: &AuthSettings) -> HeaderValue {
     let cookie = Cookie::build((auth.session_cookie(), ""))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(auth.secure)
+        .max_age(cookie::time::Duration::ZERO);
+    HeaderValue::from_str(&cookie.to_string()).expect("cookie is ASCII")
+}
+
+/// `Set-Cookie` for a citizen's session (as the staff one, under its own name).
+pub fn citizen_cookie(auth: &AuthSettings, token: &str) -> HeaderValue {
+    let cookie = Cookie::build((citizen::cookie_name(auth), token.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(auth.secure)
+        .max_age(cookie::time::Duration::seconds(auth.absolute.num_seconds()));
+    HeaderValue::from_str(&cookie.to_string()).expect("cookie is ASCII")
+}
+
+/// `Set-Cookie` that removes a citizen's session cookie.
+pub fn clear_citizen_cookie(auth: &AuthSettings) -> HeaderValue {
+    let cookie = Cookie::build((citizen::cookie_name(auth), ""))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -197,6 +219,22 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
         }
     }
 
+    // A citizen's session (their own cookie; it never stands for a staff member).
+    let mut clear_citizen = false;
+    let mut citizen_in: Option<citizen::CitizenSignedIn> = None;
+    if let Some(token) =
+        cookie_value(&parts.headers, citizen::cookie_name(&auth)).filter(|_| renders)
+    {
+        match citizen::resolve(&state.db, &state.audit, &auth, &token, state.clock.now()).await {
+            Ok(Some(me)) => citizen_in = Some(me),
+            Ok(None) => clear_citizen = true,
+            Err(error) => {
+                tracing::error!(%error, "citizen session lookup failed");
+                return refusal(StatusCode::INTERNAL_SERVER_ERROR, &parts.headers);
+            }
+        }
+    }
+
     // Writes: same origin, and the token for no-JS forms.
     let mut body = body;
     if method == Method::Post {
@@ -229,6 +267,11 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
     // May they?
     match (entry.access, &signed_in) {
         (Access::Public, _) => {}
+        (Access::Citizen, _) if citizen_in.is_some() => {}
+        (Access::Citizen, _) if entry.kind == Kind::Page => {
+            return axum::response::Redirect::to("/mi-cuenta").into_response();
+        }
+        (Access::Citizen, _) => return refusal(StatusCode::UNAUTHORIZED, &parts.headers),
         (_, None) if entry.kind == Kind::Page => {
             let mut response = axum::response::Redirect::to("/entrar").into_response();
             if clear_cookie {
@@ -264,6 +307,9 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
     if let Some(me) = signed_in {
         parts.extensions.insert(me);
     }
+    if let Some(me) = citizen_in {
+        parts.extensions.insert(me);
+    }
 
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let headers = response.headers_mut();
@@ -272,6 +318,9 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
     }
     if clear_cookie {
         headers.append(header::SET_COOKIE, clear_session_cookie(&auth));
+    }
+    if clear_citizen {
+        headers.append(header::SET_COOKIE, clear_citizen_cookie(&auth));
     }
     response
 }
@@ -288,7 +337,12 @@ pub async fn headers(secure: Arc<bool>, request: Request, next: Next) -> Respons
         ..AuthSettings::default()
     }
     .session_cookie();
-    let with_session = cookie_value(request.headers(), session_cookie).is_some();
+    let citizen_cookie = citizen::cookie_name(&AuthSettings {
+        secure: *secure,
+        ..AuthSettings::default()
+    });
+    let with_session = cookie_value(request.headers(), session_cookie).is_some()
+        || cookie_value(request.headers(), citizen_cookie).is_some();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if with_session {

@@ -1,6 +1,7 @@
 //! Staff authentication: password hashing, server-side sessions, sign-in throttling, and the
 //! one-time tokens that open an account.
 
+pub mod citizen;
 pub mod hasher;
 pub mod session;
 pub mod sign_in;

@@ -1,6 +1,7 @@
 //! Services: the operations screens and commands call. Each takes a connection explicitly.
 
 pub mod catalog;
+pub mod citizen;
 pub mod eligibility;
 pub mod jobs;
 pub mod merge;

@@ -34,6 +34,39 @@ pub enum Followed {
     Throttled(chrono::TimeDelta),
 }
 
+/// The request of this folio if the birth date is its beneficiary's, counting the guess
+/// against the folio either way (see [`throttle`]).
+async fn lookup(
+    state: &AppState,
+    form: &TrackForm,
+) -> Result<Result<enrollment::Model, Followed>, ServiceError> {
+    let db = &state.db;
+    let now = state.clock.now();
+    let (folio, birth) = form.validate(today(now)).map_err(ServiceError::Invalid)?;
+    let key = throttle::folio_key(&folio);
+    if let Err(wait) = throttle::gate(db, &key, now).await? {
+        return Ok(Err(Followed::Throttled(wait)));
+    }
+    let found = enrollment::Entity::find()
+        .filter(enrollment::Column::Folio.eq(folio.as_str()))
+        .one(db)
+        .await?;
+    let beneficiary = match &found {
+        Some(e) => person::Entity::find_by_id(e.person_id).one(db).await?,
+        None => None,
+    };
+    match (found, beneficiary) {
+        (Some(e), Some(p)) if to_date(p.birth_date) == birth => {
+            throttle::clear(db, &key).await?;
+            Ok(Ok(e))
+        }
+        _ => {
+            throttle::fail(db, &key, now).await?;
+            Ok(Err(Followed::Unknown))
+        }
+    }
+}
+
 /// Looks a request up by folio and birth date. A successful look-up is audited
 /// (`enrollment.followed`, no actor: the person or someone holding their folio and birth date).
 ///
@@ -44,31 +77,16 @@ pub async fn follow(
     form: &TrackForm,
     request_id: Option<&str>,
 ) -> Result<Followed, ServiceError> {
-    let db = &state.db;
+    let request = match lookup(state, form).await? {
+        Ok(request) => request,
+        Err(answer) => return Ok(answer),
+    };
     let now = state.clock.now();
-    let (folio, birth) = form.validate(today(now)).map_err(ServiceError::Invalid)?;
-    let key = throttle::folio_key(&folio);
-    if let Err(wait) = throttle::gate(db, &key, now).await? {
-        return Ok(Followed::Throttled(wait));
+    let mut tracked = describe(&state.db, request, today(now)).await?;
+    if tracked.1.can_rate {
+        tracked.1.rating_pass = Some(rating_pass(state, tracked.0, now));
     }
-    let found = enrollment::Entity::find()
-        .filter(enrollment::Column::Folio.eq(folio.as_str()))
-        .one(db)
-        .await?;
-    let beneficiary = match &found {
-        Some(e) => person::Entity::find_by_id(e.person_id).one(db).await?,
-        None => None,
-    };
-    let request = match (found, beneficiary) {
-        (Some(e), Some(p)) if to_date(p.birth_date) == birth => e,
-        _ => {
-            throttle::fail(db, &key, now).await?;
-            return Ok(Followed::Unknown);
-        }
-    };
-    let tracked = describe(db, request, today(now)).await?;
-    throttle::clear(db, &key).await?;
-    let tx = state.audit.begin(db).await?;
+    let tx = state.audit.begin(&state.db).await?;
     tx.record(
         NewEvent::new("enrollment.followed", now)
             .subject("enrollment", tracked.0)
@@ -77,6 +95,87 @@ pub async fn follow(
     .await?;
     tx.commit().await?;
     Ok(Followed::Found(Box::new(tracked.1)))
+}
+
+/// How long the rating form of a followed request stays valid.
+pub const RATING_PASS_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+fn pass_mac(state: &AppState, enrollment_id: i32, expires: i64) -> String {
+    hex::encode(
+        state
+            .vault
+            .blind_index("rating-pass", &format!("{enrollment_id}\n{expires}")),
+    )
+}
+
+/// The pass a follow-up gives to rate the request it found: its id, an expiry and a MAC under
+/// the vault's keyed hash, so that the rating form carries neither the birth date nor anything
+/// a visitor could forge for another request.
+fn rating_pass(state: &AppState, enrollment_id: i32, now: chrono::DateTime<chrono::Utc>) -> String {
+    let expires = (now + RATING_PASS_FOR).timestamp();
+    format!(
+        "{enrollment_id}.{expires}.{}",
+        pass_mac(state, enrollment_id, expires)
+    )
+}
+
+/// The request a pass was given for, while it is valid.
+fn check_pass(state: &AppState, pass: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i32> {
+    let mut parts = pass.trim().splitn(3, '.');
+    let id: i32 = parts.next()?.parse().ok()?;
+    let expires: i64 = parts.next()?.parse().ok()?;
+    let mac = parts.next()?;
+    let expected = pass_mac(state, id, expires);
+    let same = mac.len() == expected.len()
+        && mac
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    (same && now.timestamp() < expires).then_some(id)
+}
+
+/// Rates a request at the public follow-up, with the pass the follow-up gave. A pass that does
+/// not check out or ran out gets the neutral "unknown" answer (follow the request again).
+///
+/// # Errors
+/// `Invalid` (`not_decided`, `already_rated`); database errors.
+pub async fn rate_by_pass(
+    state: &AppState,
+    pass: &str,
+    rating: &crate::citizen::forms::Rating,
+    request_id: Option<&str>,
+) -> Result<Followed, ServiceError> {
+    let now = state.clock.now();
+    let Some(id) = check_pass(state, pass, now) else {
+        return Ok(Followed::Unknown);
+    };
+    let Some(request) = enrollment::Entity::find_by_id(id).one(&state.db).await? else {
+        return Ok(Followed::Unknown);
+    };
+    super::citizen::rate(state, &request, rating, "folio", request_id).await?;
+    let tracked = describe(&state.db, request, today(now)).await?;
+    Ok(Followed::Found(Box::new(tracked.1)))
+}
+
+/// The request of a valid pass as the follow-up shows it, with a fresh pass (a rating that was
+/// refused is shown again with its errors).
+///
+/// # Errors
+/// Database errors.
+pub async fn followed_by_pass(state: &AppState, pass: &str) -> Result<Followed, ServiceError> {
+    let now = state.clock.now();
+    let Some(id) = check_pass(state, pass, now) else {
+        return Ok(Followed::Unknown);
+    };
+    let Some(request) = enrollment::Entity::find_by_id(id).one(&state.db).await? else {
+        return Ok(Followed::Unknown);
+    };
+    let mut tracked = describe(&state.db, request, today(now)).await?.1;
+    if tracked.can_rate {
+        tracked.rating_pass = Some(rating_pass(state, id, now));
+    }
+    Ok(Followed::Found(Box::new(tracked)))
 }
 
 /// The public view of a request (its id for the audit, and what the page shows).
@@ -108,6 +207,8 @@ async fn describe(
         .collect();
     let awaiting = Status::from_code(&request.status).is_some_and(Status::awaits_decision);
     let due_on = to_date(request.due_on);
+    let rating = super::citizen::rating_of(db, request.id).await?;
+    let can_rate = rating.is_none() && super::citizen::decided(&request.status);
     Ok((
         request.id,
         TrackedRequest {
@@ -126,6 +227,9 @@ async fn describe(
             due_on,
             overdue: awaiting && due_on < day,
             supervised: awaiting && request.escalation_level > 0,
+            can_rate,
+            rating,
+            rating_pass: None,
             steps,
         },
     ))

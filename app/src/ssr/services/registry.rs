@@ -320,7 +320,7 @@ pub(crate) async fn hits(
 }
 
 /// Follows merge tombstones to the surviving profile.
-async fn survivor(
+pub(crate) async fn survivor(
     db: &impl ConnectionTrait,
     mut p: person::Model,
 ) -> Result<person::Model, ServiceError> {

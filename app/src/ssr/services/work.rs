@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 
-use angel_entity::{agency, borough, office, program, staff};
+use angel_entity::{agency, borough, feedback, office, program, staff};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::catalog::dto::Localized;
 use crate::domain::access::{Reach, Role};
 use crate::ssr::ServiceError;
-use crate::staff::dto::{AgencyProgram, AgencyView, OfficeView, PolicyOverview};
+use crate::staff::dto::{
+    AgencyProgram, AgencyView, OfficeView, PolicyOverview, QualityRow, SMALL_CELL,
+};
 
 /// The office of an office-anchored reach.
 ///
@@ -146,5 +148,62 @@ pub async fn policy_overview(db: &DatabaseConnection) -> Result<PolicyOverview, 
     Ok(PolicyOverview {
         programs_by_agency,
         staff_by_role,
+        service_quality: service_quality(db).await?,
     })
+}
+
+/// Ratings per program and office, small cells suppressed (see [`SMALL_CELL`]).
+///
+/// # Errors
+/// Database errors.
+pub async fn service_quality(db: &DatabaseConnection) -> Result<Vec<QualityRow>, ServiceError> {
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{Expr, ExprTrait as _},
+    };
+    let cells: Vec<(i32, Option<i32>, i64, i64)> = feedback::Entity::find()
+        .select_only()
+        .column(feedback::Column::ProgramId)
+        .column(feedback::Column::OfficeId)
+        .column_as(Expr::col(feedback::Column::Id).count(), "n")
+        .column_as(Expr::col(feedback::Column::Rating).sum(), "total")
+        .group_by(feedback::Column::ProgramId)
+        .group_by(feedback::Column::OfficeId)
+        .order_by_asc(feedback::Column::ProgramId)
+        .order_by_asc(feedback::Column::OfficeId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let programs: HashMap<i32, program::Model> = program::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let offices: HashMap<i32, String> = office::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(cells
+        .into_iter()
+        .filter_map(|(program_id, office_id, n, total)| {
+            let p = programs.get(&program_id)?;
+            let n = u64::try_from(n).ok()?;
+            let total = u64::try_from(total).ok()?;
+            let shown = n >= SMALL_CELL;
+            Some(QualityRow {
+                program_code: p.code.clone(),
+                program: Localized {
+                    es: p.name_es.clone(),
+                    en: p.name_en.clone(),
+                },
+                office: office_id.and_then(|id| offices.get(&id).cloned()),
+                ratings: shown.then_some(n),
+                // Rounded to the nearest tenth.
+                mean_tenths: shown.then(|| (total * 20 + n) / (2 * n)),
+            })
+        })
+        .collect())
 }

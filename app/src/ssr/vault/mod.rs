@@ -249,7 +249,12 @@ pub enum CanaryError {
 
 /// Tables that hold envelopes, with the key-version column: used to tell whether a database has
 /// encrypted data and which versions are in use.
-pub const SEALED_TABLES: [&str; 3] = ["person_identifier", "person_contact", "case_note"];
+pub const SEALED_TABLES: [&str; 4] = [
+    "person_identifier",
+    "person_contact",
+    "case_note",
+    "feedback",
+];
 
 /// The column label a case note's body is sealed under: its sensitivity is part of the
 /// associated data, so a restricted note relabelled `general` in the database no longer opens.

@@ -5,13 +5,14 @@
 //! meanwhile. A crash loses at most the batch in flight; running it again picks up what is left
 //! and, once everything is on the active version, changes nothing.
 
-use angel_entity::{case_note, person_contact, person_identifier};
+use angel_entity::{case_note, feedback, person_contact, person_identifier};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 
 use super::{Slot, Vault, VaultError, note_slot};
+use crate::ssr::services::citizen::FEEDBACK_TABLE;
 
 /// Rows per transaction.
 pub const BATCH: u64 = 500;
@@ -58,7 +59,11 @@ pub async fn pending(vault: &Vault, db: &impl ConnectionTrait) -> Result<u64, se
         .filter(case_note::Column::KeyVersion.ne(active))
         .count(db)
         .await?;
-    Ok(identifiers + contacts + notes)
+    let ratings = feedback::Entity::find()
+        .filter(feedback::Column::KeyVersion.ne(active))
+        .count(db)
+        .await?;
+    Ok(identifiers + contacts + notes + ratings)
 }
 
 fn active(vault: &Vault) -> i32 {
@@ -200,6 +205,50 @@ pub async fn reencrypt(
                 .filter(case_note::Column::Id.eq(row.id))
                 .filter(case_note::Column::KeyVersion.eq(row.key_version))
                 .filter(case_note::Column::Sensitivity.eq(row.sensitivity.clone()))
+                .exec(&tx)
+                .await?;
+            count(&mut progress, result.rows_affected);
+        }
+        tx.commit().await?;
+        report(progress.resealed + progress.skipped, progress.total);
+    }
+    // Feedback comments (a rating without one only moves to the new version).
+    let mut after = 0;
+    loop {
+        let tx = db.begin().await?;
+        let rows = feedback::Entity::find()
+            .filter(feedback::Column::KeyVersion.ne(new))
+            .filter(feedback::Column::Id.gt(after))
+            .order_by_asc(feedback::Column::Id)
+            .limit(BATCH)
+            .all(&tx)
+            .await?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.id;
+        for row in rows {
+            let slot = Slot::new(FEEDBACK_TABLE, "comment", i64::from(row.id));
+            let resealed = match &row.comment {
+                Some(envelope) => Some(
+                    vault.seal(
+                        slot,
+                        &vault
+                            .open(slot, envelope)
+                            .map_err(|error| RotateError::Envelope {
+                                table: FEEDBACK_TABLE,
+                                row: i64::from(row.id),
+                                error,
+                            })?,
+                    ),
+                ),
+                None => None,
+            };
+            let result = feedback::Entity::update_many()
+                .col_expr(feedback::Column::Comment, Expr::value(resealed))
+                .col_expr(feedback::Column::KeyVersion, Expr::value(new))
+                .filter(feedback::Column::Id.eq(row.id))
+                .filter(feedback::Column::KeyVersion.eq(row.key_version))
                 .exec(&tx)
                 .await?;
             count(&mut progress, result.rows_affected);
