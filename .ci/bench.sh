@@ -6,13 +6,15 @@
 # production).
 #   ANGEL_BENCH_PERSONS   synthetic people per engine (default 1200000: about 2M requests)
 #   ANGEL_BENCH_ENGINES   "postgres" or "sqlite" to measure one engine (default both)
-#   ANGEL_BENCH_SKIP_REGISTRY, ANGEL_BENCH_SKIP_P9   skip those parts
+#   ANGEL_BENCH_SKIP_REGISTRY, ANGEL_BENCH_SKIP_P9, ANGEL_BENCH_SKIP_PORTAL   skip those parts
+# The portal's goals (P8 screener under load, P10 bundle sizes) run first: .ci/bench-portal.sh.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 work=$(mktemp -d /tmp/angel-bench.XXXXXX)
 chmod 755 "$work"  # the postgres user enters it
 trap '.ci/postgres.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 run() { cargo run --quiet --locked --profile server-release -p angel-server --example "$@"; }
+[ -n "${ANGEL_BENCH_SKIP_PORTAL:-}" ] || .ci/bench-portal.sh
 [ -n "${ANGEL_BENCH_SKIP_P9:-}" ] || run login_bench
 run eligibility_bench
 port=$(.ci/free-port.sh)

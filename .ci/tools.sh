@@ -26,7 +26,7 @@ log() { echo "tools: $*" >&2; }
 mkdir -p "$TOOLS/bin"
 
 # --- Debian packages --------------------------------------------------------------------------
-apt_wanted=(chromium chromium-driver postgresql curl)
+apt_wanted=(chromium chromium-driver postgresql curl wrk brotli)
 command -v node >/dev/null 2>&1 || apt_wanted+=(nodejs npm)
 wasm_from_rustup=0
 if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

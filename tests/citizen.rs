@@ -22,10 +22,34 @@ async fn signed_in<'a>(
     role: &str,
     at: Anchor<'_>,
 ) -> Browser<'a> {
-    app.staff(username, role, at, PASSWORD).await;
-    let mut b = app.browser();
-    b.sign_in(username, PASSWORD).await;
-    b
+    app.signed_in(username, role, at, PASSWORD).await
+}
+
+/// A rating at the public follow-up, with the pass the follow-up gave.
+async fn rate_by_pass(b: &mut Browser<'_>, folio: &str, pass: &str, rating: &str) -> Page {
+    b.submit(
+        "/seguimiento/opinion",
+        &[
+            ("folio", folio),
+            ("pass", pass),
+            ("rating", rating),
+            ("comment", ""),
+        ],
+    )
+    .await
+}
+
+/// A rating from the account.
+async fn rate_own(b: &mut Browser<'_>, folio: &str, rating: &str) -> Page {
+    b.submit(
+        "/mi-cuenta/opinion",
+        &[
+            ("folio", folio),
+            ("rating", rating),
+            ("comment", "Me atendieron rápido"),
+        ],
+    )
+    .await
 }
 
 /// Ernesto Gómez Delgado (CURP above), registered at MOD-09007 with a COMCOM request.
@@ -336,16 +360,7 @@ async fn decided_requests_are_rated_once_from_the_account_or_by_folio() {
     // Not decided yet: no rating form, and a posted rating is refused.
     let page = citizen.get("/mi-cuenta").await;
     assert!(!page.body.contains(r#"action="/mi-cuenta/opinion""#));
-    let rate = |folio: &str, rating: &str| {
-        vec![
-            ("folio", folio.to_owned()),
-            ("rating", rating.to_owned()),
-            ("comment", "Me atendieron rápido".to_owned()),
-        ]
-    };
-    let fields = rate(&request.folio, "5");
-    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = citizen.submit("/mi-cuenta/opinion", &form).await;
+    let page = rate_own(&mut citizen, &request.folio, "5").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.body
@@ -367,29 +382,21 @@ async fn decided_requests_are_rated_once_from_the_account_or_by_folio() {
     );
 
     // Another person's folio: 404, as one that does not exist; nothing stored.
-    let fields = rate(&rosas.folio, "1");
-    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(
-        citizen.submit("/mi-cuenta/opinion", &form).await.status,
+        rate_own(&mut citizen, &rosas.folio, "1").await.status,
         StatusCode::NOT_FOUND
     );
     // Out of range: a field error in the chosen language.
-    let fields = rate(&request.folio, "9");
-    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = citizen.submit("/mi-cuenta/opinion", &form).await;
+    let page = rate_own(&mut citizen, &request.folio, "9").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.test_db.count("feedback").await, 0);
 
-    let fields = rate(&request.folio, "4");
-    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = citizen.submit("/mi-cuenta/opinion", &form).await;
+    let page = rate_own(&mut citizen, &request.folio, "4").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let page = citizen.get("/mi-cuenta").await;
     assert!(page.body.contains("Calificaste esta atención con 4 de 5."));
     // Once: a second rating is refused and the first kept as given.
-    let fields = rate(&request.folio, "1");
-    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = citizen.submit("/mi-cuenta/opinion", &form).await;
+    let page = rate_own(&mut citizen, &request.folio, "1").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let given = feedback::Entity::find().all(&app.test_db.db).await.unwrap();
     assert_eq!(given.len(), 1);
@@ -425,46 +432,16 @@ async fn decided_requests_are_rated_once_from_the_account_or_by_folio() {
     // A forged pass (another request's id) gets the neutral answer.
     let forged = format!("{}{}", request.id, &pass[pass.find('.').unwrap()..]);
     for bad in [forged.as_str(), "1.2.3"] {
-        let page = anyone
-            .submit(
-                "/seguimiento/opinion",
-                &[
-                    ("folio", &rosas.folio),
-                    ("pass", bad),
-                    ("rating", "2"),
-                    ("comment", ""),
-                ],
-            )
-            .await;
+        let page = rate_by_pass(&mut anyone, &rosas.folio, bad, "2").await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{bad}");
     }
-    let page = anyone
-        .submit(
-            "/seguimiento/opinion",
-            &[
-                ("folio", &rosas.folio),
-                ("pass", &pass),
-                ("rating", "2"),
-                ("comment", ""),
-            ],
-        )
-        .await;
+    let page = rate_by_pass(&mut anyone, &rosas.folio, &pass, "2").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Calificaste esta atención con 2 de 5."));
     assert!(!page.body.contains(r#"action="/seguimiento/opinion""#));
     // The pass expires.
     app.clock.advance(chrono::TimeDelta::hours(3));
-    let page = anyone
-        .submit(
-            "/seguimiento/opinion",
-            &[
-                ("folio", &rosas.folio),
-                ("pass", &pass),
-                ("rating", "2"),
-                ("comment", ""),
-            ],
-        )
-        .await;
+    let page = rate_by_pass(&mut anyone, &rosas.folio, &pass, "2").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert_eq!(app.test_db.count("feedback").await, 2);
 

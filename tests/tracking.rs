@@ -27,10 +27,7 @@ async fn signed_in<'a>(
     role: &str,
     at: Anchor<'_>,
 ) -> Browser<'a> {
-    app.staff(username, role, at, PASSWORD).await;
-    let mut b = app.browser();
-    b.sign_in(username, PASSWORD).await;
-    b
+    app.signed_in(username, role, at, PASSWORD).await
 }
 
 /// A 36-year-old registered at MOD-09007 and a PAAM request made for her by a supervisor's

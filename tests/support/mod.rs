@@ -198,6 +198,20 @@ impl TestApp {
         }
     }
 
+    /// A browser signed in as a new staff account.
+    pub async fn signed_in(
+        &self,
+        username: &str,
+        role: &str,
+        anchor: Anchor<'_>,
+        password: &str,
+    ) -> Browser<'_> {
+        self.staff(username, role, anchor, password).await;
+        let mut b = self.browser();
+        b.sign_in(username, password).await;
+        b
+    }
+
     /// Creates a staff account with a password (directly in the database).
     pub async fn staff(
         &self,

@@ -95,7 +95,8 @@ fn Account(a: MyAccount, state: FormState) -> impl IntoView {
                 view! { <p class="access-empty">{t!(i18n, citizen_access_none)}</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    // Scrolls sideways on a phone: focusable so that the keyboard can scroll it.
+                    <div class="table-wrap" tabindex="0" role="region" aria-labelledby="access-title">
                         <table class="access-log">
                             <caption>{t_string!(i18n, citizen_access_caption, shown = shown, total = total).to_string()}</caption>
                             <thead>

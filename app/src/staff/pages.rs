@@ -469,7 +469,7 @@ pub fn PolicyPage() -> impl IntoView {
                         } else {
                             let locale = i18n.get_locale_untracked();
                             view! {
-                                <div class="table-wrap">
+                                <div class="table-wrap" tabindex="0" role="region" aria-labelledby="quality-title">
                                     <table class="quality" aria-labelledby="quality-title">
                                         <thead>
                                             <tr>

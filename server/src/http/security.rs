@@ -43,49 +43,41 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// `Set-Cookie` for the session: HttpOnly, SameSite=Lax, `Secure` + `__Host-` over HTTPS,
-/// expiring with the session's absolute lifetime.
-pub fn session_cookie(auth: &AuthSettings, token: &str) -> HeaderValue {
-    let cookie = Cookie::build((auth.session_cookie(), token.to_owned()))
+/// A session cookie (staff or citizen): HttpOnly, SameSite=Lax, `Secure` over HTTPS, expiring
+/// with the session's absolute lifetime; an empty value with no lifetime removes it.
+fn session_like(auth: &AuthSettings, name: &'static str, token: &str) -> HeaderValue {
+    let lifetime = if token.is_empty() {
+        cookie::time::Duration::ZERO
+    } else {
+        cookie::time::Duration::seconds(auth.absolute.num_seconds())
+    };
+    let cookie = Cookie::build((name, token.to_owned()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(auth.secure)
-        .max_age(cookie::time::Duration::seconds(auth.absolute.num_seconds()));
+        .max_age(lifetime);
     HeaderValue::from_str(&cookie.to_string()).expect("cookie is ASCII")
 }
 
-/// `Set-Cookie` that removes the session cookie.
+/// `Set-Cookie` for the staff session (`__Host-` prefixed over HTTPS).
+pub fn session_cookie(auth: &AuthSettings, token: &str) -> HeaderValue {
+    session_like(auth, auth.session_cookie(), token)
+}
+
+/// `Set-Cookie` that removes the staff session cookie.
 pub fn clear_session_cookie(auth: &AuthSettings) -> HeaderValue {
-    let cookie = Cookie::build((auth.session_cookie(), ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(auth.secure)
-        .max_age(cookie::time::Duration::ZERO);
-    HeaderValue::from_str(&cookie.to_string()).expect("cookie is ASCII")
+    session_like(auth, auth.session_cookie(), "")
 }
 
 /// `Set-Cookie` for a citizen's session (as the staff one, under its own name).
 pub fn citizen_cookie(auth: &AuthSettings, token: &str) -> HeaderValue {
-    let cookie = Cookie::build((citizen::cookie_name(auth), token.to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(auth.secure)
-        .max_age(cookie::time::Duration::seconds(auth.absolute.num_seconds()));
-    HeaderValue::from_str(&cookie.to_string()).expect("cookie is ASCII")
+    session_like(auth, citizen::cookie_name(auth), token)
 }
 
 /// `Set-Cookie` that removes a citizen's session cookie.
 pub fn clear_citizen_cookie(auth: &AuthSettings) -> HeaderValue {
-    let cookie = Cookie::build((citizen::cookie_name(auth), ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(auth.secure)
-        .max_age(cookie::time::Duration::ZERO);
-    HeaderValue::from_str(&cookie.to_string()).expect("cookie is ASCII")
+    session_like(auth, citizen::cookie_name(auth), "")
 }
 
 /// `Set-Cookie` for the CSRF token (double submit: the form echoes it): HttpOnly, Strict.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use angel_entity::{agency, life_event, life_event_program, program};
+use angel_entity::{agency, life_event, life_event_program, office, program};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use crate::catalog::dto::{Catalog, LifeEventCard, Localized, ProgramCard};
@@ -14,18 +14,8 @@ use crate::ssr::ServiceError;
 /// `ServiceError::Db` when a query fails.
 #[tracing::instrument(skip_all)]
 pub async fn load(db: &impl ConnectionTrait) -> Result<Catalog, ServiceError> {
-    let agencies: HashMap<i32, agency::Model> = agency::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let programs: HashMap<i32, program::Model> = program::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let agencies = agencies_by_id(db).await?;
+    let programs = programs_by_id(db).await?;
     let links = life_event_program::Entity::find()
         .order_by_asc(life_event_program::Column::Position)
         .order_by_asc(life_event_program::Column::ProgramId)
@@ -78,4 +68,49 @@ fn card(p: &program::Model, a: &agency::Model) -> ProgramCard {
         },
         verified: p.verified,
     }
+}
+
+/// Every agency by id (a few dozen rows: read whole).
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn agencies_by_id(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<i32, agency::Model>, ServiceError> {
+    Ok(agency::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
+}
+
+/// Every program by id (a few dozen rows: read whole).
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn programs_by_id(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<i32, program::Model>, ServiceError> {
+    Ok(program::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+/// Every office's name by id.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn office_names(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<i32, String>, ServiceError> {
+    Ok(office::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
 }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use angel_entity::{
-    agency, audit_event, borough, enrollment, feedback, office, person, person_identifier, program,
+    audit_event, borough, enrollment, feedback, person, person_identifier, program,
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{
@@ -18,6 +18,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait as _},
 };
 
+use super::catalog::{agencies_by_id, office_names, programs_by_id};
 use super::registry::{full_name, masked_id, open_identifier, to_date};
 use crate::catalog::dto::Localized;
 use crate::citizen::dto::{ACCESS_SHOWN, AccessEntry, MyAccount, MyRequest};
@@ -128,18 +129,8 @@ async fn requests(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<MyReques
         .order_by_desc(enrollment::Column::Id)
         .all(db)
         .await?;
-    let programs: HashMap<i32, program::Model> = program::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let agencies: HashMap<i32, agency::Model> = agency::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
+    let programs = programs_by_id(db).await?;
+    let agencies = agencies_by_id(db).await?;
     let others: BTreeSet<i32> = rows
         .iter()
         .map(|e| e.person_id)
@@ -219,24 +210,16 @@ async fn access_log(
         .limit(ACCESS_SHOWN)
         .all(db)
         .await?;
-    let agencies: HashMap<i32, String> = agency::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.name_es))
-        .collect();
-    let offices: HashMap<i32, String> = office::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let agencies = agencies_by_id(db).await?;
+    let offices = office_names(db).await?;
     let entries = rows
         .into_iter()
         .map(|ev| AccessEntry {
             at: mexico_city(ev.occurred_at),
             action: ev.action,
-            agency: ev.agency_id.and_then(|id| agencies.get(&id).cloned()),
+            agency: ev
+                .agency_id
+                .and_then(|id| agencies.get(&id).map(|a| a.name_es.clone())),
             office: ev.office_id.and_then(|id| offices.get(&id).cloned()),
             role: ev.actor_role,
             purpose: ev.purpose,

@@ -174,18 +174,8 @@ pub async fn service_quality(db: &DatabaseConnection) -> Result<Vec<QualityRow>,
         .into_tuple()
         .all(db)
         .await?;
-    let programs: HashMap<i32, program::Model> = program::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let offices: HashMap<i32, String> = office::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let programs = super::catalog::programs_by_id(db).await?;
+    let offices = super::catalog::office_names(db).await?;
     Ok(cells
         .into_iter()
         .filter_map(|(program_id, office_id, n, total)| {
