@@ -8,7 +8,7 @@ use angel_app::ssr::audit::{Broken, Verdict, verify};
 use angel_tests::{Anchor, Browser, Page, TestApp, TestDb};
 use chrono::TimeDelta;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 const PASSWORD: &str = "las jacarandas moradas de marzo";
 
