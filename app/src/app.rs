@@ -68,7 +68,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/programas") view=ProgramsPage ssr=SsrMode::Async />
                         <Route path=path!("/revisa") view=ScreenerPage ssr=SsrMode::Async />
                         <Route path=path!("/seguimiento") view=TrackPage />
+                        <Route path=path!("/seguimiento/opinion") view=TrackPage />
                         <Route path=path!("/mi-cuenta") view=CitizenAccountPage ssr=SsrMode::Async />
+                        // Pages answering a post made to their own address (the browser shows
+                        // that address, and hydration must find the same page there).
+                        <Route path=path!("/mi-cuenta/opinion") view=CitizenAccountPage ssr=SsrMode::Async />
                         <Route path=path!("/mi-cuenta/activar") view=CitizenActivatePage />
                         <Route path=path!("/entrar") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/activar") view=ActivatePage />
@@ -78,6 +82,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/oficina/personas") view=PeoplePage />
                         <Route path=path!("/oficina/personas/nueva") view=NewPersonPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id") view=PersonPage ssr=SsrMode::Async />
+                        <Route path=path!("/oficina/persona/:id/codigo") view=PersonPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id/editar") view=EditPersonPage ssr=SsrMode::Async />
                         <Route path=path!("/oficina/persona/:id/familia") view=RelativesPage />
                         <Route path=path!("/oficina/persona/:id/datos") view=FactsPage />

@@ -69,6 +69,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Post, "/api/portal/screening", ServerFn, Public),
     e(Get, "/seguimiento", Page, Public),
     e(Post, "/seguimiento", Form, Public),
+    e(Get, "/seguimiento/opinion", Page, Public),
     e(Post, "/seguimiento/opinion", Form, Public),
     // The citizen's account: the page shows the sign-in form to anyone else; the handlers and
     // the server function act only for the citizen of the session (their own cookie), never on
@@ -78,6 +79,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Get, "/mi-cuenta/activar", Page, Public),
     e(Post, "/mi-cuenta/activar", Form, Public),
     e(Post, "/mi-cuenta/salir", Form, Public),
+    e(Get, "/mi-cuenta/opinion", Page, Public),
     e(Post, "/mi-cuenta/opinion", Form, Citizen),
     e(Post, "/api/citizen/account", ServerFn, Public),
     e(Get, "/entrar", Page, Public),
@@ -121,6 +123,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Get, "/oficina/persona/{id}", Page, Needs(ViewPerson)),
     e(Post, "/api/registry/profile", ServerFn, Needs(ViewPerson)),
     e(Post, "/oficina/persona/{id}", Form, Needs(RevealId)),
+    e(Get, "/oficina/persona/{id}/codigo", Page, Needs(ViewPerson)),
     e(
         Post,
         "/oficina/persona/{id}/codigo",

@@ -22,8 +22,7 @@ use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 
 use super::forms::{
-    Pages, Target, failed, failed_at, invalid, me, noticed, parse, render, request_id, show,
-    throttled, values,
+    Pages, failed, invalid, me, noticed, parse, render, request_id, throttled, values,
 };
 use super::security::{citizen_cookie, clear_citizen_cookie, cookie_value, csrf_cookie, refusal};
 
@@ -179,7 +178,6 @@ pub async fn rate_own(
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let target: Target<'_> = Some(("/mi-cuenta", "/mi-cuenta"));
     let pairs = [
         ("folio", form.folio.as_str()),
         ("rating", form.rating.as_str()),
@@ -190,13 +188,13 @@ pub async fn rate_own(
         Err(errors) => {
             let form = invalid(&pairs, errors);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return show(&state, &pages, request, target, form, status).await;
+            return render(&state, &pages, request, form, status).await;
         }
     };
     let rid = request_id(request.headers());
     match service::rate_own(&state, &me, &folio, &rating, rid.as_deref()).await {
         Ok(()) => Redirect::to("/mi-cuenta").into_response(),
-        Err(error) => failed_at(&state, &pages, request, target, error, &pairs).await,
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
     }
 }
 
@@ -212,14 +210,13 @@ pub async fn rate_by_folio(
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let target: Target<'_> = Some(("/seguimiento", "/seguimiento"));
     let rid = request_id(request.headers());
     let refused = match form.validate() {
         Ok(rating) => {
             match portal::rate_by_pass(&state, &form.pass, &rating, rid.as_deref()).await {
                 Ok(followed) => Ok(followed),
                 Err(ServiceError::Invalid(errors)) => Err(errors),
-                Err(error) => return failed_at(&state, &pages, request, target, error, &[]).await,
+                Err(error) => return failed(&state, &pages, request, error, &[]).await,
             }
         }
         Err(errors) if errors.iter().any(|e| e.field == "pass") => {
@@ -232,7 +229,7 @@ pub async fn rate_by_folio(
         Ok(followed) => (followed, Vec::new()),
         Err(errors) => match portal::followed_by_pass(&state, &form.pass).await {
             Ok(followed) => (followed, errors),
-            Err(error) => return failed_at(&state, &pages, request, target, error, &[]).await,
+            Err(error) => return failed(&state, &pages, request, error, &[]).await,
         },
     };
     let (notice, status) = match followed {
@@ -255,7 +252,7 @@ pub async fn rate_by_folio(
         errors,
         notice: Some(notice),
     };
-    show(&state, &pages, request, target, page, status).await
+    render(&state, &pages, request, page, status).await
 }
 
 /// No fields (the CSRF token was taken out by the access layer).
@@ -278,8 +275,6 @@ pub async fn issue_code(
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let path = format!("/oficina/persona/{id}");
-    let target: Target<'_> = Some(("/oficina/persona/{id}", &path));
     let rid = request_id(request.headers());
     match citizen::issue_code(&state, &staff.actor, id, rid.as_deref()).await {
         Ok((code, expires)) => {
@@ -287,8 +282,8 @@ pub async fn issue_code(
                 .date_naive()
                 .to_string();
             let form = noticed(Notice::CitizenCode { code, until });
-            show(&state, &pages, request, target, form, StatusCode::OK).await
+            render(&state, &pages, request, form, StatusCode::OK).await
         }
-        Err(error) => failed_at(&state, &pages, request, target, error, &[]).await,
+        Err(error) => failed(&state, &pages, request, error, &[]).await,
     }
 }

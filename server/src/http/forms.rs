@@ -83,44 +83,6 @@ pub(super) async fn render(
     response
 }
 
-/// Renders the page at `path` (whose route is `pattern`, as in the route table) for a post made
-/// to another address: the post's own route is not a page, so the page is reached through a
-/// router of its own (which gives the renderer the route it looks for).
-pub(super) async fn render_at(
-    state: &AppState,
-    pages: &Pages,
-    request: Request,
-    (pattern, path): (&str, &str),
-    form: FormState,
-    status: StatusCode,
-) -> Response {
-    use tower::ServiceExt as _;
-    let (mut parts, _) = request.into_parts();
-    parts.method = http::Method::GET;
-    parts.uri = match path.parse() {
-        Ok(uri) => uri,
-        Err(_) => return refusal(StatusCode::NOT_FOUND, &parts.headers),
-    };
-    parts.headers.remove(header::CONTENT_TYPE);
-    parts.headers.remove(header::CONTENT_LENGTH);
-    // The router would append its route to the post's.
-    parts.extensions.remove::<axum::extract::MatchedPath>();
-    let (inner_state, inner_pages) = (state.clone(), pages.clone());
-    let page = axum::Router::new().route(
-        pattern,
-        axum::routing::get(move |request: Request| async move {
-            render(&inner_state, &inner_pages, request, form, status).await
-        }),
-    );
-    match page
-        .oneshot(Request::from_parts(parts, Body::empty()))
-        .await
-    {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
-}
-
 /// Splits the request and parses its urlencoded body (the access layer bounded its size).
 pub(super) async fn parse<T: DeserializeOwned>(request: Request) -> Result<(Request, T), Response> {
     let (parts, body) = request.into_parts();
@@ -184,37 +146,6 @@ pub(super) async fn failed(
     error: ServiceError,
     pairs: &[(&str, &str)],
 ) -> Response {
-    failed_at(state, pages, request, None, error, pairs).await
-}
-
-/// Where a post's answer renders: the page at its own address (`None`), or another page
-/// `(route pattern, path)`.
-pub(super) type Target<'a> = Option<(&'a str, &'a str)>;
-
-/// Renders the answer of a post at its target.
-pub(super) async fn show(
-    state: &AppState,
-    pages: &Pages,
-    request: Request,
-    target: Target<'_>,
-    form: FormState,
-    status: StatusCode,
-) -> Response {
-    match target {
-        None => render(state, pages, request, form, status).await,
-        Some(page) => render_at(state, pages, request, page, form, status).await,
-    }
-}
-
-/// [`failed`], rendered at `target`.
-pub(super) async fn failed_at(
-    state: &AppState,
-    pages: &Pages,
-    request: Request,
-    target: Target<'_>,
-    error: ServiceError,
-    pairs: &[(&str, &str)],
-) -> Response {
     let (form, status) = match error {
         ServiceError::Invalid(errors) => (invalid(pairs, errors), StatusCode::UNPROCESSABLE_ENTITY),
         ServiceError::Conflict => (
@@ -246,7 +177,7 @@ pub(super) async fn failed_at(
             )
         }
     };
-    show(state, pages, request, target, form, status).await
+    render(state, pages, request, form, status).await
 }
 
 /// `POST /entrar`.
