@@ -47,7 +47,7 @@ done
 # both (the CSRF field and cookie are any equal pair; the access layer checks they match).
 body="csrf=bench&evento=CUMPLI_68&age=70&borough=09007&residence_years=12"
 post() {
-  curl -sS -o "$work/answer.html" -w '%{http_code} %{size_download}' -X POST "$1/revisa" \
+  curl -sS -o "$work/answer.html" -w '%{http_code} %{size_download}\n' -X POST "$1/revisa" \
     -H 'Content-Type: application/x-www-form-urlencoded' -H "Origin: $1" \
     -H 'Cookie: angel_csrf=bench' --data "$body"
 }

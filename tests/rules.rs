@@ -57,6 +57,30 @@ fn paam_rows(age: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// PAAM's verdict at `/revisa` for someone of `age` living in Iztapalapa for 12 years.
+async fn public_paam(app: &TestApp, age: &str) -> String {
+    let page = app
+        .browser()
+        .submit(
+            "/revisa",
+            &[
+                ("evento", "CUMPLI_68"),
+                ("age", age),
+                ("borough", "09007"),
+                ("residence_years", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let at = page
+        .body
+        .find(r#"data-program="PAAM""#)
+        .expect("PAAM shown");
+    let rest = &page.body[at..];
+    let v = rest.find("data-verdict=\"").expect("a verdict") + "data-verdict=\"".len();
+    rest[v..].split('"').next().unwrap_or_default().to_owned()
+}
+
 async fn save(
     b: &mut Browser<'_>,
     stamp: &str,
@@ -198,6 +222,9 @@ async fn an_administrator_edits_tests_previews_and_publishes_a_rule_version() {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let page = b.get("/admin/reglas/PAAM").await;
     assert!(page.body.contains(r#"data-cases="2/2""#));
+    // The public check (which keeps the rules in memory) still answers under 68 for a
+    // 66-year-old ...
+    assert_eq!(public_paam(&app, "66").await, "not_eligible");
     let page = b
         .submit(
             "/admin/reglas/PAAM",
@@ -205,6 +232,8 @@ async fn an_administrator_edits_tests_previews_and_publishes_a_rule_version() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // ... and under 65 as soon as it is published.
+    assert_eq!(public_paam(&app, "66").await, "eligible");
     let v2 = &paam_versions(&app).await[1];
     assert_eq!(v2.status, "published");
     assert!(v2.published_by.is_some() && v2.published_at.is_some());

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::{AuthSettings, PasswordHasher};
 use crate::ssr::clock::{Clock, SystemClock};
+use crate::ssr::services::portal::PortalCache;
 use crate::ssr::vault::Vault;
 
 #[derive(Clone, Debug)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Seals and opens ID numbers and contact details; its canary was checked at start.
     pub vault: Vault,
+    /// What the anonymous check reads (catalog, rules, offices), kept in memory.
+    pub portal: PortalCache,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             audit: AuditLog::default(),
             clock: Arc::new(SystemClock),
             vault,
+            portal: PortalCache::default(),
         }
     }
 }

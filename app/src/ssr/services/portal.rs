@@ -11,9 +11,15 @@
 //! stored (the throttle keeps a hash of the folio) and nothing typed is logged.
 
 use angel_entity::{agency, borough, enrollment, enrollment_event, office, person, program};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::eligibility::RuleVersion;
 use super::registry::{to_date, today};
+use crate::catalog::dto::Catalog;
 use crate::catalog::dto::Localized;
 use crate::domain::eligibility::evaluate;
 use crate::domain::lifecycle::Status;
@@ -235,6 +241,132 @@ async fn describe(
     ))
 }
 
+/// What the anonymous check reads, loaded once and shared: the catalog of life events, the
+/// programs by code, every rule version (the one in force is chosen per answer, by date), the
+/// boroughs and their neighbourhood offices.
+#[derive(Debug)]
+pub struct Reference {
+    catalog: Catalog,
+    programs: HashMap<String, program::Model>,
+    versions: Vec<RuleVersion>,
+    boroughs: Vec<(String, String)>,
+    offices: HashMap<String, Vec<OfficeInfo>>,
+}
+
+impl Reference {
+    async fn load(db: &impl ConnectionTrait) -> Result<Reference, ServiceError> {
+        let catalog = super::catalog::load(db).await?;
+        let programs = program::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.code.clone(), p))
+            .collect();
+        let versions = super::eligibility::versions(db).await?;
+        let boroughs = borough::Entity::find()
+            .order_by_asc(borough::Column::Name)
+            .all(db)
+            .await?;
+        let mut offices: HashMap<String, Vec<OfficeInfo>> = HashMap::new();
+        for o in office::Entity::find()
+            .filter(office::Column::Kind.eq("modulo"))
+            .order_by_asc(office::Column::Name)
+            .all(db)
+            .await?
+        {
+            if let Some(b) = boroughs.iter().find(|b| Some(b.id) == o.borough_id) {
+                offices
+                    .entry(b.inegi_code.clone())
+                    .or_default()
+                    .push(OfficeInfo {
+                        name: o.name,
+                        address: o.address,
+                        hours: o.hours,
+                    });
+            }
+        }
+        Ok(Reference {
+            catalog,
+            programs,
+            versions,
+            boroughs: boroughs
+                .into_iter()
+                .map(|b| (b.inegi_code, b.name))
+                .collect(),
+            offices,
+        })
+    }
+}
+
+/// The anonymous check's [`Reference`] in memory (PERFORMANCE.md P8: rules in memory, no
+/// query per answer). Read again after [`PortalCache::TTL`], at once after a rule is published
+/// in this process (`invalidate`); another server process over the same database sees an
+/// edit within the TTL. A load that started before an invalidation is not kept.
+#[derive(Clone, Default)]
+pub struct PortalCache(Arc<RwLock<Slot>>);
+
+#[derive(Default)]
+struct Slot {
+    /// Bumped by every invalidation.
+    generation: u64,
+    kept: Option<(Instant, Arc<Reference>)>,
+}
+
+impl std::fmt::Debug for PortalCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortalCache")
+    }
+}
+
+impl PortalCache {
+    /// How long a loaded reference is used before it is read again.
+    pub const TTL: Duration = Duration::from_secs(30);
+
+    /// Forgets the kept reference: the next answer reads the database.
+    pub fn invalidate(&self) {
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.generation += 1;
+        slot.kept = None;
+    }
+
+    /// The kept reference while fresh, else the generation a new load must match to be kept.
+    fn fresh(&self) -> Result<Arc<Reference>, u64> {
+        let slot = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &slot.kept {
+            Some((at, r)) if at.elapsed() < Self::TTL => Ok(Arc::clone(r)),
+            _ => Err(slot.generation),
+        }
+    }
+
+    fn keep(&self, generation: u64, r: &Arc<Reference>) {
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.generation == generation {
+            slot.kept = Some((Instant::now(), Arc::clone(r)));
+        }
+    }
+}
+
+/// The reference the anonymous check uses now (read from the database when not fresh).
+async fn reference(state: &AppState) -> Result<Arc<Reference>, ServiceError> {
+    match state.portal.fresh() {
+        Ok(r) => Ok(r),
+        Err(generation) => {
+            let r = Arc::new(Reference::load(&state.db).await?);
+            state.portal.keep(generation, &r);
+            Ok(r)
+        }
+    }
+}
+
 /// One step of the anonymous check for `answers` (the chosen life event and what was answered
 /// so far): every program of the event for the kind of beneficiary asked about, evaluated
 /// under the rule in force today, and the next questions. Bad answers come back as field errors
@@ -246,29 +378,24 @@ pub async fn screen(
     state: &AppState,
     answers: &Answers,
 ) -> Result<(Screening, Vec<crate::error::FieldError>), ServiceError> {
-    let catalog = super::catalog::load(&state.db).await?;
-    screen_in(state, &catalog, answers).await
+    let reference = reference(state).await?;
+    screen_in(state, &reference, answers)
 }
 
-/// [`screen`] with the catalog already read.
-async fn screen_in(
+/// [`screen`] over the reference in memory: no query.
+fn screen_in(
     state: &AppState,
-    catalog: &crate::catalog::dto::Catalog,
+    reference: &Reference,
     answers: &Answers,
 ) -> Result<(Screening, Vec<crate::error::FieldError>), ServiceError> {
-    let db = &state.db;
     let day = today(state.clock.now());
-    let event = catalog
+    let event = reference
+        .catalog
         .events
         .iter()
         .find(|e| e.code == answers.event)
         .ok_or(ServiceError::NotFound)?;
-    let programs: std::collections::HashMap<String, program::Model> = program::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.code.clone(), p))
-        .collect();
+    let programs = &reference.programs;
     let is_child = |code: &str| programs.get(code).is_some_and(|p| p.beneficiary == "child");
     // An event whose programs are all for children is answered about a child.
     let mut answers = answers.clone();
@@ -280,8 +407,7 @@ async fn screen_in(
     for e in &errors {
         answers.values.remove(&e.field);
     }
-    let versions = super::eligibility::versions(db).await?;
-    let in_force = super::eligibility::current(&versions, day);
+    let in_force = super::eligibility::current(&reference.versions, day);
     let mut rows = Vec::new();
     let mut others = Vec::new();
     for card in &event.programs {
@@ -311,17 +437,12 @@ async fn screen_in(
             .flat_map(|r| r.evaluation.questions.iter().copied()),
         &answers,
     );
-    let boroughs = borough::Entity::find()
-        .order_by_asc(borough::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.inegi_code, b.name))
-        .collect();
-    let offices = match &facts.borough {
-        Some(code) => offices_of(db, code).await?,
-        None => Vec::new(),
-    };
+    let offices = facts
+        .borough
+        .as_ref()
+        .and_then(|code| reference.offices.get(code))
+        .cloned()
+        .unwrap_or_default();
     Ok((
         Screening {
             event: event.code.clone(),
@@ -335,37 +456,10 @@ async fn screen_in(
             answers,
             facts,
             offices,
-            boroughs,
+            boroughs: reference.boroughs.clone(),
         },
         errors,
     ))
-}
-
-/// The neighbourhood offices of a borough (INEGI code), by name.
-async fn offices_of(
-    db: &impl ConnectionTrait,
-    inegi_code: &str,
-) -> Result<Vec<OfficeInfo>, ServiceError> {
-    let Some(b) = borough::Entity::find()
-        .filter(borough::Column::InegiCode.eq(inegi_code))
-        .one(db)
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    Ok(office::Entity::find()
-        .filter(office::Column::BoroughId.eq(b.id))
-        .filter(office::Column::Kind.eq("modulo"))
-        .order_by_asc(office::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| OfficeInfo {
-            name: o.name,
-            address: o.address,
-            hours: o.hours,
-        })
-        .collect())
 }
 
 /// The life events for `/revisa`, and the first step of `event` when one is chosen.
@@ -377,8 +471,9 @@ pub async fn start(
     event: &str,
     for_child: bool,
 ) -> Result<crate::portal::dto::ScreenStart, ServiceError> {
-    let catalog = super::catalog::load(&state.db).await?;
-    let events = catalog
+    let reference = reference(state).await?;
+    let events = reference
+        .catalog
         .events
         .iter()
         .filter(|e| !e.programs.is_empty())
@@ -392,7 +487,7 @@ pub async fn start(
             for_child,
             ..Answers::default()
         };
-        Some(screen_in(state, &catalog, &answers).await?.0)
+        Some(screen_in(state, &reference, &answers)?.0)
     };
     Ok(crate::portal::dto::ScreenStart { events, screening })
 }

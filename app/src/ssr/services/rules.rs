@@ -475,7 +475,10 @@ pub async fn publish(
     "cases": lines.len(),
     }));
     tx.record(event).await?;
-    tx.commit().await
+    tx.commit().await?;
+    // The public check keeps the rules in memory: it reads them again on its next answer.
+    state.portal.invalidate();
+    Ok(())
 }
 
 /// Deletes the draft (never a published version).
