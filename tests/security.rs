@@ -121,6 +121,7 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         ],
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
+        "/api/policy/coverage" => vec![("indicator", String::new())],
         "/api/portal/screening" => {
             vec![("evento", "CUMPLI_68".to_owned()), ("para", String::new())]
         }

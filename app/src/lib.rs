@@ -11,6 +11,7 @@
 pub mod app;
 pub mod catalog;
 pub mod citizen;
+pub mod coverage;
 pub mod domain;
 pub mod eligibility;
 pub mod error;

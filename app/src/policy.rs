@@ -296,6 +296,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ServerFn,
         Needs(ViewAggregates),
     ),
+    e(
+        Post,
+        "/api/policy/coverage",
+        ServerFn,
+        Needs(ViewAggregates),
+    ),
+    e(Get, "/politica/cobertura.csv", Other, Needs(ViewAggregates)),
     // Administration: configuration and accounts, never case content.
     e(Get, "/admin", Page, Needs(ManageStaff)),
     e(Post, "/api/admin/staff", ServerFn, Needs(ManageStaff)),

@@ -25,6 +25,7 @@ mod m20261121_000016_create_tracking;
 mod m20261121_000017_referral_open_once;
 mod m20261122_000018_queue_indexes;
 mod m20261122_000019_citizen_accounts;
+mod m20261122_000020_coverage;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000017_referral_open_once::Migration),
             Box::new(m20261122_000018_queue_indexes::Migration),
             Box::new(m20261122_000019_citizen_accounts::Migration),
+            Box::new(m20261122_000020_coverage::Migration),
         ]
     }
 }
@@ -97,4 +99,8 @@ pub const TABLES: &[&str] = &[
     "citizen_account",
     "citizen_session",
     "feedback",
+    "target_population",
+    "coverage_member",
+    "program_tally",
+    "indicator_tally",
 ];

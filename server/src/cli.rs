@@ -84,6 +84,27 @@ pub enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Load data from files.
+    Import {
+        #[command(subcommand)]
+        what: ImportAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportAction {
+    /// Target populations of the indicators per borough and year: INEGI's ITER census table
+    /// (aggregated to boroughs) or a CSV with the columns indicator,borough,year,count,source.
+    /// The whole file or nothing: every problem is listed by line and column.
+    Census {
+        file: std::path::PathBuf,
+        /// The census year of an ITER table.
+        #[arg(long, default_value_t = 2020)]
+        year: i32,
+        /// Replace counts already stored with other values (otherwise listed and refused).
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -283,6 +304,38 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 for (username, password) in accounts {
                     println!("  {username:<18} {password}");
                 }
+            }
+        }
+        Command::Import {
+            what:
+                ImportAction::Census {
+                    file,
+                    year,
+                    replace,
+                },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let state = crate::http::app_state(db, &settings).await?;
+            match crate::census::import(&state, &bytes, year, replace).await {
+                Ok(done) => println!("census: {done}"),
+                Err(crate::census::Refused::File(problems)) => {
+                    for p in &problems {
+                        eprintln!("{}: {p}", file.display());
+                    }
+                    anyhow::bail!("{} problems: nothing imported", problems.len());
+                }
+                Err(crate::census::Refused::Stored(lines)) => {
+                    for l in &lines {
+                        eprintln!("{l}");
+                    }
+                    anyhow::bail!(
+                        "{} counts already stored with other values: nothing imported \
+                         (--replace replaces them)",
+                        lines.len()
+                    );
+                }
+                Err(crate::census::Refused::Db(e)) => return Err(anyhow::anyhow!("{e}")),
             }
         }
         Command::Admin {

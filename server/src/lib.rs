@@ -1,6 +1,7 @@
 //! The `angel` server: configuration, telemetry, the HTTP application, CLI commands and the
 //! reference-catalog seed. `main.rs` only calls [`cli::main`].
 
+pub mod census;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -26,7 +26,7 @@ use angel_app::{
         AppState,
         audit::NewEvent,
         services::{
-            eligibility, jobs,
+            coverage, eligibility, jobs,
             registry::{to_date, to_naive},
         },
         vault::{Slot, note_slot},
@@ -98,6 +98,8 @@ pub struct Report {
     pub notes: u64,
     pub open: u64,
     pub escalated: [u64; 3],
+    /// People reached by at least one program (an active request).
+    pub reached: u64,
     pub seconds: f64,
 }
 
@@ -105,7 +107,7 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} synthetic requests ({} open: requested to suspended; escalated to levels 1/2/3: {}/{}/{}) with {} status changes, {} referrals, {} case notes in {:.1} s",
+            "{} synthetic requests ({} open: requested to suspended; escalated to levels 1/2/3: {}/{}/{}) with {} status changes, {} referrals, {} case notes; {} people reached by a program, in {:.1} s",
             self.requests,
             self.open,
             self.escalated[0],
@@ -114,6 +116,7 @@ impl std::fmt::Display for Report {
             self.events,
             self.referrals,
             self.notes,
+            self.reached,
             self.seconds
         )
     }
@@ -661,6 +664,8 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
     if let Some(run) = jobs::escalate(db, &state.audit, "seed --synthetic", now).await? {
         report.escalated = run.raised;
     }
+    // Who the active requests reach, for the coverage reports.
+    report.reached = coverage::rebuild(db).await?;
     let tx = state.audit.begin(db).await?;
     tx.record(
         NewEvent::new("tracking.synthetic_seeded", now).detail(serde_json::json!({

@@ -6,6 +6,7 @@ pub mod access;
 pub mod calendar;
 pub mod card;
 pub mod curp;
+pub mod disclosure;
 pub mod eligibility;
 pub mod facts;
 pub mod folio;

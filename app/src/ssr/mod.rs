@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod guard;
+pub mod map;
 pub mod security;
 pub mod services;
 pub mod state;

@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::api;
 use super::dto::{Assignable, Me, StaffRow};
 use super::form_state::{CsrfField, Field, FormState, Notice, use_form_state};
+use crate::coverage::pages::{coverage_params, coverage_section};
 use crate::domain::access::{Permission, Role};
 use crate::i18n::*;
 use crate::pages::{ErrorMessage, set_http_status};
@@ -442,14 +443,24 @@ pub fn AgencyProgramPage() -> impl IntoView {
 #[component]
 pub fn PolicyPage() -> impl IntoView {
     let i18n = use_i18n();
-    let overview = Resource::new(|| (), |_| api::get_policy_overview());
+    let params = coverage_params();
+    // One resource for the page (see README, known issues): the overview and the coverage.
+    let overview = Resource::new(
+        move || params.get(),
+        |(indicator, year)| async move {
+            let overview = api::get_policy_overview().await?;
+            let coverage = crate::coverage::api::get_coverage(indicator, year).await?;
+            Ok::<_, crate::error::AppError>((overview, coverage))
+        },
+    );
     view! {
         <h1>{t!(i18n, area_policy_title)}</h1>
         <p class="notice">{t!(i18n, policy_next)}</p>
         <Suspense>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! {
+                    Ok((o, coverage)) => view! {
+                        {coverage_section(i18n, coverage)}
                         <h2>{t!(i18n, policy_programs_by_agency)}</h2>
                         <table>
                             <tbody>

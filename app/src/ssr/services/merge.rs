@@ -785,5 +785,8 @@ pub async fn decide(
             .await?;
         }
     }
+    // Requests moved between the two profiles, and one of them is (or is no longer) merged.
+    super::coverage::refresh_person(&*tx, a.id).await?;
+    super::coverage::refresh_person(&*tx, b.id).await?;
     tx.commit().await
 }

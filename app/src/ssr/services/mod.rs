@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod citizen;
+pub mod coverage;
 pub mod eligibility;
 pub mod jobs;
 pub mod merge;

@@ -401,6 +401,8 @@ pub async fn update(
             .detail(serde_json::json!({ "fields": names, "version": next })),
     )
     .await?;
+    // A move to another borough moves the person in the coverage figures.
+    super::coverage::refresh_person(&*tx, id).await?;
     tx.commit().await?;
     Ok(next)
 }

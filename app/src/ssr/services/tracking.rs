@@ -731,6 +731,7 @@ pub async fn transition(
             })),
     )
     .await?;
+    super::coverage::refresh_person(&*tx, e.person_id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,0 +1,31 @@
+//! Server functions of the coverage reports (policy officers: `ViewAggregates`).
+
+use leptos::prelude::*;
+
+use super::dto::CoverageReport;
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::access::Permission,
+    ssr::{
+        guard::{fail, require},
+        services::coverage,
+        state,
+    },
+};
+
+/// Coverage of an indicator (code; the first when empty) by borough, against the target
+/// population of `year` (the newest loaded when absent).
+///
+/// # Errors
+/// 401, 403, 404 (unknown indicator or year), 500.
+#[server(endpoint = "policy/coverage")]
+pub async fn get_coverage(
+    indicator: String,
+    year: Option<i32>,
+) -> Result<CoverageReport, AppError> {
+    require(Permission::ViewAggregates)?;
+    coverage::by_borough(&state()?.db, indicator.trim(), year)
+        .await
+        .map_err(fail)
+}

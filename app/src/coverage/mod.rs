@@ -1,0 +1,7 @@
+//! Coverage of the social policy indicators for policy officers (`/politica`): the share of
+//! each indicator's target population reached, by borough. Aggregates only, small cells
+//! suppressed (see [`crate::domain::disclosure`]).
+
+pub mod api;
+pub mod dto;
+pub mod pages;
