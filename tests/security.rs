@@ -80,6 +80,7 @@ fn sample_path(pattern: &str, objects: &Objects) -> String {
         .replace("{code}", "UTILES")
         .replace("{lang}", "en")
         .replace("{*rest}", "angel.js")
+        .replace("{file}", "programas.csv")
 }
 
 /// The arguments a server function needs.
@@ -122,6 +123,7 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
         "/oficina/persona/{id}" => vec![("kind", "curp".to_owned())],
         "/api/agency/program" => vec![("code", "UTILES".to_owned())],
         "/api/policy/coverage" => vec![("indicator", String::new())],
+        "/api/policy/figures" => vec![("borough", String::new())],
         "/api/portal/screening" => {
             vec![("evento", "CUMPLI_68".to_owned()), ("para", String::new())]
         }
@@ -796,6 +798,19 @@ async fn sessions_end_after_15_idle_minutes_and_10_hours() {
         "cookie cleared"
     );
     assert_eq!(app.test_db.count("session").await, 0);
+
+    // Signing in again while the browser still holds the expired session's cookie: the new
+    // session's cookie is the only one set (a removal after it would sign the person out).
+    browser.sign_in("t.ana", PASSWORD).await;
+    app.clock.advance(TimeDelta::minutes(16));
+    let page = browser.sign_in("t.ana", PASSWORD).await;
+    let sessions: Vec<String> = page
+        .set_cookies()
+        .into_iter()
+        .filter(|c| c.starts_with("angel_session="))
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(browser.get("/oficina").await.status, StatusCode::OK);
 
     // Absolute: active every 10 minutes, the session still ends at 10 hours.
     browser.sign_in("t.ana", PASSWORD).await;

@@ -308,13 +308,25 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
     if let Some(token) = new_csrf {
         headers.append(header::SET_COOKIE, csrf_cookie(&auth, &token));
     }
-    if clear_cookie {
+    // An expired session's cookie is removed, unless this response signs in again: a sign-in
+    // sets a new session cookie, and a removal after it would win in the browser.
+    if clear_cookie && !sets_cookie(headers, auth.session_cookie()) {
         headers.append(header::SET_COOKIE, clear_session_cookie(&auth));
     }
-    if clear_citizen {
+    if clear_citizen && !sets_cookie(headers, citizen::cookie_name(&auth)) {
         headers.append(header::SET_COOKIE, clear_citizen_cookie(&auth));
     }
     response
+}
+
+/// Whether `headers` already set cookie `name`.
+fn sets_cookie(headers: &http::HeaderMap, name: &str) -> bool {
+    headers.get_all(header::SET_COOKIE).iter().any(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|line| line.split_once('='))
+            .is_some_and(|(n, _)| n.trim() == name)
+    })
 }
 
 /// The CSP of responses that are not pages (pages set their own, with the nonce).
