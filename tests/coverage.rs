@@ -4,6 +4,8 @@
 //! equal a plain `GROUP BY` over the enrollments, cell for cell; a rebuild gives the same; a
 //! person in two programs of one indicator counts once.
 
+use std::collections::{BTreeSet, HashMap};
+
 use angel_app::domain::disclosure::{self, Cell};
 use angel_app::ssr::services::coverage;
 use angel_entity::{borough, enrollment, indicator, person, program_indicator};
@@ -142,26 +144,7 @@ async fn kept_tallies_equal_a_plain_group_by_after_random_changes() {
         let person = office
             .register(&person_form(given, "Núñez", "Peña", &birth))
             .await;
-        let pick = format!("{person}:{paam}");
-        let page = office
-            .submit(
-                &format!("/oficina/persona/{person}/que-paso?evento=CUMPLI_68"),
-                &[
-                    ("do", "request"),
-                    ("evento", "CUMPLI_68"),
-                    ("pick", &pick),
-                    ("override_reason", "emergency"),
-                ],
-            )
-            .await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-        let e = enrollment::Entity::find()
-            .filter(enrollment::Column::PersonId.eq(person))
-            .filter(enrollment::Column::ProgramId.eq(paam))
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap();
+        let e = office.request_paam_override(person).await;
         requests.push((e.id, "IAAM"));
         requests.push((office.request_comcom(person).await.id, "SEDESO"));
         persons.push(person);
@@ -419,4 +402,292 @@ async fn a_census_file_is_imported_whole_or_not_at_all_and_never_overwrites_sile
         "{:?}",
         report.sources
     );
+}
+
+/// People reached by each program at `end`, replayed from the status history in memory (the
+/// last event before `end` of each request; profiles active now): the check on the month-end
+/// figures, written differently from the service's SQL.
+async fn replayed(app: &TestApp, end: chrono::DateTime<chrono::Utc>) -> HashMap<i32, u64> {
+    use angel_entity::enrollment_event;
+    let db = &app.test_db.db;
+    let requests: HashMap<i32, enrollment::Model> = enrollment::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let mut last: HashMap<i32, enrollment_event::Model> = HashMap::new();
+    for ev in enrollment_event::Entity::find().all(db).await.unwrap() {
+        if ev.at >= end {
+            continue;
+        }
+        let newer = last
+            .get(&ev.enrollment_id)
+            .is_none_or(|l| (ev.at, ev.id) > (l.at, l.id));
+        if newer {
+            last.insert(ev.enrollment_id, ev);
+        }
+    }
+    let mut people: HashMap<i32, BTreeSet<i32>> = HashMap::new();
+    for (id, ev) in last {
+        let e = &requests[&id];
+        let p = person::Entity::find_by_id(e.person_id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        if ev.to_status == "active" && p.status == "active" {
+            people.entry(e.program_id).or_default().insert(e.person_id);
+        }
+    }
+    people
+        .into_iter()
+        .map(|(program, who)| (program, who.len() as u64))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_by_program_match_the_history_and_plain_counts() {
+    use angel_app::ssr::{clock::Clock, services::figures};
+    let app = TestApp::spawn().await;
+    let db = &app.test_db.db;
+    let mut office = app
+        .signed_in(
+            "t.supervisor",
+            "office_supervisor",
+            Anchor::Office("MOD-09007"),
+            PASSWORD,
+        )
+        .await;
+    let mut iaam = app
+        .signed_in("t.iaam", "agency_staff", Anchor::Agency("IAAM"), PASSWORD)
+        .await;
+    let mut sedeso = app
+        .signed_in(
+            "t.sedeso",
+            "agency_staff",
+            Anchor::Agency("SEDESO"),
+            PASSWORD,
+        )
+        .await;
+    let (paam, comcom) = (app.program_id("PAAM").await, app.program_id("COMCOM").await);
+
+    // November: eight people in Iztapalapa with PAAM, five of them also with COMCOM; a ninth
+    // request (COMCOM) waits.
+    let mut paam_requests = Vec::new();
+    for i in 0..9 {
+        let birth = format!("19{}-0{}-1{}", 40 + i, 1 + i, i);
+        let person = office
+            .register(&person_form("Lucía", "Ortega", "Vidal", &birth))
+            .await;
+        if i == 8 {
+            office.request_comcom(person).await;
+            continue;
+        }
+        let e = office.request_paam_override(person).await;
+        activate(&app, &mut iaam, e.id).await;
+        paam_requests.push(e.id);
+        if i < 5 {
+            let c = office.request_comcom(person).await;
+            activate(&app, &mut sedeso, c.id).await;
+        }
+    }
+    let now = app.clock.now();
+    let city = figures::by_program(db, "", now).await.unwrap();
+    let row = |r: &angel_app::coverage::dto::ProgramReport, code: &str| {
+        r.programs.iter().find(|p| p.code == code).unwrap().clone()
+    };
+    assert_eq!(row(&city, "PAAM").reached, Cell::Count(8));
+    assert_eq!(row(&city, "COMCOM").reached, Cell::Count(5));
+    assert_eq!(row(&city, "PAAM").decided, Cell::Count(8));
+    assert_eq!(
+        row(&city, "PAAM").median_days,
+        Some(0),
+        "decided the same day"
+    );
+    assert_eq!(row(&city, "COMCOM").overdue, Cell::Count(0));
+    let (i, j) = (
+        city.programs.iter().position(|p| p.code == "PAAM").unwrap(),
+        city.programs
+            .iter()
+            .position(|p| p.code == "COMCOM")
+            .unwrap(),
+    );
+    assert_eq!(city.overlap[i][j], Cell::Count(5));
+    assert_eq!(city.overlap[j][i], Cell::Count(5));
+    assert_eq!(city.overlap[i][i], Cell::Count(8));
+    let registered = person::Entity::find()
+        .filter(person::Column::Status.eq("active"))
+        .all(db)
+        .await
+        .unwrap()
+        .len() as u64;
+    assert_eq!(city.quality.registered, disclosure::one(registered));
+
+    // December: three PAAM requests suspended. November's end is a closed month now: its
+    // figure comes from the history (8), today's from the tallies (5).
+    app.clock.advance(chrono::TimeDelta::days(10));
+    // Ten days on, the sessions have expired: new ones.
+    let mut iaam = app.browser();
+    iaam.sign_in("t.iaam", PASSWORD).await;
+    let mut office = app.browser();
+    office.sign_in("t.supervisor", PASSWORD).await;
+    for &id in &paam_requests[..3] {
+        decide(&app, &mut iaam, id, "suspended", "temporary_absence").await;
+    }
+    let now = app.clock.now();
+    let city = figures::by_program(db, "", now).await.unwrap();
+    assert_eq!(city.months.last().map(String::as_str), Some("2026-12"));
+    let months = figures::trend_months(now);
+    for (k, &month) in months[..months.len() - 1].iter().enumerate() {
+        let truth = replayed(&app, figures::end_of(month)).await;
+        for p in &city.programs {
+            let id = app.program_id(&p.code).await;
+            let n = truth.get(&id).copied().unwrap_or(0);
+            assert_eq!(p.trend[k], disclosure::one(n), "{} {month}", p.code);
+        }
+    }
+    let paam_row = row(&city, "PAAM");
+    assert_eq!(paam_row.trend[10], Cell::Count(8), "November's end");
+    assert_eq!(paam_row.trend[11], Cell::Count(5), "today");
+    assert_eq!(paam_row.change, Some(-3));
+    assert_eq!(row(&city, "COMCOM").change, Some(0));
+    // The overdue COMCOM request (due within the program's days, ten days later).
+    let waiting = enrollment::Entity::find()
+        .filter(enrollment::Column::ProgramId.eq(comcom))
+        .filter(enrollment::Column::Status.eq("requested"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let overdue = u64::from(waiting.due_on < now.date_naive());
+    assert_eq!(row(&city, "COMCOM").overdue, disclosure::one(overdue));
+    // A snapshot is kept once: a second view reads the same month ends.
+    assert_eq!(figures::by_program(db, "", now).await.unwrap(), city);
+
+    // By borough: everyone lives in Iztapalapa.
+    let iztapalapa = figures::by_program(db, "09007", now).await.unwrap();
+    assert_eq!(iztapalapa.programs, city.programs);
+    let azcapotzalco = figures::by_program(db, "09002", now).await.unwrap();
+    assert_eq!(row(&azcapotzalco, "PAAM").reached, Cell::Count(0));
+    assert_eq!(row(&azcapotzalco, "PAAM").trend[10], Cell::Count(0));
+    assert!(matches!(
+        figures::by_program(db, "09099", now).await,
+        Err(angel_app::ssr::ServiceError::NotFound)
+    ));
+    let _ = paam;
+
+    // The page and the downloads.
+    let mut analyst = app
+        .signed_in("t.politica", "policy_officer", Anchor::None, PASSWORD)
+        .await;
+    let page = analyst.get("/politica?alcaldia=09007").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"<tr data-program="PAAM">"#));
+    assert!(page.body.contains(r#"<option value="09007" selected"#));
+    let csv = analyst.get("/politica/programas.csv?alcaldia=09007").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with("09007,PAAM,"))
+        .expect("PAAM's row");
+    assert!(line.starts_with("09007,PAAM,IAAM,5,-3,8,0,0,"), "{line}");
+    let json = analyst.get("/politica/programas-mes.json").await;
+    assert_eq!(json.status, StatusCode::OK);
+    let rows: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["program"] == "PAAM" && r["month"] == "2026-11" && r["people_reached"] == 8),
+        "{rows}"
+    );
+    for (path, status) in [
+        ("/politica/nada.csv", StatusCode::NOT_FOUND),
+        ("/politica/programas.xml", StatusCode::NOT_FOUND),
+        (
+            "/politica/programas.csv?alcaldia=09099",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/politica/calidad.csv?persona=1", StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(analyst.get(path).await.status, status, "{path}");
+    }
+    assert_eq!(
+        office.get("/politica/traslape.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synthetic_targets_count_the_demo_population_and_never_replace_a_census_figure() {
+    use angel_server::census;
+    use chrono::Datelike;
+    let test_db = angel_tests::TestDb::seeded().await;
+    let db = &test_db.db;
+    let state = angel_server::http::app_state(db.clone(), &test_db.settings)
+        .await
+        .unwrap();
+    let now = state.clock.now();
+    let year = now.year();
+    // A census figure for one cell of the current year, before the synthetic load.
+    let census_row = format!(
+        "indicator,borough,year,count,source\nolder_adults_68,09007,{year},123456,Encuesta\n"
+    );
+    census::import(&state, census_row.as_bytes(), year, false)
+        .await
+        .unwrap();
+    let report = angel_server::synthetic::seed(
+        &state,
+        angel_server::synthetic::Options {
+            count: 400,
+            seed: 7,
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.targets,
+        7 * 16 - 1,
+        "seven indicators defined, one cell kept"
+    );
+
+    // The older adults, counted here from birth dates.
+    let cutoff = now.date_naive() - chrono::Months::new(12 * 68);
+    let boroughs: HashMap<i32, String> = borough::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.id, b.inegi_code))
+        .collect();
+    let mut older: HashMap<String, i64> = HashMap::new();
+    for p in person::Entity::find().all(db).await.unwrap() {
+        if p.synthetic && p.birth_date <= cutoff {
+            *older.entry(boroughs[&p.borough_id].clone()).or_default() += 1;
+        }
+    }
+    let shown = coverage::by_borough(db, "older_adults_68", Some(year))
+        .await
+        .unwrap();
+    for b in &shown.boroughs {
+        let expected = if b.code == "09007" {
+            123_456
+        } else {
+            older.get(&b.code).copied().unwrap_or(0)
+        };
+        assert_eq!(b.target, Some(expected), "{}", b.code);
+    }
+    assert!(shown.synthetic, "labelled synthetic");
+    assert!(shown.sources.iter().any(|s| s.starts_with("Sintético")));
+    // Loading again recomputes the synthetic cells and still keeps the census one.
+    let again = census::synthetic_targets(db, now).await.unwrap();
+    assert_eq!((again.written, again.kept_census), (7 * 16 - 1, 1));
+    let violence = coverage::by_borough(db, "violence_women", None)
+        .await
+        .unwrap();
+    assert_eq!(violence.year, None, "no synthetic definition, no target");
 }

@@ -32,30 +32,11 @@ async fn signed_in<'a>(
 
 /// A 36-year-old registered at MOD-09007 and a PAAM request made for her by a supervisor's
 /// override (PAAM is run by IAAM). Returns (person, enrollment).
-async fn requested(app: &TestApp, supervisor: &mut Browser<'_>) -> (i32, enrollment::Model) {
+async fn requested(supervisor: &mut Browser<'_>) -> (i32, enrollment::Model) {
     let person = supervisor
         .register(&person_form("Rosa", "Núñez", "Peña", "1990-03-04"))
         .await;
-    let paam = app.program_id("PAAM").await;
-    let pick = format!("{person}:{paam}");
-    let page = supervisor
-        .submit(
-            &format!("/oficina/persona/{person}/que-paso?evento=CUMPLI_68"),
-            &[
-                ("do", "request"),
-                ("evento", "CUMPLI_68"),
-                ("pick", &pick),
-                ("override_reason", "emergency"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let e = enrollment::Entity::find()
-        .filter(enrollment::Column::PersonId.eq(person))
-        .one(&app.test_db.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let e = supervisor.request_paam_override(person).await;
     (person, e)
 }
 
@@ -83,7 +64,7 @@ async fn a_request_goes_through_the_agency_queue_to_active_and_shows_on_the_time
     .await;
     let mut iaam = signed_in(&app, "t.iaam", "agency_staff", Anchor::Agency("IAAM")).await;
     let mut dif = signed_in(&app, "t.dif", "agency_staff", Anchor::Agency("DIF")).await;
-    let (person, e) = requested(&app, &mut supervisor).await;
+    let (person, e) = requested(&mut supervisor).await;
     let case = format!("/agencia/solicitud/{}", e.id);
 
     // The request is in IAAM's queue and nowhere else; DIF gets 404 on it.
@@ -357,7 +338,7 @@ async fn overdue_requests_escalate_level_by_level_once_under_a_lease() {
     )
     .await;
     let mut head = signed_in(&app, "t.head", "agency_head", Anchor::Agency("IAAM")).await;
-    let (_, e) = requested(&app, &mut supervisor).await;
+    let (_, e) = requested(&mut supervisor).await;
     let due = date(e.due_on);
     let holidays = holidays(&app).await;
     // The test server is idle while the job runs, so a log of its own keeps the chain whole.
@@ -491,7 +472,7 @@ async fn a_referral_is_accepted_into_a_request_or_declined_and_both_sides_see_it
     let mut iaam = signed_in(&app, "r.iaam", "agency_staff", Anchor::Agency("IAAM")).await;
     let mut sedeso = signed_in(&app, "r.sedeso", "agency_staff", Anchor::Agency("SEDESO")).await;
     let mut dif = signed_in(&app, "r.dif", "agency_staff", Anchor::Agency("DIF")).await;
-    let (person, e) = requested(&app, &mut supervisor).await;
+    let (person, e) = requested(&mut supervisor).await;
     let timeline = format!("/oficina/persona/{person}/historial");
 
     // Bad referrals are refused field by field and write nothing.
@@ -797,7 +778,7 @@ async fn supervisors_see_open_work_by_age_and_heads_reassign_it() {
     let outsider = app
         .staff("w.dif", "agency_staff", Anchor::Agency("DIF"), PASSWORD)
         .await;
-    let (_, e) = requested(&app, &mut supervisor).await;
+    let (_, e) = requested(&mut supervisor).await;
 
     // Just made: one request, 0–7 days old, carried by the supervisor who made it.
     let page = supervisor.get("/oficina").await;

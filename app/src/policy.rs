@@ -302,7 +302,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ServerFn,
         Needs(ViewAggregates),
     ),
-    e(Get, "/politica/cobertura.csv", Other, Needs(ViewAggregates)),
+    e(Post, "/api/policy/figures", ServerFn, Needs(ViewAggregates)),
+    // The numbers of every chart as CSV or JSON: /politica/cobertura.csv, programas.json…
+    e(Get, "/politica/{file}", Other, Needs(ViewAggregates)),
     // Administration: configuration and accounts, never case content.
     e(Get, "/admin", Page, Needs(ManageStaff)),
     e(Post, "/api/admin/staff", ServerFn, Needs(ManageStaff)),

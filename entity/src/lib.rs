@@ -10,6 +10,8 @@ pub mod case_note;
 pub mod citizen_account;
 pub mod citizen_session;
 pub mod coverage_member;
+pub mod coverage_month;
+pub mod coverage_snapshot;
 pub mod demo_account;
 pub mod duplicate_review;
 pub mod enrollment;

@@ -6,6 +6,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
+
 mod m20261121_000001_create_agency;
 mod m20261121_000002_create_borough;
 mod m20261121_000003_create_office;
@@ -26,6 +28,7 @@ mod m20261121_000017_referral_open_once;
 mod m20261122_000018_queue_indexes;
 mod m20261122_000019_citizen_accounts;
 mod m20261122_000020_coverage;
+mod m20261122_000021_coverage_month;
 
 pub struct Migrator;
 
@@ -53,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000018_queue_indexes::Migration),
             Box::new(m20261122_000019_citizen_accounts::Migration),
             Box::new(m20261122_000020_coverage::Migration),
+            Box::new(m20261122_000021_coverage_month::Migration),
         ]
     }
 }
@@ -103,4 +107,6 @@ pub const TABLES: &[&str] = &[
     "coverage_member",
     "program_tally",
     "indicator_tally",
+    "coverage_snapshot",
+    "coverage_month",
 ];

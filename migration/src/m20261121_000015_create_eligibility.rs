@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*, sea_orm::ConnectionTrait};
 
+use crate::helpers::fk;
+
 use crate::m20261121_000001_create_agency::Agency;
 use crate::m20261121_000003_create_office::Office;
 use crate::m20261121_000004_create_program::Program;
@@ -19,18 +21,6 @@ const NEW_FACT_KINDS: &str = "'monthly_income', 'employment', 'months_worked', \
                               'school_level', 'school_type', 'grade_average', 'disability', \
                               'pregnant', 'social_security', 'job_loss', 'violence_referral', \
                               'partner', 'other_scholarship', 'pension', 'provider_lost'";
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
 
 async fn index(
     manager: &SchemaManager<'_>,

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::fk;
+
 use crate::m20261121_000001_create_agency::Agency;
 use crate::m20261121_000003_create_office::Office;
 use crate::m20261121_000004_create_program::Program;
@@ -8,18 +10,6 @@ use crate::m20261121_000011_create_person::Person;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
 
 async fn index(
     manager: &SchemaManager<'_>,

@@ -5,24 +5,14 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::fk;
+
 use crate::m20261121_000002_create_borough::Borough;
 use crate::m20261121_000004_create_program::Program;
 use crate::m20261121_000011_create_person::Person;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -648,3 +648,138 @@ pub async fn import(
     tx.commit().await?;
     Ok(done)
 }
+
+/// The definition of each indicator over the synthetic population, as a condition on `p`
+/// (a person): age on `today`, sex, household links and the facts the generator writes. The
+/// violence indicator has none (the generator writes no such fact): no synthetic target.
+fn synthetic_definition(indicator: &str, today: chrono::NaiveDate) -> Option<String> {
+    use chrono::Months;
+    let born_by = |years: u32| (today - Months::new(12 * years)).format("%Y-%m-%d");
+    let fact = |kind: &str, value: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM person_fact f WHERE f.person_id = p.id \
+             AND f.kind = '{kind}' AND f.value = '{value}')"
+        )
+    };
+    Some(match indicator {
+        "older_adults_68" => format!("p.birth_date <= '{}'", born_by(68)),
+        "single_mothers" => format!(
+            "p.sex = 'M' AND EXISTS (SELECT 1 FROM person_relationship r \
+             JOIN person c ON c.id = r.relative_id WHERE r.person_id = p.id \
+             AND r.kind = 'parent' AND c.birth_date > '{}') \
+             AND NOT EXISTS (SELECT 1 FROM person_relationship s WHERE s.kind = 'spouse' \
+             AND (s.person_id = p.id OR s.relative_id = p.id))",
+            born_by(15)
+        ),
+        "school_age_public" => format!(
+            "p.birth_date <= '{}' AND p.birth_date > '{}' AND {}",
+            born_by(6),
+            born_by(15),
+            fact("school_type", "public")
+        ),
+        "upper_secondary" => fact("school_level", "upper_secondary"),
+        "disability" => fact("disability", "yes"),
+        "unemployed_formal" => fact("employment", "unemployed"),
+        "no_social_security" => fact("social_security", "none"),
+        _ => return None,
+    })
+}
+
+/// Where the synthetic targets come from, as stored with each.
+pub const SYNTHETIC_SOURCE: &str = "Sintético: personas de la población sintética de demostración que cumplen la definición \
+     / synthetic: demo population members who meet the definition";
+
+/// What [`synthetic_targets`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SyntheticTargets {
+    /// Indicator × borough counts written (new or updated synthetic ones).
+    pub written: u64,
+    /// Counts left alone because a census figure is stored for that cell.
+    pub kept_census: u64,
+}
+
+/// The demo's target populations for `today`'s year: for each indicator with a definition
+/// over the synthetic population, the synthetic people in each borough who meet it (active
+/// profiles), stored as `synthetic` (labelled "sintético" wherever shown). A census figure
+/// already stored for a cell is never replaced; a synthetic one is recomputed.
+///
+/// # Errors
+/// Database errors (nothing written).
+pub async fn synthetic_targets(
+    db: &sea_orm::DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SyntheticTargets, sea_orm::DbErr> {
+    use angel_entity::{borough, indicator, target_population};
+    use chrono::Datelike;
+    use sea_orm::{
+        ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+        IntoActiveModel, QueryFilter, Statement, TransactionTrait,
+    };
+
+    let today = now.date_naive();
+    let year = today.year();
+    let boroughs: Vec<i32> = borough::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    let tx = db.begin().await?;
+    let stored: HashMap<(i32, i32), target_population::Model> = target_population::Entity::find()
+        .filter(target_population::Column::Year.eq(year))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|t| ((t.indicator_id, t.borough_id), t))
+        .collect();
+    let mut done = SyntheticTargets::default();
+    for i in indicator::Entity::find().all(&tx).await? {
+        let Some(condition) = synthetic_definition(&i.code, today) else {
+            continue;
+        };
+        let counts: HashMap<i32, i64> = tx
+            .query_all_raw(Statement::from_string(
+                tx.get_database_backend(),
+                format!(
+                    "SELECT p.borough_id, COUNT(*) FROM person p \
+                     WHERE p.synthetic = TRUE AND p.status = 'active' AND {condition} \
+                     GROUP BY p.borough_id"
+                ),
+            ))
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+        for &b in &boroughs {
+            let people = counts.get(&b).copied().unwrap_or(0);
+            match stored.get(&(i.id, b)) {
+                Some(old) if !old.synthetic => done.kept_census += 1,
+                Some(old) => {
+                    let mut m = old.clone().into_active_model();
+                    m.people = Set(people);
+                    m.source = Set(SYNTHETIC_SOURCE.to_owned());
+                    m.updated_at = Set(now);
+                    m.update(&tx).await?;
+                    done.written += 1;
+                }
+                None => {
+                    target_population::ActiveModel {
+                        indicator_id: Set(i.id),
+                        borough_id: Set(b),
+                        year: Set(year),
+                        people: Set(people),
+                        source: Set(SYNTHETIC_SOURCE.to_owned()),
+                        synthetic: Set(true),
+                        updated_at: Set(now),
+                        ..Default::default()
+                    }
+                    .insert(&tx)
+                    .await?;
+                    done.written += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(done)
+}

@@ -89,6 +89,19 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportAction,
     },
+    /// Write data to files.
+    Export {
+        #[command(subcommand)]
+        what: ExportAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ExportAction {
+    /// Every policy aggregate (coverage of each indicator by borough, figures by program for
+    /// the city and each borough, data quality) as CSV and JSON in DIR, with a data dictionary
+    /// (diccionario.csv). Small cells suppressed as on screen; no person-level data.
+    OpenData { dir: std::path::PathBuf },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -337,6 +350,20 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 }
                 Err(crate::census::Refused::Db(e)) => return Err(anyhow::anyhow!("{e}")),
             }
+        }
+        Command::Export {
+            what: ExportAction::OpenData { dir },
+        } => {
+            let state = crate::http::app_state(db, &settings).await?;
+            let done = crate::open_data::export(&state.db, &dir, state.clock.now())
+                .await
+                .context("open data export failed")?;
+            println!(
+                "open data: {} tables, {} rows, in {} (diccionario.csv describes them)",
+                done.tables,
+                done.rows,
+                dir.display()
+            );
         }
         Command::Admin {
             action: AdminAction::Create { username, name },

@@ -577,6 +577,8 @@ pub struct Report {
     pub households: u64,
     pub without_curp: u64,
     pub duplicates: u64,
+    /// Indicator × borough target populations derived from the synthetic people.
+    pub targets: u64,
     pub seconds: f64,
 }
 
@@ -584,8 +586,13 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} synthetic people in {} households ({} without CURP, {} planted near-duplicates) in {:.1} s",
-            self.persons, self.households, self.without_curp, self.duplicates, self.seconds
+            "{} synthetic people in {} households ({} without CURP, {} planted near-duplicates), {} synthetic target populations, in {:.1} s",
+            self.persons,
+            self.households,
+            self.without_curp,
+            self.duplicates,
+            self.targets,
+            self.seconds
         )
     }
 }
@@ -821,6 +828,10 @@ pub async fn seed(state: &AppState, options: Options, progress: bool) -> anyhow:
     batch.flush(state).await?;
     advance_sequences(&state.db, &["person", "household"]).await?;
     bar.finish_and_clear();
+    // The demo's target populations (labelled "sintético"), from everyone synthetic so far.
+    report.targets = crate::census::synthetic_targets(&state.db, now)
+        .await?
+        .written;
     let tx = state.audit.begin(&state.db).await?;
     tx.record(
         NewEvent::new("person.synthetic_seeded", state.clock.now()).detail(serde_json::json!({

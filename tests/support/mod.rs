@@ -500,3 +500,34 @@ impl Browser<'_> {
             .expect("the new request")
     }
 }
+
+impl Browser<'_> {
+    /// PAAM requested for `person` through the CUMPLI_68 life event with the signed-in
+    /// supervisor's override (whatever the person's age); the new request.
+    pub async fn request_paam_override(&mut self, person: i32) -> angel_entity::enrollment::Model {
+        use angel_entity::enrollment;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let paam = self.app.program_id("PAAM").await;
+        let pick = format!("{person}:{paam}");
+        let page = self
+            .submit(
+                &format!("/oficina/persona/{person}/que-paso?evento=CUMPLI_68"),
+                &[
+                    ("do", "request"),
+                    ("evento", "CUMPLI_68"),
+                    ("pick", &pick),
+                    ("override_reason", "emergency"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "{}", page.body);
+        enrollment::Entity::find()
+            .filter(enrollment::Column::PersonId.eq(person))
+            .filter(enrollment::Column::ProgramId.eq(paam))
+            .order_by_desc(enrollment::Column::Id)
+            .one(&self.app.test_db.db)
+            .await
+            .expect("read requests")
+            .expect("the new request")
+    }
+}

@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use super::dto::CoverageReport;
+use super::dto::{CoverageReport, ProgramReport};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::access::Permission,
     ssr::{
         guard::{fail, require},
-        services::coverage,
+        services::{coverage, figures},
         state,
     },
 };
@@ -26,6 +26,20 @@ pub async fn get_coverage(
 ) -> Result<CoverageReport, AppError> {
     require(Permission::ViewAggregates)?;
     coverage::by_borough(&state()?.db, indicator.trim(), year)
+        .await
+        .map_err(fail)
+}
+
+/// The figures by program (reached now and by month, overlap, decision times, data quality)
+/// for a borough (INEGI code; the whole city when empty).
+///
+/// # Errors
+/// 401, 403, 404 (unknown borough), 500.
+#[server(endpoint = "policy/figures")]
+pub async fn get_program_figures(borough: String) -> Result<ProgramReport, AppError> {
+    require(Permission::ViewAggregates)?;
+    let state = state()?;
+    figures::by_program(&state.db, borough.trim(), state.clock.now())
         .await
         .map_err(fail)
 }

@@ -57,3 +57,65 @@ pub struct ShapeSet {
     pub height: u32,
     pub shapes: Vec<MapShape>,
 }
+
+/// The figures by program for one borough or the whole city: people reached now and at the end
+/// of each of the last months, who is in two programs at once, how long decisions take, and
+/// how complete the registry's data is. Counts 1–4 are shown as "<5".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramReport {
+    /// Every borough (INEGI code, name), for the filter.
+    pub boroughs: Vec<(String, String)>,
+    /// The borough shown (`None`: the whole city).
+    pub borough: Option<String>,
+    /// The months of the trend, oldest first, as `YYYY-MM`; the last is the current month
+    /// (its figure is today's, the others are month-end figures).
+    pub months: Vec<String>,
+    /// Every program, by agency.
+    pub programs: Vec<ProgramFigures>,
+    /// `overlap[i][j]`: people reached by both program `i` and program `j` (the diagonal is
+    /// the people reached by the program).
+    pub overlap: Vec<Vec<Cell>>,
+    /// How many days back the decision times look.
+    pub window_days: u32,
+    pub quality: DataQuality,
+}
+
+/// One program's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramFigures {
+    pub code: String,
+    pub name: Localized,
+    /// The agency that runs it (code).
+    pub agency: String,
+    /// People reached today.
+    pub reached: Cell,
+    /// People reached at the end of each month of [`ProgramReport::months`] (the last: today).
+    pub trend: Vec<Cell>,
+    /// Today's figure minus last month-end's (`None` when either is suppressed).
+    pub change: Option<i64>,
+    /// Requests decided within the window.
+    pub decided: Cell,
+    /// Median and 90th percentile of the days from request to decision (`None` with fewer
+    /// than 5 decisions).
+    pub median_days: Option<i64>,
+    pub p90_days: Option<i64>,
+    /// Requests awaiting a decision past their due date, and those escalated.
+    pub overdue: Cell,
+    pub escalated: Cell,
+}
+
+/// How complete the registry's data is (active profiles).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataQuality {
+    pub registered: Cell,
+    /// With a CURP (every stored CURP passed the format and check-digit validation).
+    pub with_curp: Cell,
+    pub without_curp: Cell,
+    /// Pairs of profiles that may be one person, awaiting a supervisor.
+    pub duplicates_pending: Cell,
+    /// Adults (18+) without a monthly income on file (most rules need it).
+    pub adults_without_income: Cell,
+    /// Children and teenagers (6–17) without a school level on file (the school programs
+    /// need it).
+    pub minors_without_school: Cell,
+}

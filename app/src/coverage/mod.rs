@@ -4,4 +4,5 @@
 
 pub mod api;
 pub mod dto;
+pub mod figures;
 pub mod pages;

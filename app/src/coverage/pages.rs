@@ -15,7 +15,7 @@ use crate::i18n::*;
 const SHADES: usize = 5;
 
 /// How a published count reads on screen.
-fn shown(c: Cell) -> String {
+pub(crate) fn shown(c: Cell) -> String {
     match c {
         Cell::Count(n) => n.to_string(),
         Cell::Small => "<5".to_owned(),
@@ -24,7 +24,7 @@ fn shown(c: Cell) -> String {
 }
 
 /// Per thousand as a percentage with one decimal (`123` → "12.3 %").
-fn percent(per_thousand: u64) -> String {
+pub(crate) fn percent(per_thousand: u64) -> String {
     format!("{}.{} %", per_thousand / 10, per_thousand % 10)
 }
 
@@ -56,30 +56,99 @@ fn shade(value: u64, bounds: &[u64]) -> usize {
         .unwrap_or(bounds.len().saturating_sub(1))
 }
 
-/// The indicator and year asked for in the query string (`?indicador=…&anio=…`).
-pub fn coverage_params() -> Memo<(String, Option<i32>)> {
+/// What `/politica` was asked for: `?indicador=…&anio=…&alcaldia=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyParams {
+    pub indicator: String,
+    pub year: Option<i32>,
+    /// INEGI code; empty for the whole city.
+    pub borough: String,
+}
+
+/// The dashboard's filters from the query string.
+pub fn policy_params() -> Memo<PolicyParams> {
     let query = use_query_map();
     Memo::new(move |_| {
         let q = query.read();
-        (
-            q.get("indicador").unwrap_or_default(),
-            q.get("anio").and_then(|y| y.parse::<i32>().ok()),
-        )
+        PolicyParams {
+            indicator: q.get("indicador").unwrap_or_default(),
+            year: q.get("anio").and_then(|y| y.parse::<i32>().ok()),
+            borough: q.get("alcaldia").unwrap_or_default(),
+        }
     })
 }
 
-/// `/politica`'s coverage section (its data comes with the page's single resource).
-pub fn coverage_section(i18n: I18nContext<Locale>, r: CoverageReport) -> impl IntoView {
+/// The dashboard's filters, one plain GET form (it works without JavaScript): indicator and
+/// target year for the coverage map, borough for the figures by program.
+pub fn filters(
+    i18n: I18nContext<Locale>,
+    r: &CoverageReport,
+    boroughs: &[(String, String)],
+    borough: Option<&str>,
+) -> impl IntoView + use<> {
+    let locale = i18n.get_locale_untracked();
+    let selected = r.indicator.clone();
+    let year = r.year;
+    let borough = borough.unwrap_or_default().to_owned();
+    let borough_options = boroughs
+        .iter()
+        .map(|(code, name)| {
+            let sel = *code == borough;
+            view! { <option value=code.clone() selected=sel>{name.clone()}</option> }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action="/politica" class="filters">
+            <div class="field">
+                <label for="f-indicador">{t!(i18n, coverage_indicator)}</label>
+                <select id="f-indicador" name="indicador">
+                    {r.indicators.iter().map(|(code, name)| {
+                        let sel = *code == selected;
+                        view! { <option value=code.clone() selected=sel>{name.get(locale).to_owned()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            {(!r.years.is_empty()).then(|| view! {
+                <div class="field">
+                    <label for="f-anio">{t!(i18n, coverage_year)}</label>
+                    <select id="f-anio" name="anio">
+                        {r.years.iter().map(|&y| view! { <option value=y.to_string() selected=Some(y) == year>{y}</option> }).collect_view()}
+                    </select>
+                </div>
+            })}
+            <div class="field">
+                <label for="f-alcaldia">{t!(i18n, figures_borough)}</label>
+                <select id="f-alcaldia" name="alcaldia">
+                    <option value="" selected=borough.is_empty()>{t!(i18n, figures_whole_city)}</option>
+                    {borough_options}
+                </select>
+            </div>
+            <button type="submit">{t!(i18n, coverage_show)}</button>
+        </form>
+    }
+}
+
+/// `/politica`'s coverage section (its data comes with the page's single resource); the row
+/// of `borough` (INEGI code) is marked.
+pub fn coverage_section(
+    i18n: I18nContext<Locale>,
+    r: CoverageReport,
+    borough: Option<String>,
+) -> impl IntoView {
     view! {
         <section aria-labelledby="coverage-title">
             <h2 id="coverage-title">{t!(i18n, coverage_title)}</h2>
             <p class="hint">{t!(i18n, coverage_intro)}</p>
-            {coverage_view(i18n, r)}
+            {coverage_view(i18n, r, borough)}
         </section>
     }
 }
 
-fn coverage_view(i18n: I18nContext<Locale>, r: CoverageReport) -> impl IntoView {
+fn coverage_view(
+    i18n: I18nContext<Locale>,
+    r: CoverageReport,
+    borough: Option<String>,
+) -> impl IntoView {
     let locale = i18n.get_locale_untracked();
     let with_target = r.year.is_some();
     let csv = format!(
@@ -108,8 +177,6 @@ fn coverage_view(i18n: I18nContext<Locale>, r: CoverageReport) -> impl IntoView 
             (i, format!("{} – {}", label(lower), label(upper)))
         })
         .collect();
-    let selected = r.indicator.clone();
-    let year = r.year;
     let programs = r.programs.clone();
     let map = r.map.clone();
     let rows = r.boroughs.clone();
@@ -137,12 +204,16 @@ fn coverage_view(i18n: I18nContext<Locale>, r: CoverageReport) -> impl IntoView 
     let body = r
         .boroughs
         .iter()
-        .map(|b| coverage_row(b.name.clone(), b, r.synthetic, i18n))
+        .map(|b| {
+            let chosen = borough.as_deref() == Some(b.code.as_str());
+            coverage_row(b.name.clone(), b, r.synthetic, chosen, i18n)
+        })
         .collect_view();
     let foot = coverage_row(
         t_string!(i18n, coverage_city).to_owned(),
         &r.total,
         r.synthetic,
+        false,
         i18n,
     );
     let map_title = if with_target {
@@ -151,26 +222,6 @@ fn coverage_view(i18n: I18nContext<Locale>, r: CoverageReport) -> impl IntoView 
         t_string!(i18n, coverage_map_reached_title).to_owned()
     };
     view! {
-        <form method="get" action="/politica" class="filters">
-            <div class="field">
-                <label for="f-indicador">{t!(i18n, coverage_indicator)}</label>
-                <select id="f-indicador" name="indicador">
-                    {r.indicators.iter().map(|(code, name)| {
-                        let sel = *code == selected;
-                        view! { <option value=code.clone() selected=sel>{name.get(locale).to_owned()}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
-            {(!r.years.is_empty()).then(|| view! {
-                <div class="field">
-                    <label for="f-anio">{t!(i18n, coverage_year)}</label>
-                    <select id="f-anio" name="anio">
-                        {r.years.iter().map(|&y| view! { <option value=y.to_string() selected=Some(y) == year>{y}</option> }).collect_view()}
-                    </select>
-                </div>
-            })}
-            <button type="submit">{t!(i18n, coverage_show)}</button>
-        </form>
         <h3>{r.name.get(locale).to_owned()}</h3>
         {if programs.is_empty() {
             view! { <p>{t!(i18n, coverage_no_programs)}</p> }.into_any()
@@ -231,6 +282,7 @@ fn coverage_row(
     name: String,
     b: &BoroughCoverage,
     synthetic: bool,
+    chosen: bool,
     i18n: I18nContext<Locale>,
 ) -> impl IntoView + use<> {
     let target = b
@@ -240,7 +292,7 @@ fn coverage_row(
     let tag = (synthetic && b.target.is_some())
         .then(|| view! { " " <span class="tag">{t!(i18n, coverage_synthetic)}</span> });
     view! {
-        <tr data-code=b.code.clone()>
+        <tr data-code=b.code.clone() class:chosen=chosen>
             <th scope="row">{name}</th>
             <td class="num">{shown(b.reached)}</td>
             <td class="num">{target}{tag}</td>

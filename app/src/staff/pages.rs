@@ -9,7 +9,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::api;
 use super::dto::{Assignable, Me, StaffRow};
 use super::form_state::{CsrfField, Field, FormState, Notice, use_form_state};
-use crate::coverage::pages::{coverage_params, coverage_section};
+use crate::coverage::figures::figures_section;
+use crate::coverage::pages::{coverage_section, filters, policy_params};
 use crate::domain::access::{Permission, Role};
 use crate::i18n::*;
 use crate::pages::{ErrorMessage, set_http_status};
@@ -443,14 +444,16 @@ pub fn AgencyProgramPage() -> impl IntoView {
 #[component]
 pub fn PolicyPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = coverage_params();
-    // One resource for the page (see README, known issues): the overview and the coverage.
+    let params = policy_params();
+    // One resource for the page (see README, known issues): the overview, the coverage map
+    // and the figures by program.
     let overview = Resource::new(
         move || params.get(),
-        |(indicator, year)| async move {
+        |p| async move {
             let overview = api::get_policy_overview().await?;
-            let coverage = crate::coverage::api::get_coverage(indicator, year).await?;
-            Ok::<_, crate::error::AppError>((overview, coverage))
+            let coverage = crate::coverage::api::get_coverage(p.indicator, p.year).await?;
+            let figures = crate::coverage::api::get_program_figures(p.borough).await?;
+            Ok::<_, crate::error::AppError>((overview, coverage, figures))
         },
     );
     view! {
@@ -459,8 +462,10 @@ pub fn PolicyPage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok((o, coverage)) => view! {
-                        {coverage_section(i18n, coverage)}
+                    Ok((o, coverage, figures)) => view! {
+                        {filters(i18n, &coverage, &figures.boroughs, figures.borough.as_deref())}
+                        {coverage_section(i18n, coverage, figures.borough.clone())}
+                        {figures_section(i18n, figures)}
                         <h2>{t!(i18n, policy_programs_by_agency)}</h2>
                         <table>
                             <tbody>

@@ -6,11 +6,15 @@
 //!
 //! - P1–P3 (registry: find by CURP, register, probable duplicates), see `registry.rs`;
 //! - issue 6 (tracking: the agency queue, the person timeline, the escalation job), see
-//!   `tracking.rs`.
+//!   `tracking.rs`;
+//! - P5 (coverage reports: the served report against the plain GROUP BY, the extra cost on an
+//!   enrollment write), see `coverage.rs`.
 //!
 //! `ANGEL_BENCH_ENGINES=postgres` measures one engine only; `ANGEL_BENCH_SKIP_REGISTRY` skips
-//! P1–P3.
+//! P1–P3; `ANGEL_BENCH_SKIP_TRACKING` loads the request histories but skips issue 6's
+//! measurements.
 
+mod coverage;
 mod registry;
 mod tracking;
 
@@ -173,6 +177,7 @@ async fn engine(name: &str, persons: u64) -> anyhow::Result<()> {
         registry::p3(&state).await?;
     }
     tracking::run(&state, &caseworker, name == "postgres").await?;
+    coverage::run(&state).await?;
     let _ = state.db.clone().close().await;
     if name == "sqlite" {
         let size: u64 = std::fs::read_dir(dir.path())?

@@ -205,7 +205,7 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         .route("/agencia/solicitud/{id}", post(forms::decide_request))
         .route("/agencia/canalizacion/{id}", post(forms::decide_referral))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
-        .route("/politica/cobertura.csv", get(reports::coverage_csv))
+        .route("/politica/{file}", get(reports::table))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -1,114 +1,98 @@
 //! Downloads of the policy reports (policy officers; the access layer checks `ViewAggregates`
-//! before these run): the numbers of every chart as CSV, with the same suppression as on
-//! screen.
+//! before these run): `GET /politica/{table}.csv` or `.json` — the numbers of every chart,
+//! with the same suppression as on screen (tables in [`crate::open_data`]).
 
-use angel_app::{
-    coverage::dto::CoverageReport,
-    domain::disclosure::Cell,
-    ssr::{AppState, ServiceError, services::coverage},
-};
+use angel_app::ssr::{AppState, ServiceError};
 use axum::{
-    extract::{Query, State},
+    extract::{Path, Query, State},
     response::{IntoResponse, Response},
 };
 use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 
 use super::security::refusal;
+use crate::open_data;
 
+/// The filters a table accepts; anything else is refused (400).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CoverageQuery {
+pub struct TableQuery {
+    /// Indicator code (coverage; the first indicator when empty).
     #[serde(default)]
     indicador: String,
+    /// Target population year (coverage; the newest when absent).
     anio: Option<i32>,
+    /// INEGI borough code (figures by program; the city when empty).
+    #[serde(default)]
+    alcaldia: String,
 }
 
-/// `GET /politica/cobertura.csv?indicador=…&anio=…`: coverage by borough, one row per borough
-/// and one for the city.
-pub async fn coverage_csv(
+/// `GET /politica/{file}`: `cobertura`, `programas`, `programas-mes`, `traslape` or `calidad`,
+/// as `.csv` or `.json`.
+pub async fn table(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<CoverageQuery>,
+    Path(file): Path<String>,
+    Query(q): Query<TableQuery>,
 ) -> Response {
-    match coverage::by_borough(&state.db, q.indicador.trim(), q.anio).await {
-        Ok(report) => match coverage_rows(&report) {
-            Ok(body) => {
-                let name = format!(
-                    "cobertura-{}-{}.csv",
-                    report.indicator,
-                    report
-                        .year
-                        .map_or_else(|| "sin-poblacion".to_owned(), |y| y.to_string())
-                );
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                        (
-                            header::CONTENT_DISPOSITION,
-                            format!("attachment; filename=\"{name}\""),
-                        ),
-                    ],
-                    body,
-                )
-                    .into_response()
-            }
-            Err(error) => {
-                tracing::error!(%error, "coverage CSV");
-                refusal(StatusCode::INTERNAL_SERVER_ERROR, &headers)
-            }
-        },
-        Err(ServiceError::NotFound) => refusal(StatusCode::NOT_FOUND, &headers),
+    let Some((name, json)) = file
+        .strip_suffix(".csv")
+        .map(|n| (n, false))
+        .or_else(|| file.strip_suffix(".json").map(|n| (n, true)))
+    else {
+        return refusal(StatusCode::NOT_FOUND, &headers);
+    };
+    let found = open_data::table(
+        &state.db,
+        name,
+        q.indicador.trim(),
+        q.anio,
+        q.alcaldia.trim(),
+        state.clock.now(),
+    )
+    .await;
+    let table = match found {
+        Ok(t) => t,
+        Err(ServiceError::NotFound) => return refusal(StatusCode::NOT_FOUND, &headers),
         Err(error) => {
-            tracing::error!(%error, "coverage report");
-            refusal(StatusCode::INTERNAL_SERVER_ERROR, &headers)
+            tracing::error!(%error, table = name, "policy table");
+            return refusal(StatusCode::INTERNAL_SERVER_ERROR, &headers);
         }
-    }
-}
-
-/// How a published count is written: the number, `<5`, or `suppressed` (hidden so that a
-/// small cell cannot be worked out from the total).
-fn cell(c: Cell) -> String {
-    match c {
-        Cell::Count(n) => n.to_string(),
-        Cell::Small => "<5".to_owned(),
-        Cell::Hidden => "suppressed".to_owned(),
-    }
-}
-
-fn coverage_rows(r: &CoverageReport) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "indicator",
-        "year",
-        "inegi_code",
-        "borough",
-        "people_reached",
-        "target_population",
-        "per_thousand",
-        "target_synthetic",
-        "target_source",
-    ])?;
-    let year = r.year.map(|y| y.to_string()).unwrap_or_default();
-    let source = r.sources.join("; ");
-    let synthetic = if r.synthetic { "true" } else { "false" };
-    for row in r.boroughs.iter().chain([&r.total]) {
-        let (code, name) = if row.code.is_empty() {
-            ("09", "Ciudad de México")
-        } else {
-            (row.code.as_str(), row.name.as_str())
-        };
-        w.write_record([
-            r.indicator.as_str(),
-            &year,
-            code,
-            name,
-            &cell(row.reached),
-            &row.target.map(|t| t.to_string()).unwrap_or_default(),
-            &row.per_thousand.map(|p| p.to_string()).unwrap_or_default(),
-            synthetic,
-            &source,
-        ])?;
-    }
-    w.into_inner().map_err(|e| e.into_error().into())
+    };
+    let suffix = [
+        (!q.alcaldia.is_empty()).then(|| q.alcaldia.trim().to_owned()),
+        q.anio.map(|y| y.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| format!("-{s}"))
+    .collect::<String>();
+    let (body, kind, ext) = if json {
+        match serde_json::to_vec(&table.json()) {
+            Ok(b) => (b, "application/json", "json"),
+            Err(error) => {
+                tracing::error!(%error, "policy table JSON");
+                return refusal(StatusCode::INTERNAL_SERVER_ERROR, &headers);
+            }
+        }
+    } else {
+        match table.csv() {
+            Ok(b) => (b, "text/csv; charset=utf-8", "csv"),
+            Err(error) => {
+                tracing::error!(%error, "policy table CSV");
+                return refusal(StatusCode::INTERNAL_SERVER_ERROR, &headers);
+            }
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}{suffix}.{ext}\"", table.name),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -19,9 +19,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use angel_entity::{
     borough, coverage_member, enrollment, indicator, indicator_tally, person, program,
-    program_indicator, program_tally, target_population,
+    program_indicator, target_population,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -77,10 +77,10 @@ pub async fn refresh_person(db: &impl ConnectionTrait, person_id: i32) -> Result
     }
 
     for &(program, borough) in before.difference(&after) {
-        bump_program(db, program, borough, -1).await?;
+        bump(db, Tally::Program, program, borough, -1).await?;
     }
     for &(program, borough) in after.difference(&before) {
-        bump_program(db, program, borough, 1).await?;
+        bump(db, Tally::Program, program, borough, 1).await?;
     }
     let programs: Vec<i32> = before.iter().chain(&after).map(|&(p, _)| p).collect();
     let served = indicators_of(db, &programs).await?;
@@ -98,10 +98,10 @@ pub async fn refresh_person(db: &impl ConnectionTrait, person_id: i32) -> Result
     };
     let (was, is) = (reach(&before), reach(&after));
     for &(indicator, borough) in was.difference(&is) {
-        bump_indicator(db, indicator, borough, -1).await?;
+        bump(db, Tally::Indicator, indicator, borough, -1).await?;
     }
     for &(indicator, borough) in is.difference(&was) {
-        bump_indicator(db, indicator, borough, 1).await?;
+        bump(db, Tally::Indicator, indicator, borough, 1).await?;
     }
 
     coverage_member::Entity::delete_many()
@@ -140,84 +140,79 @@ async fn indicators_of(
     Ok(out)
 }
 
-/// Adds `delta` (±1) to a program's people in a borough. A decrement updates the row in place
-/// (an insert of a negative count would break the check constraint before the upsert applies);
-/// a missing row to decrement means the tallies drifted, and the write fails.
-async fn bump_program(
+/// One of the two tallies: its table and the column of what it counts people for.
+#[derive(Clone, Copy)]
+enum Tally {
+    Program,
+    Indicator,
+}
+
+impl Tally {
+    fn table(self) -> &'static str {
+        match self {
+            Tally::Program => "program_tally",
+            Tally::Indicator => "indicator_tally",
+        }
+    }
+
+    fn key(self) -> Alias {
+        Alias::new(match self {
+            Tally::Program => "program_id",
+            Tally::Indicator => "indicator_id",
+        })
+    }
+}
+
+/// Adds `delta` (±1) to the people of `key` (a program or an indicator) in a borough. A
+/// decrement updates the row in place (an insert of a negative count would break the check
+/// constraint before the upsert applies); a missing row to decrement means the tallies
+/// drifted, and the write fails.
+async fn bump(
     db: &impl ConnectionTrait,
-    program: i32,
+    tally: Tally,
+    key: i32,
     borough: i32,
     delta: i64,
 ) -> Result<(), DbErr> {
-    use program_tally::Column as C;
+    let people = || Alias::new("people");
+    let borough_id = || Alias::new("borough_id");
     if delta < 0 {
-        let done = program_tally::Entity::update_many()
-            .col_expr(C::People, Expr::col(C::People).add(delta))
-            .filter(C::ProgramId.eq(program))
-            .filter(C::BoroughId.eq(borough))
-            .exec(db)
-            .await?;
-        return drifted(done.rows_affected, "program_tally");
-    }
-    program_tally::Entity::insert(program_tally::ActiveModel {
-        program_id: Set(program),
-        borough_id: Set(borough),
-        people: Set(delta),
-    })
-    .on_conflict(
-        OnConflict::columns([C::ProgramId, C::BoroughId])
-            .value(
-                C::People,
-                Expr::col((program_tally::Entity, C::People)).add(delta),
+        let done = db
+            .execute(
+                Query::update()
+                    .table(Alias::new(tally.table()))
+                    .value(people(), Expr::col(people()).add(delta))
+                    .and_where(Expr::col(tally.key()).eq(key))
+                    .and_where(Expr::col(borough_id()).eq(borough)),
             )
-            .to_owned(),
+            .await?;
+        return drifted(done.rows_affected(), tally);
+    }
+    db.execute(
+        Query::insert()
+            .into_table(Alias::new(tally.table()))
+            .columns([tally.key(), borough_id(), people()])
+            .values_panic([key.into(), borough.into(), delta.into()])
+            .on_conflict(
+                OnConflict::columns([tally.key(), borough_id()])
+                    .value(
+                        people(),
+                        Expr::col((Alias::new(tally.table()), people())).add(delta),
+                    )
+                    .to_owned(),
+            ),
     )
-    .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
-/// As [`bump_program`], for an indicator.
-async fn bump_indicator(
-    db: &impl ConnectionTrait,
-    indicator: i32,
-    borough: i32,
-    delta: i64,
-) -> Result<(), DbErr> {
-    use indicator_tally::Column as C;
-    if delta < 0 {
-        let done = indicator_tally::Entity::update_many()
-            .col_expr(C::People, Expr::col(C::People).add(delta))
-            .filter(C::IndicatorId.eq(indicator))
-            .filter(C::BoroughId.eq(borough))
-            .exec(db)
-            .await?;
-        return drifted(done.rows_affected, "indicator_tally");
-    }
-    indicator_tally::Entity::insert(indicator_tally::ActiveModel {
-        indicator_id: Set(indicator),
-        borough_id: Set(borough),
-        people: Set(delta),
-    })
-    .on_conflict(
-        OnConflict::columns([C::IndicatorId, C::BoroughId])
-            .value(
-                C::People,
-                Expr::col((indicator_tally::Entity, C::People)).add(delta),
-            )
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
-}
-
-fn drifted(rows: u64, table: &str) -> Result<(), DbErr> {
+fn drifted(rows: u64, tally: Tally) -> Result<(), DbErr> {
     if rows == 1 {
         Ok(())
     } else {
         Err(DbErr::Custom(format!(
-            "{table}: no row to take a person from (run `coverage::rebuild`)"
+            "{}: no row to take a person from (run `coverage::rebuild`)",
+            tally.table()
         )))
     }
 }
@@ -236,6 +231,8 @@ const REACHED: &str = "SELECT DISTINCT e.person_id, e.program_id, p.borough_id \
 /// Database errors (nothing changed).
 pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let tx = db.begin().await?;
+    // Month-end figures follow the status history, which a bulk load rewrites.
+    super::figures::forget_months(&tx).await?;
     for table in ["indicator_tally", "program_tally", "coverage_member"] {
         tx.execute_unprepared(&format!("DELETE FROM {table}"))
             .await?;

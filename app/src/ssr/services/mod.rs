@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod citizen;
 pub mod coverage;
 pub mod eligibility;
+pub mod figures;
 pub mod jobs;
 pub mod merge;
 pub mod outreach;
