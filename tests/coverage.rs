@@ -89,11 +89,9 @@ async fn assert_exact(app: &TestApp, when: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kept_tallies_equal_a_plain_group_by_after_random_changes() {
-    let app = TestApp::spawn().await;
-    let db = &app.test_db.db;
-    let mut office = app
+/// A supervisor at MOD-09007 (Iztapalapa), and staff of IAAM (PAAM) and SEDESO (COMCOM).
+async fn signed_in_staff(app: &TestApp) -> (Browser<'_>, Browser<'_>, Browser<'_>) {
+    let office = app
         .signed_in(
             "t.supervisor",
             "office_supervisor",
@@ -101,10 +99,10 @@ async fn kept_tallies_equal_a_plain_group_by_after_random_changes() {
             PASSWORD,
         )
         .await;
-    let mut iaam = app
+    let iaam = app
         .signed_in("t.iaam", "agency_staff", Anchor::Agency("IAAM"), PASSWORD)
         .await;
-    let mut sedeso = app
+    let sedeso = app
         .signed_in(
             "t.sedeso",
             "agency_staff",
@@ -112,6 +110,14 @@ async fn kept_tallies_equal_a_plain_group_by_after_random_changes() {
             PASSWORD,
         )
         .await;
+    (office, iaam, sedeso)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_tallies_equal_a_plain_group_by_after_random_changes() {
+    let app = TestApp::spawn().await;
+    let db = &app.test_db.db;
+    let (mut office, mut iaam, mut sedeso) = signed_in_staff(&app).await;
 
     // Here COMCOM also serves older adults: two programs of one indicator. Changing what an
     // indicator counts is a rebuild.
@@ -452,26 +458,8 @@ async fn figures_by_program_match_the_history_and_plain_counts() {
     use angel_app::ssr::{clock::Clock, services::figures};
     let app = TestApp::spawn().await;
     let db = &app.test_db.db;
-    let mut office = app
-        .signed_in(
-            "t.supervisor",
-            "office_supervisor",
-            Anchor::Office("MOD-09007"),
-            PASSWORD,
-        )
-        .await;
-    let mut iaam = app
-        .signed_in("t.iaam", "agency_staff", Anchor::Agency("IAAM"), PASSWORD)
-        .await;
-    let mut sedeso = app
-        .signed_in(
-            "t.sedeso",
-            "agency_staff",
-            Anchor::Agency("SEDESO"),
-            PASSWORD,
-        )
-        .await;
-    let (paam, comcom) = (app.program_id("PAAM").await, app.program_id("COMCOM").await);
+    let (mut office, mut iaam, mut sedeso) = signed_in_staff(&app).await;
+    let comcom = app.program_id("COMCOM").await;
 
     // November: eight people in Iztapalapa with PAAM, five of them also with COMCOM; a ninth
     // request (COMCOM) waits.
@@ -576,7 +564,6 @@ async fn figures_by_program_match_the_history_and_plain_counts() {
         figures::by_program(db, "09099", now).await,
         Err(angel_app::ssr::ServiceError::NotFound)
     ));
-    let _ = paam;
 
     // The page and the downloads.
     let mut analyst = app
