@@ -465,7 +465,7 @@ async fn decided_requests_are_rated_once_from_the_account_or_by_folio() {
     let mut analyst = signed_in(&app, "t.politica", "policy_officer", Anchor::None).await;
     let page = analyst.get("/politica").await;
     assert_eq!(page.status, StatusCode::OK);
-    let quality = between(&page.body, r#"<table class="quality""#, "</table>");
+    let quality = between(&page.body, r#"class="quality""#, "</table>");
     let row = between(&quality, r#"<tr data-program="COMCOM">"#, "</tr>");
     assert!(row.contains("&lt;5"), "{row}");
     assert!(!row.contains("3.0"), "no mean for a small cell: {row}");
