@@ -2,7 +2,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+
+/// Mexico City's offset: UTC−6 all year since 2022 (no daylight saving time). Months end and
+/// the access log's times are shown at its clock.
+pub fn mexico_city() -> FixedOffset {
+    FixedOffset::west_opt(6 * 3600).expect("a valid offset")
+}
 
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use angel_entity::{
     audit_event, borough, enrollment, feedback, person, person_identifier, program,
 };
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -36,8 +36,7 @@ pub const FEEDBACK_TABLE: &str = "feedback";
 
 /// Mexico City's time (UTC−6 all year since 2022): how the access log shows times.
 fn mexico_city(at: DateTime<Utc>) -> String {
-    let offset = FixedOffset::west_opt(6 * 3600).expect("a valid offset");
-    at.with_timezone(&offset)
+    at.with_timezone(&crate::ssr::clock::mexico_city())
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }

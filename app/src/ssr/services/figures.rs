@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use angel_entity::{agency, borough, coverage_month, coverage_snapshot, program, program_tally};
-use chrono::{DateTime, Datelike, FixedOffset, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Statement, TransactionTrait, Value, sea_query::OnConflict,
@@ -20,17 +20,13 @@ use crate::catalog::dto::Localized;
 use crate::coverage::dto::{DataQuality, ProgramFigures, ProgramReport};
 use crate::domain::disclosure::{Cell, one, row};
 use crate::ssr::ServiceError;
+use crate::ssr::clock::mexico_city;
 use crate::ssr::services::jobs::sql;
 
 /// Months in the trend, the current one included.
 pub const MONTHS: u32 = 12;
 /// Decision times look at requests decided in the last this many days.
 pub const WINDOW_DAYS: u32 = 365;
-
-/// Mexico City's offset (UTC−6 all year since 2022): months end at its midnight.
-fn mexico_city() -> FixedOffset {
-    FixedOffset::west_opt(6 * 3600).expect("a valid offset")
-}
 
 /// The first day of the month `at` falls in, in Mexico City.
 pub fn month_of(at: DateTime<Utc>) -> NaiveDate {
