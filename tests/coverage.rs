@@ -573,6 +573,40 @@ async fn figures_by_program_match_the_history_and_plain_counts() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(r#"<tr data-program="PAAM">"#));
     assert!(page.body.contains(r#"<option value="09007" selected"#));
+    // The eligibility gap: pending until the job has run, then the program × borough matrix.
+    assert!(page.body.contains(r#"id="gap-pending""#));
+    let run = angel_app::ssr::services::gap::run(db, "test", now)
+        .await
+        .unwrap()
+        .expect("the lease is free");
+    let page = analyst.get("/politica?alcaldia=09007").await;
+    assert!(page.body.contains(r#"id="gap-table""#));
+    let csv = analyst.get("/politica/brecha.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "program,inegi_code,eligible_not_enrolled,as_of");
+    assert_eq!(
+        lines.len(),
+        1 + city.programs.len() * 17,
+        "16 boroughs and the city"
+    );
+    let paam_id = app.program_id("PAAM").await;
+    let paam_city: u64 = run
+        .cells
+        .iter()
+        .filter(|((p, _), _)| *p == paam_id)
+        .map(|(_, n)| n)
+        .sum();
+    let line = lines.iter().find(|l| l.starts_with("PAAM,09,")).unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "PAAM,09,{},",
+            disclosure::one(paam_city)
+                .count()
+                .map_or("<5".to_owned(), |n| n.to_string())
+        )),
+        "{line}"
+    );
     let csv = analyst.get("/politica/programas.csv?alcaldia=09007").await;
     assert_eq!(csv.status, StatusCode::OK);
     let line = csv
@@ -677,4 +711,192 @@ async fn synthetic_targets_count_the_demo_population_and_never_replace_a_census_
         .await
         .unwrap();
     assert_eq!(violence.year, None, "no synthetic definition, no target");
+}
+
+/// People aged `age` or more who have lived in the city three years or more, with no open
+/// request in program `program`, by borough id — PAAM's rule written out by hand from the
+/// stored rows.
+async fn paam_gap_by_hand(
+    db: &sea_orm::DatabaseConnection,
+    program: i32,
+    age: u32,
+    day: chrono::NaiveDate,
+) -> HashMap<i32, u64> {
+    use angel_app::ssr::services::eligibility::OPEN;
+    let open: BTreeSet<i32> = enrollment::Entity::find()
+        .filter(enrollment::Column::ProgramId.eq(program))
+        .filter(enrollment::Column::Status.is_in(OPEN))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.person_id)
+        .collect();
+    let born_by = day - chrono::Months::new(12 * age);
+    let settled_by = day - chrono::Months::new(12 * 3);
+    let mut counts: HashMap<i32, u64> = HashMap::new();
+    for p in person::Entity::find()
+        .filter(person::Column::Status.eq("active"))
+        .all(db)
+        .await
+        .unwrap()
+    {
+        let settled = p.residence_since.is_some_and(|since| since <= settled_by);
+        if p.birth_date <= born_by && settled && !open.contains(&p.id) {
+            *counts.entry(p.borough_id).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gap_counts_whom_the_rules_in_force_find_eligible_without_a_request() {
+    use angel_app::ssr::services::{figures, gap};
+    use angel_entity::program_rule;
+    let test_db = angel_tests::TestDb::seeded().await;
+    let db = &test_db.db;
+    let state = angel_server::http::app_state(db.clone(), &test_db.settings)
+        .await
+        .unwrap();
+    // Before any run: nothing to show, and the job is due.
+    let now = state.clock.now();
+    assert!(gap::due(db, now).await.unwrap());
+    assert_eq!(figures::by_program(db, "", now).await.unwrap().gap, None);
+
+    angel_server::synthetic::seed(
+        &state,
+        angel_server::synthetic::Options {
+            count: 600,
+            seed: 11,
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    // The request histories; the seed ends with a run of the gap job.
+    angel_server::synthetic_tracking::seed(&state, 11, false)
+        .await
+        .unwrap();
+    let now = state.clock.now();
+    let run = gap::last_run(db)
+        .await
+        .unwrap()
+        .expect("the seed ran the job");
+    let active = person::Entity::find()
+        .filter(person::Column::Status.eq("active"))
+        .all(db)
+        .await
+        .unwrap()
+        .len() as i64;
+    assert_eq!(run.people, active, "every active profile evaluated");
+    assert!(!gap::due(db, now).await.unwrap(), "just computed");
+    assert!(
+        gap::due(db, now + chrono::TimeDelta::days(1))
+            .await
+            .unwrap(),
+        "a day later, ages and facts have changed"
+    );
+
+    // PAAM's cells equal the rule written by hand; every other program's cell is at most the
+    // borough's active profiles.
+    let paam = test_db.program_id("PAAM").await;
+    let day = run.as_of.date_naive();
+    let stored = gap::stored(db).await.unwrap();
+    let expected = paam_gap_by_hand(db, paam, 68, day).await;
+    let boroughs = borough::Entity::find()
+        .order_by_asc(borough::Column::InegiCode)
+        .all(db)
+        .await
+        .unwrap();
+    for b in &boroughs {
+        assert_eq!(
+            stored.get(&(paam, b.id)).copied().unwrap_or(0),
+            expected.get(&b.id).copied().unwrap_or(0),
+            "PAAM in {}",
+            b.inegi_code
+        );
+    }
+    assert!(expected.values().sum::<u64>() > 0, "a gap to find");
+    assert!(
+        stored.keys().any(|&(p, _)| p != paam),
+        "other programs have a gap too"
+    );
+
+    // The report: one suppressed row per program, the same whatever the borough filter.
+    let report = figures::by_program(db, "", now).await.unwrap();
+    let shown = report.gap.clone().expect("figures after a run");
+    let counts: Vec<u64> = boroughs
+        .iter()
+        .map(|b| expected.get(&b.id).copied().unwrap_or(0))
+        .collect();
+    let (cells, total) = disclosure::row(&counts);
+    let row = shown.rows.iter().find(|r| r.code == "PAAM").unwrap();
+    assert_eq!((row.boroughs.clone(), row.total), (cells, total));
+    assert_eq!(shown.evaluated, disclosure::one(active as u64));
+    assert_eq!(
+        figures::by_program(db, "09007", now).await.unwrap().gap,
+        Some(shown)
+    );
+
+    // A new PAAM version (70 and over) published after the run: due at once, and the next run
+    // counts under it.
+    let in_force = program_rule::Entity::find()
+        .filter(program_rule::Column::ProgramId.eq(paam))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_force.rules.matches("68").count(),
+        1,
+        "{}",
+        in_force.rules
+    );
+    let later = now + chrono::TimeDelta::minutes(1);
+    program_rule::ActiveModel {
+        program_id: Set(paam),
+        version: Set(2),
+        effective_from: Set(day),
+        status: Set("published".to_owned()),
+        rules: Set(in_force.rules.replace("68", "70")),
+        tests: Set("[]".to_owned()),
+        note: Set(String::new()),
+        created_by: Set(None),
+        created_at: Set(later),
+        published_by: Set(None),
+        published_at: Set(Some(later)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assert!(gap::due(db, later).await.unwrap(), "a rule was published");
+    let second = gap::run_if_due(db, "test", later)
+        .await
+        .unwrap()
+        .expect("due, and the lease is free");
+    let expected = paam_gap_by_hand(db, paam, 70, day).await;
+    for b in &boroughs {
+        assert_eq!(
+            second.cells.get(&(paam, b.id)).copied().unwrap_or(0),
+            expected.get(&b.id).copied().unwrap_or(0),
+            "PAAM 70+ in {}",
+            b.inegi_code
+        );
+    }
+    assert_eq!(gap::stored(db).await.unwrap(), {
+        let mut m = HashMap::new();
+        for (&k, &v) in &second.cells {
+            m.insert(k, v);
+        }
+        m
+    });
+    assert!(!gap::due(db, later).await.unwrap());
+    // Another holder of the lease: this instance skips its turn.
+    assert!(
+        angel_app::ssr::services::jobs::take_lease(db, gap::GAP, "other", later)
+            .await
+            .unwrap()
+    );
+    assert_eq!(gap::run(db, "test", later).await.unwrap(), None);
 }

@@ -9,6 +9,8 @@ pub mod borough;
 pub mod case_note;
 pub mod citizen_account;
 pub mod citizen_session;
+pub mod coverage_gap;
+pub mod coverage_gap_run;
 pub mod coverage_member;
 pub mod coverage_month;
 pub mod coverage_snapshot;

@@ -29,6 +29,7 @@ mod m20261122_000018_queue_indexes;
 mod m20261122_000019_citizen_accounts;
 mod m20261122_000020_coverage;
 mod m20261122_000021_coverage_month;
+mod m20261122_000022_coverage_gap;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000019_citizen_accounts::Migration),
             Box::new(m20261122_000020_coverage::Migration),
             Box::new(m20261122_000021_coverage_month::Migration),
+            Box::new(m20261122_000022_coverage_gap::Migration),
         ]
     }
 }

@@ -122,9 +122,10 @@ pub enum ImportAction {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum JobsAction {
-    /// Run the escalation job once: requests awaiting a decision past their due date rise to
-    /// level 1 (office supervisor) on the due date, 2 (agency head) five business days later,
-    /// 3 (central coordination) ten business days after it.
+    /// Run the background jobs once. Escalation: requests awaiting a decision past their due
+    /// date rise to level 1 (office supervisor) on the due date, 2 (agency head) five business
+    /// days later, 3 (central coordination) ten business days after it. Eligibility gap: every
+    /// active profile evaluated under the rules in force, for the policy dashboard.
     RunOnce {
         /// The moment to run at, RFC 3339 (`2026-12-01T09:00:00Z`) or a date (09:00 UTC that
         /// day) [default: now]. For tests and for catching up.
@@ -439,6 +440,17 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 None => {
                     println!("escalation: another instance holds the lease; nothing done");
                 }
+            }
+            match angel_app::ssr::services::gap::run(&state.db, &holder, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                Some(gap) => println!(
+                    "eligibility gap: {} active profiles evaluated, {} program × borough cells",
+                    gap.people,
+                    gap.cells.len()
+                ),
+                None => println!("eligibility gap: another instance holds the lease; nothing done"),
             }
         }
         Command::Curp { .. } => unreachable!("answered before the database is opened"),

@@ -323,7 +323,46 @@ pub fn program_tables(r: &ProgramReport) -> Vec<Table> {
     ]
 }
 
-/// The table `name` (`cobertura`, `programas`, `programas-mes`, `traslape`, `calidad`).
+const GAP: &[Column] = &[
+    PROGRAM,
+    BOROUGH,
+    col(
+        "eligible_not_enrolled",
+        "Personas registradas que las reglas vigentes encuentran elegibles sin solicitud abierta en el programa / registered people the rules in force find eligible without an open request in the program",
+    ),
+    col(
+        "as_of",
+        "Momento del cálculo, hora de la Ciudad de México / when it was computed, Mexico City time",
+    ),
+];
+
+/// The eligibility gap by program and borough, each program's row of boroughs with the city
+/// total after it (empty until the gap job has run).
+pub fn gap_table(r: &ProgramReport) -> Table {
+    let rows = r
+        .gap
+        .iter()
+        .flat_map(|g| {
+            g.rows.iter().flat_map(|row| {
+                row.boroughs
+                    .iter()
+                    .zip(&r.boroughs)
+                    .map(|(c, (code, _))| (code.clone(), *c))
+                    .chain([("09".to_owned(), row.total)])
+                    .map(|(code, c)| vec![row.code.clone(), code, cell(c), g.as_of.clone()])
+            })
+        })
+        .collect();
+    Table {
+        name: "brecha".to_owned(),
+        about: "Elegibles sin inscripción por programa y alcaldía / eligible but not enrolled by program and borough",
+        columns: GAP,
+        rows,
+    }
+}
+
+/// The table `name` (`cobertura`, `programas`, `programas-mes`, `traslape`, `calidad`,
+/// `brecha`).
 ///
 /// # Errors
 /// `NotFound` for an unknown table, indicator, year or borough; database errors.
@@ -341,6 +380,9 @@ pub async fn table(
         ));
     }
     let report = figures::by_program(db, borough, now).await?;
+    if name == "brecha" {
+        return Ok(gap_table(&report));
+    }
     program_tables(&report)
         .into_iter()
         .find(|t| t.name == name)
@@ -392,6 +434,10 @@ pub async fn export(
     let mut by_program: Vec<Table> = Vec::new();
     for place in &places {
         let report = figures::by_program(db, place, now).await?;
+        if place.is_empty() {
+            // The same matrix whatever the borough: once.
+            by_program.push(gap_table(&report));
+        }
         for t in program_tables(&report) {
             match by_program.iter_mut().find(|k| k.name == t.name) {
                 Some(kept) => kept.rows.extend(t.rows),

@@ -26,7 +26,7 @@ use angel_app::{
         AppState,
         audit::NewEvent,
         services::{
-            coverage, eligibility, jobs,
+            coverage, eligibility, gap, jobs,
             registry::{to_date, to_naive},
         },
         vault::{Slot, note_slot},
@@ -666,6 +666,8 @@ pub async fn seed(state: &AppState, seed: u64, progress: bool) -> anyhow::Result
     }
     // Who the active requests reach, for the coverage reports.
     report.reached = coverage::rebuild(db).await?;
+    // Who the rules find eligible and not enrolled, for the same reports.
+    gap::run(db, "seed --synthetic", now).await?;
     let tx = state.audit.begin(db).await?;
     tx.record(
         NewEvent::new("tracking.synthetic_seeded", now).detail(serde_json::json!({

@@ -458,18 +458,25 @@ impl Browser<'_> {
     }
 }
 
-impl TestApp {
+impl TestDb {
     /// The id of the program with this code.
     pub async fn program_id(&self, code: &str) -> i32 {
         use angel_entity::program;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         program::Entity::find()
             .filter(program::Column::Code.eq(code))
-            .one(&self.test_db.db)
+            .one(&self.db)
             .await
             .expect("read programs")
             .expect("a seeded program")
             .id
+    }
+}
+
+impl TestApp {
+    /// The id of the program with this code.
+    pub async fn program_id(&self, code: &str) -> i32 {
+        self.test_db.program_id(code).await
     }
 }
 

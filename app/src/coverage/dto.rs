@@ -78,6 +78,30 @@ pub struct ProgramReport {
     /// How many days back the decision times look.
     pub window_days: u32,
     pub quality: DataQuality,
+    /// Eligible but not enrolled, by program and borough (`None` until the gap job has run).
+    pub gap: Option<GapReport>,
+}
+
+/// The eligibility gap as the gap job's last run found it: registered people whom the rules in
+/// force find eligible for a program they have no open request in. Every borough is shown
+/// whatever the filter (the table is the program × borough matrix).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GapReport {
+    /// When the run read the rules and the profiles, Mexico City time (`YYYY-MM-DD HH:MM`).
+    pub as_of: String,
+    /// Active profiles evaluated.
+    pub evaluated: Cell,
+    /// One row per program, in the order of [`ProgramReport::programs`].
+    pub rows: Vec<GapRow>,
+}
+
+/// One program's gap: a cell per borough of [`ProgramReport::boroughs`] and the city total,
+/// suppressed as one row (no small cell can be worked out from the total).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GapRow {
+    pub code: String,
+    pub boroughs: Vec<Cell>,
+    pub total: Cell,
 }
 
 /// One program's figures.

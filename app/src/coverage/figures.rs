@@ -117,6 +117,8 @@ pub fn figures_section(i18n: I18nContext<Locale>, r: ProgramReport) -> impl Into
             <p class="hint">{t!(i18n, figures_trend_note)}</p>
             <p><a href=format!("/politica/programas.csv{query}") download>{t!(i18n, figures_csv)}</a></p>
 
+            {gap_view(i18n, &r)}
+
             <h3 id="timeliness-title">{t!(i18n, figures_timeliness_title)}</h3>
             <p class="hint">{t!(i18n, figures_timeliness_note, days = move || window)}</p>
             <div class="table-wrap" tabindex="0" role="region" aria-labelledby="timeliness-title">
@@ -197,6 +199,73 @@ fn share(c: Cell, of: Cell) -> String {
         }
         _ => shown(c),
     }
+}
+
+/// Eligible but not enrolled: the program × borough matrix of the gap job's last run, the
+/// chosen borough's column marked.
+fn gap_view(i18n: I18nContext<Locale>, r: &ProgramReport) -> impl IntoView + use<> {
+    let Some(gap) = r.gap.clone() else {
+        return view! {
+            <h3 id="gap-title">{t!(i18n, gap_title)}</h3>
+            <p class="hint" id="gap-pending">{t!(i18n, gap_pending)}</p>
+        }
+        .into_any();
+    };
+    let chosen = r.borough.clone();
+    let boroughs = r.boroughs.clone();
+    let header = boroughs
+        .iter()
+        .map(|(code, name)| {
+            let marked = chosen.as_deref() == Some(code.as_str());
+            view! {
+                <th scope="col" class:chosen=marked><abbr title=name.clone()>{code.clone()}</abbr></th>
+            }
+        })
+        .collect_view();
+    let rows = gap
+        .rows
+        .iter()
+        .map(|g| {
+            let cells = g
+                .boroughs
+                .iter()
+                .zip(&boroughs)
+                .map(|(c, (code, _))| {
+                    let marked = chosen.as_deref() == Some(code.as_str());
+                    view! { <td class="num" class:chosen=marked>{shown(*c)}</td> }
+                })
+                .collect_view();
+            view! {
+                <tr data-program=g.code.clone()>
+                    <th scope="row">{g.code.clone()}</th>
+                    <td class="num">{shown(g.total)}</td>
+                    {cells}
+                </tr>
+            }
+        })
+        .collect_view();
+    let as_of = gap.as_of.clone();
+    let evaluated = shown(gap.evaluated);
+    view! {
+        <h3 id="gap-title">{t!(i18n, gap_title)}</h3>
+        <p class="hint">
+            {t!(i18n, gap_note, as_of = move || as_of.clone(), evaluated = move || evaluated.clone())}
+        </p>
+        <div class="table-wrap" tabindex="0" role="region" aria-labelledby="gap-title">
+            <table class="gap" id="gap-table">
+                <thead>
+                    <tr>
+                        <th scope="col">{t!(i18n, figures_program)}</th>
+                        <th scope="col">{t!(i18n, figures_whole_city)}</th>
+                        {header}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <p><a href="/politica/brecha.csv" download>{t!(i18n, gap_csv)}</a></p>
+    }
+    .into_any()
 }
 
 fn quality_view(i18n: I18nContext<Locale>, q: &DataQuality, query: &str) -> impl IntoView + use<> {

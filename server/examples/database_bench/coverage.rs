@@ -7,6 +7,9 @@
 //!   (`coverage::reference`);
 //! - the figures by program (`figures::by_program`): the first view (it computes the closed
 //!   months' month-end figures from the status history) and the views after it;
+//! - the eligibility gap job (`gap::compute` and `gap::store`: every active profile through
+//!   every program's rule in force), against reading the same facts without evaluating them
+//!   (`eligibility::each_active`, the floor of any job that looks at everyone);
 //! - the extra cost on an enrollment write: a request suspended and reinstated, each a committed
 //!   one-row UPDATE, with and without `coverage::refresh_person` in the same transaction;
 //! - and that the kept tallies still equal the `GROUP BY` afterwards.
@@ -15,7 +18,7 @@ use std::time::Instant;
 
 use angel_app::ssr::{
     AppState,
-    services::{coverage, figures, jobs::sql},
+    services::{coverage, eligibility, figures, gap, jobs::sql, registry::today},
 };
 use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait, Value};
 
@@ -82,6 +85,36 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     row(
         "figures by program, later views (whole city)",
         &stats(views),
+    );
+
+    // The gap job against its floor: the same facts read, nothing evaluated.
+    let t = Instant::now();
+    let read = eligibility::each_active(db, today(now), |f| {
+        std::hint::black_box(f);
+    })
+    .await?;
+    let floor = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let found = gap::compute(db, now).await?;
+    let computed = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    gap::store(db, &found, now, now).await?;
+    let stored = t.elapsed().as_secs_f64();
+    let rate = |n: u64, s: f64| n as f64 / s;
+    println!(
+        "  baseline: facts of {read} active profiles read, nothing evaluated: {floor:.1} s ({:.0} people/s)",
+        rate(read, floor)
+    );
+    println!(
+        "  eligibility gap job: {} profiles through every program's rule in {computed:.1} s, {} non-zero program × borough cells stored in {:.0} ms ({:.0} people/s in all)",
+        found.people,
+        found.cells.len(),
+        stored * 1000.0,
+        rate(found.people, computed + stored)
+    );
+    println!(
+        "  → the gap job takes {:.2}× the time of reading the facts alone",
+        (computed + stored) / floor
     );
 
     // Writes: active requests of distinct people.

@@ -127,6 +127,15 @@ pub fn spawn_jobs(state: AppState) {
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "escalation job failed"),
             }
+            match angel_app::ssr::services::gap::run_if_due(&state.db, &holder, now).await {
+                Ok(Some(gap)) => tracing::info!(
+                    people = gap.people,
+                    cells = gap.cells.len(),
+                    "eligibility gap job"
+                ),
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, "eligibility gap job failed"),
+            }
         }
     });
 }

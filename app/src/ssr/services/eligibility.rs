@@ -10,7 +10,7 @@ use angel_entity::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Set, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::profile::{active_person as applicant, record_fact};
@@ -180,6 +180,46 @@ pub async fn test_all(
     }
     lines.sort_by(|a, b| (&a.program, a.version).cmp(&(&b.program, b.version)));
     Ok(lines)
+}
+
+/// Active profiles read per batch when every one of them is evaluated (one [`facts_for`] call
+/// per batch).
+pub const BATCH: u64 = 2_000;
+
+/// Calls `each` with the facts on `day` of every active profile, read in batches of [`BATCH`]
+/// in id order; returns how many were read. What the rule editor's impact preview and the gap
+/// job go through.
+///
+/// # Errors
+/// Database errors.
+pub async fn each_active(
+    db: &impl ConnectionTrait,
+    day: Date,
+    mut each: impl FnMut(&Facts),
+) -> Result<u64, ServiceError> {
+    let mut read = 0;
+    let mut after = 0;
+    loop {
+        let ids: Vec<i32> = person::Entity::find()
+            .select_only()
+            .column(person::Column::Id)
+            .filter(person::Column::Status.eq("active"))
+            .filter(person::Column::Id.gt(after))
+            .order_by_asc(person::Column::Id)
+            .limit(BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some(last) = ids.last() else {
+            return Ok(read);
+        };
+        after = *last;
+        let facts = facts_for(db, &ids, day).await?;
+        for f in facts.values() {
+            read += 1;
+            each(f);
+        }
+    }
 }
 
 /// What the evaluator knows about each of `ids` on `today`, in a fixed number of queries.

@@ -17,10 +17,11 @@ use sea_orm::{
 };
 
 use crate::catalog::dto::Localized;
-use crate::coverage::dto::{DataQuality, ProgramFigures, ProgramReport};
+use crate::coverage::dto::{DataQuality, GapReport, GapRow, ProgramFigures, ProgramReport};
 use crate::domain::disclosure::{Cell, one, row};
 use crate::ssr::ServiceError;
 use crate::ssr::clock::mexico_city;
+use crate::ssr::services::gap;
 use crate::ssr::services::jobs::sql;
 
 /// Months in the trend, the current one included.
@@ -258,7 +259,44 @@ pub async fn by_program(
         overlap,
         window_days: WINDOW_DAYS,
         quality: quality(db, within, now).await?,
+        gap: gap_report(db, &programs, &boroughs).await?,
     })
+}
+
+/// The gap job's last figures, one row per program of `programs`, one cell per borough.
+async fn gap_report(
+    db: &DatabaseConnection,
+    programs: &[program::Model],
+    boroughs: &[borough::Model],
+) -> Result<Option<GapReport>, ServiceError> {
+    let Some(run) = gap::last_run(db).await? else {
+        return Ok(None);
+    };
+    let counts = gap::stored(db).await?;
+    let rows = programs
+        .iter()
+        .map(|p| {
+            let cells: Vec<u64> = boroughs
+                .iter()
+                .map(|b| counts.get(&(p.id, b.id)).copied().unwrap_or(0))
+                .collect();
+            let (boroughs, total) = row(&cells);
+            GapRow {
+                code: p.code.clone(),
+                boroughs,
+                total,
+            }
+        })
+        .collect();
+    Ok(Some(GapReport {
+        as_of: run
+            .as_of
+            .with_timezone(&mexico_city())
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        evaluated: one(u64::try_from(run.people).unwrap_or(0)),
+        rows,
+    }))
 }
 
 /// The `pct`th percentile of `sorted` by the nearest-rank method (`sorted` not empty).

@@ -95,7 +95,7 @@ pub async fn take_lease(
 }
 
 /// Gives the lease back and records what the run did.
-async fn release(
+pub(crate) async fn release(
     db: &DatabaseConnection,
     job: &str,
     holder: &str,

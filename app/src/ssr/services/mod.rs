@@ -5,6 +5,7 @@ pub mod citizen;
 pub mod coverage;
 pub mod eligibility;
 pub mod figures;
+pub mod gap;
 pub mod jobs;
 pub mod merge;
 pub mod outreach;

@@ -6,14 +6,16 @@
 //! Every change is audited; a save carries the fingerprint of the draft it was made from, so an
 //! administrator never overwrites another's edit without seeing it.
 
-use angel_entity::{person, program, program_rule};
+use angel_entity::{program, program_rule};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 
-use super::eligibility::{RuleVersion, current, facts_for, parse_version, program_codes, versions};
+use super::eligibility::{
+    RuleVersion, current, each_active, parse_version, program_codes, versions,
+};
 use super::registry::{field, to_naive, today};
 use crate::catalog::dto::Localized;
 use crate::domain::curp::Date;
@@ -23,9 +25,6 @@ use crate::rules::forms::{RuleForm, ValidDraft, rows_of};
 use crate::ssr::audit::NewEvent;
 use crate::ssr::auth::SignedIn;
 use crate::ssr::{AppState, ServiceError};
-
-/// People evaluated per batch of the impact preview (one `facts_for` call each).
-const IMPACT_BATCH: u64 = 2_000;
 
 fn results(v: &RuleVersion) -> Vec<CaseLine> {
     run_cases(&v.rule, &v.tests)
@@ -241,33 +240,16 @@ pub async fn impact(
     day: Date,
 ) -> Result<Impact, ServiceError> {
     let mut figures = Impact::default();
-    let mut after = 0;
-    loop {
-        let ids: Vec<i32> = person::Entity::find()
-            .select_only()
-            .column(person::Column::Id)
-            .filter(person::Column::Status.eq("active"))
-            .filter(person::Column::Id.gt(after))
-            .order_by_asc(person::Column::Id)
-            .limit(IMPACT_BATCH)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let Some(last) = ids.last() else {
-            break;
-        };
-        after = *last;
-        let facts = facts_for(db, &ids, day).await?;
-        for f in facts.values() {
-            let now = in_force.is_some_and(|r| evaluate(r, f, day).verdict == Verdict::Eligible);
-            let then = evaluate(draft, f, day).verdict == Verdict::Eligible;
-            figures.people += 1;
-            figures.eligible_now += u64::from(now);
-            figures.eligible_draft += u64::from(then);
-            figures.gained += u64::from(then && !now);
-            figures.lost += u64::from(now && !then);
-        }
-    }
+    each_active(db, day, |f| {
+        let now = in_force.is_some_and(|r| evaluate(r, f, day).verdict == Verdict::Eligible);
+        let then = evaluate(draft, f, day).verdict == Verdict::Eligible;
+        figures.people += 1;
+        figures.eligible_now += u64::from(now);
+        figures.eligible_draft += u64::from(then);
+        figures.gained += u64::from(then && !now);
+        figures.lost += u64::from(now && !then);
+    })
+    .await?;
     Ok(figures)
 }
 
