@@ -900,3 +900,205 @@ async fn the_gap_counts_whom_the_rules_in_force_find_eligible_without_a_request(
     );
     assert_eq!(gap::run(db, "test", later).await.unwrap(), None);
 }
+
+/// The stored settings of indicator `code`, as the edit page shows them.
+async fn settings(app: &TestApp, code: &str) -> angel_app::coverage::dto::IndicatorSettings {
+    angel_app::ssr::services::indicators::admin(&app.test_db.db)
+        .await
+        .unwrap()
+        .indicators
+        .into_iter()
+        .find(|i| i.code == code)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_edits_an_indicator_and_its_coverage_follows_at_once() {
+    let app = TestApp::spawn().await;
+    let db = &app.test_db.db;
+    let (mut office, mut iaam, mut sedeso) = signed_in_staff(&app).await;
+    // Six people with PAAM, three of them also with COMCOM (which serves no indicator of
+    // older adults).
+    for i in 0..6 {
+        let birth = format!("19{}-0{}-2{}", 45 + i, 1 + i, i);
+        let person = office
+            .register(&person_form("Rosa", "Méndez", "Soto", &birth))
+            .await;
+        let e = office.request_paam_override(person).await;
+        activate(&app, &mut iaam, e.id).await;
+        if i < 3 {
+            let c = office.request_comcom(person).await;
+            activate(&app, &mut sedeso, c.id).await;
+        }
+    }
+    let reached = |r: &angel_app::coverage::dto::CoverageReport| r.total.reached;
+    let before = coverage::by_borough(db, "older_adults_68", None)
+        .await
+        .unwrap();
+    assert_eq!(reached(&before), Cell::Count(6));
+
+    app.staff("t.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let mut admin = app.browser();
+    admin.sign_in("t.admin", PASSWORD).await;
+    let list = admin.get("/admin/indicadores").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body
+            .contains(r#"href="/admin/indicadores/older_adults_68""#)
+    );
+    let page = admin.get("/admin/indicadores/older_adults_68").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let stamp = settings(&app, "older_adults_68").await.stamp;
+    assert!(page.body.contains(&stamp), "the form carries the stamp");
+    let path = "/admin/indicadores/older_adults_68";
+    let stored = settings(&app, "older_adults_68").await;
+    assert_eq!(stored.programs, vec!["PAAM"]);
+
+    // Bad input: each field says what is wrong, nothing is written.
+    let refused = admin
+        .submit(
+            path,
+            &[
+                ("name_es", " "),
+                ("name_en", "Older adults"),
+                ("program", "NOPE"),
+                ("stamp", &stamp),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains(r#"id="f-name_es-error""#),
+        "name error"
+    );
+    assert!(
+        refused.body.contains(r#"id="f-program-error""#),
+        "program error"
+    );
+    let none = admin
+        .submit(
+            path,
+            &[("name_es", "A"), ("name_en", "B"), ("stamp", &stamp)],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        none.body.contains("Elige al menos un programa"),
+        "{}",
+        none.body.len()
+    );
+    let unknown_field = admin
+        .submit(path, &[("name_es", "A"), ("persona", "1")])
+        .await;
+    assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(settings(&app, "older_adults_68").await, stored);
+
+    // Renamed, and COMCOM added: the three people in both count once.
+    let saved = admin
+        .submit(
+            path,
+            &[
+                ("name_es", "Personas de 68 años y más"),
+                ("name_en", "People aged 68 and over"),
+                ("program", "PAAM"),
+                ("program", "COMCOM"),
+                ("stamp", &stamp),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let now = settings(&app, "older_adults_68").await;
+    assert_eq!(now.programs, vec!["COMCOM", "PAAM"]);
+    assert_eq!(now.name.en, "People aged 68 and over");
+    assert_exact(&app, "COMCOM added").await;
+    let after = coverage::by_borough(db, "older_adults_68", None)
+        .await
+        .unwrap();
+    assert_eq!(reached(&after), Cell::Count(6));
+    assert_eq!(after.name.en, "People aged 68 and over");
+
+    // A save from the settings as they were before (another administrator's tab): refused,
+    // the stored settings kept.
+    let stale = admin
+        .submit(
+            path,
+            &[
+                ("name_es", "Otro"),
+                ("name_en", "Other"),
+                ("program", "PAAM"),
+                ("stamp", &stamp),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(settings(&app, "older_adults_68").await, now);
+
+    // COMCOM alone: three people, shown as "<5"; the tallies still equal the GROUP BY.
+    let only = admin
+        .submit(
+            path,
+            &[
+                ("name_es", "Personas de 68 años y más"),
+                ("name_en", "People aged 68 and over"),
+                ("program", "COMCOM"),
+                ("stamp", &now.stamp),
+            ],
+        )
+        .await;
+    assert_eq!(only.status, StatusCode::SEE_OTHER);
+    assert_exact(&app, "PAAM removed").await;
+    let last = coverage::by_borough(db, "older_adults_68", None)
+        .await
+        .unwrap();
+    assert_eq!(reached(&last), Cell::Small);
+    // An enrollment write after the change counts under the new links.
+    let person = office
+        .register(&person_form("Elena", "Cruz", "Mora", "1941-03-03"))
+        .await;
+    let c = office.request_comcom(person).await;
+    activate(&app, &mut sedeso, c.id).await;
+    assert_exact(&app, "a COMCOM request after the change").await;
+
+    // Audited, with what changed.
+    let events: Vec<serde_json::Value> = angel_entity::audit_event::Entity::find()
+        .filter(angel_entity::audit_event::Column::Action.eq("indicator.changed"))
+        .order_by_asc(angel_entity::audit_event::Column::Seq)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| serde_json::from_str(&e.detail.unwrap()).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["programs_added"], serde_json::json!(["COMCOM"]));
+    assert_eq!(events[0]["renamed"], true);
+    assert_eq!(events[1]["programs_removed"], serde_json::json!(["PAAM"]));
+
+    // The seed does not put PAAM back.
+    angel_server::seed::run(db).await.unwrap();
+    assert_eq!(
+        settings(&app, "older_adults_68").await.programs,
+        vec!["COMCOM"]
+    );
+
+    // Only administrators.
+    let mut analyst = app
+        .signed_in("t.politica", "policy_officer", Anchor::None, PASSWORD)
+        .await;
+    assert_eq!(
+        analyst.get("/admin/indicadores").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let denied = analyst
+        .submit(
+            path,
+            &[("name_es", "A"), ("name_en", "B"), ("program", "PAAM")],
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        settings(&app, "older_adults_68").await.programs,
+        vec!["COMCOM"]
+    );
+}

@@ -11,6 +11,7 @@ use leptos_use::UseLocalesOptions;
 
 use crate::catalog::ProgramsPage;
 use crate::citizen::pages::{CitizenAccountPage, CitizenActivatePage};
+use crate::coverage::admin::{AdminIndicatorPage, AdminIndicatorsPage};
 use crate::eligibility::pages::{BundlePage, OutreachPage, ReceiptPage};
 use crate::i18n::*;
 use crate::layout::Layout;
@@ -103,6 +104,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/personal/:id") view=AdminStaffPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/reglas") view=RulesPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/reglas/:code") view=RuleEditorPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/indicadores") view=AdminIndicatorsPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/indicadores/:code") view=AdminIndicatorPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/sesiones") view=AdminSessionsPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>

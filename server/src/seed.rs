@@ -4,7 +4,7 @@
 //! Idempotent and conservative: rows are matched by their code and only missing ones are
 //! inserted; an existing row, perhaps edited by an administrator, is never overwritten.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use angel_app::domain::calendar::statutory_holidays;
 use angel_app::domain::curp::Date;
@@ -337,6 +337,10 @@ async fn seed_terms(
             .copied()
             .ok_or_else(|| DbErr::Custom(format!("seed: unknown program {code}")))
     };
+    // An indicator's names and programs are the administrators' once it exists
+    // (`/admin/indicadores`): the bundled links are written with the indicator only, so a
+    // program an administrator took off an indicator is not put back by the next seed.
+    let mut created: HashSet<&str> = HashSet::new();
     for (position, i) in catalog.indicator.iter().enumerate() {
         let row = indicator::ActiveModel {
             code: Set(i.code.clone()),
@@ -345,7 +349,11 @@ async fn seed_terms(
             position: Set(position as i32 + 1),
             ..Default::default()
         };
-        report.indicators += insert_missing(txn, row, [indicator::Column::Code]).await?;
+        let inserted = insert_missing(txn, row, [indicator::Column::Code]).await?;
+        if inserted > 0 {
+            created.insert(i.code.as_str());
+        }
+        report.indicators += inserted;
     }
     let indicator_ids: HashMap<String, i32> = indicator::Entity::find()
         .all(txn)
@@ -358,6 +366,9 @@ async fn seed_terms(
             let indicator_id = *indicator_ids
                 .get(code)
                 .ok_or_else(|| DbErr::Custom(format!("seed: unknown indicator {code}")))?;
+            if !created.contains(code.as_str()) {
+                continue;
+            }
             let link = program_indicator::ActiveModel {
                 program_id: Set(program_id(&p.code)?),
                 indicator_id: Set(indicator_id),

@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use super::dto::{CoverageReport, ProgramReport};
+use super::dto::{CoverageReport, IndicatorAdmin, ProgramReport};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::access::Permission,
     ssr::{
         guard::{fail, require},
-        services::{coverage, figures},
+        services::{coverage, figures, indicators},
         state,
     },
 };
@@ -42,4 +42,14 @@ pub async fn get_program_figures(borough: String) -> Result<ProgramReport, AppEr
     figures::by_program(&state.db, borough.trim(), state.clock.now())
         .await
         .map_err(fail)
+}
+
+/// Every indicator with its names and programs, for administrators (who may edit the rules).
+///
+/// # Errors
+/// 401, 403, 500.
+#[server(endpoint = "admin/indicators")]
+pub async fn get_indicator_admin() -> Result<IndicatorAdmin, AppError> {
+    require(Permission::ManageRules)?;
+    indicators::admin(&state()?.db).await.map_err(fail)
 }

@@ -143,3 +143,22 @@ pub struct DataQuality {
     /// need it).
     pub minors_without_school: Cell,
 }
+
+/// The indicators as an administrator edits them (`/admin/indicadores`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorAdmin {
+    pub indicators: Vec<IndicatorSettings>,
+    /// Every program (code, name, agency code), for the choice of programs.
+    pub programs: Vec<(String, Localized, String)>,
+}
+
+/// One indicator's editable settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorSettings {
+    pub code: String,
+    pub name: Localized,
+    /// Codes of the programs that serve it.
+    pub programs: Vec<String>,
+    /// A stamp of the stored settings: a save made from other settings is refused (409).
+    pub stamp: String,
+}

@@ -123,6 +123,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "invalid_username" => t_string!(i18n, field_invalid_username),
         "control_characters" => t_string!(i18n, field_control_characters),
         "invalid_choice" => t_string!(i18n, field_invalid_choice),
+        "programs_required" => t_string!(i18n, field_programs_required),
         "office_required" => t_string!(i18n, field_office_required),
         "agency_required" => t_string!(i18n, field_agency_required),
         "username_taken" => t_string!(i18n, field_username_taken),

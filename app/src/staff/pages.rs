@@ -530,6 +530,8 @@ pub fn AdminPage() -> impl IntoView {
             <a href="/admin/sesiones">{t!(i18n, admin_sessions_title)}</a>
             " "
             <a href="/admin/reglas">{t!(i18n, rules_title)}</a>
+            " "
+            <a href="/admin/indicadores">{t!(i18n, indicators_title)}</a>
         </p>
         <h2>{t!(i18n, admin_staff_title)}</h2>
         <Suspense>

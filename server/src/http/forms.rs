@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use angel_app::{
+    coverage::forms::IndicatorForm,
     eligibility::forms::{AnswerForm, RequestForm, bundle_path},
     portal::{forms::TrackForm, screener::Answers},
     registry::{
@@ -19,8 +20,8 @@ use angel_app::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
         services::{
-            eligibility, merge, portal, profile, referral, registry, rules, staff, tracking,
-            workload,
+            eligibility, indicators, merge, portal, profile, referral, registry, rules, staff,
+            tracking, workload,
         },
     },
     staff::{
@@ -938,6 +939,30 @@ pub async fn rule_post(
         Vec::new()
     };
     redirect_or_failed(&state, &pages, request, &typed, result).await
+}
+
+/// `POST /admin/indicadores/{code}`: save an indicator's names and programs. A refused save
+/// shows the page again with what was typed and the errors at their fields.
+pub async fn indicator_post(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    Path(code): Path<String>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form: pairs,
+        rid,
+    } = match signed_post::<Vec<(String, String)>>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let Some(form) = IndicatorForm::from_pairs(&pairs) else {
+        return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
+    };
+    let result = indicators::save(&state, &me, &code, &form, rid.as_deref()).await;
+    redirect_or_failed(&state, &pages, request, &form.echo(), result).await
 }
 
 /// `POST /oficina/duplicados/{id}`: merge, mark distinct, or undo the merge of a pair.

@@ -195,6 +195,7 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         .route("/admin/personal/{id}", post(forms::change_staff))
         .route("/admin/sesiones", post(forms::end_session))
         .route("/admin/reglas/{code}", post(forms::rule_post))
+        .route("/admin/indicadores/{code}", post(forms::indicator_post))
         .route("/oficina/personas", post(forms::search_people))
         .route("/oficina/personas/nueva", post(forms::register_person))
         .route("/oficina/persona/{id}", post(forms::reveal_id))

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod eligibility;
 pub mod figures;
 pub mod gap;
+pub mod indicators;
 pub mod jobs;
 pub mod merge;
 pub mod outreach;
