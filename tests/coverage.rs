@@ -838,6 +838,49 @@ async fn the_gap_counts_whom_the_rules_in_force_find_eligible_without_a_request(
         Some(shown)
     );
 
+    // No small cell of a borough can be worked out from the city's figure minus the other
+    // boroughs': in every measure of the figures by program, a borough's "<5" never stands
+    // alone beside a shown city total.
+    let flat = |r: &angel_app::coverage::dto::ProgramReport| -> Vec<Cell> {
+        let q = &r.quality;
+        let mut out = vec![
+            q.registered,
+            q.with_curp,
+            q.without_curp,
+            q.duplicates_pending,
+            q.adults_without_income,
+            q.minors_without_school,
+        ];
+        for p in &r.programs {
+            out.extend([p.reached, p.decided, p.overdue, p.escalated]);
+            out.extend(p.trend.iter().copied());
+        }
+        out.extend(r.overlap.iter().flatten().copied());
+        out
+    };
+    let city = flat(&report);
+    let mut by_borough = Vec::new();
+    for b in &boroughs {
+        by_borough.push(flat(
+            &figures::by_program(db, &b.inegi_code, now).await.unwrap(),
+        ));
+    }
+    let mut small = 0;
+    for (k, total) in city.iter().enumerate() {
+        let column: Vec<Cell> = by_borough.iter().map(|cells| cells[k]).collect();
+        let unshown = column.iter().filter(|c| c.count().is_none()).count();
+        small += column.iter().filter(|c| **c == Cell::Small).count();
+        if let Some(total) = total.count() {
+            assert_ne!(
+                unshown, 1,
+                "measure {k}: a lone suppressed borough beside {total}"
+            );
+            let shown: u64 = column.iter().filter_map(|c| c.count()).sum();
+            assert!(shown <= total, "measure {k}");
+        }
+    }
+    assert!(small > 0, "the synthetic city has small cells to protect");
+
     // A new PAAM version (70 and over) published after the run: due at once, and the next run
     // counts under it.
     let in_force = program_rule::Entity::find()

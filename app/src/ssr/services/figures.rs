@@ -151,7 +151,10 @@ pub async fn by_program(
                 .clone(),
         )
     };
-    let within = chosen.as_ref().map(|b| b.id);
+    let places = Places {
+        ids: boroughs.iter().map(|b| b.id).collect(),
+        within: chosen.as_ref().map(|b| b.id),
+    };
     let agencies: HashMap<i32, String> = agency::Entity::find()
         .all(db)
         .await?
@@ -163,51 +166,64 @@ pub async fn by_program(
         (agencies.get(&a.agency_id), &a.code).cmp(&(agencies.get(&b.agency_id), &b.code))
     });
 
-    // People reached today, per program.
-    let mut today: HashMap<i32, u64> = HashMap::new();
+    // People reached today, per program and borough.
+    let mut today: HashMap<i32, ByBorough> = HashMap::new();
     for t in program_tally::Entity::find().all(db).await? {
-        if within.is_none_or(|b| b == t.borough_id) {
-            *today.entry(t.program_id).or_default() += u64::try_from(t.people).unwrap_or(0);
-        }
+        today
+            .entry(t.program_id)
+            .or_default()
+            .insert(t.borough_id, u64::try_from(t.people).unwrap_or(0));
     }
 
     // Month ends.
     let months = trend_months(now);
     snapshot_months(db, &months, now).await?;
-    let mut ends: HashMap<(NaiveDate, i32), u64> = HashMap::new();
+    let mut ends: HashMap<(NaiveDate, i32), ByBorough> = HashMap::new();
     for m in coverage_month::Entity::find()
         .filter(coverage_month::Column::Month.is_in(months.iter().copied()))
         .all(db)
         .await?
     {
-        if within.is_none_or(|b| b == m.borough_id) {
-            *ends.entry((m.month, m.program_id)).or_default() +=
-                u64::try_from(m.people).unwrap_or(0);
-        }
+        ends.entry((m.month, m.program_id))
+            .or_default()
+            .insert(m.borough_id, u64::try_from(m.people).unwrap_or(0));
     }
 
-    let times = decision_times(db, within, now).await?;
-    let (overdue, escalated) = waiting(db, within, now).await?;
-    let pairs = overlap(db, within).await?;
+    let times = decision_times(db, now).await?;
+    let (overdue, escalated) = waiting(db, now).await?;
+    let pairs = overlap(db).await?;
+    let none = ByBorough::new();
+    let of = |map: &HashMap<i32, ByBorough>, id: i32| places.cell(map.get(&id).unwrap_or(&none));
 
     let figures = programs
         .iter()
         .map(|p| {
-            let now_count = today.get(&p.id).copied().unwrap_or(0);
             let mut trend: Vec<Cell> = months[..months.len() - 1]
                 .iter()
-                .map(|&m| one(ends.get(&(m, p.id)).copied().unwrap_or(0)))
+                .map(|&m| places.cell(ends.get(&(m, p.id)).unwrap_or(&none)))
                 .collect();
-            trend.push(one(now_count));
+            trend.push(of(&today, p.id));
             let change = match (trend.len().checked_sub(2).map(|i| trend[i]), trend.last()) {
                 (Some(Cell::Count(before)), Some(Cell::Count(after))) => {
                     Some(i64::try_from(*after).unwrap_or(0) - i64::try_from(before).unwrap_or(0))
                 }
                 _ => None,
             };
-            let days = times.get(&p.id).map(Vec::as_slice).unwrap_or(&[]);
-            let decided = u64::try_from(days.len()).unwrap_or(0);
-            let shown = decided >= crate::domain::disclosure::SMALL;
+            let by_borough = times.get(&p.id);
+            let decided: ByBorough = by_borough
+                .into_iter()
+                .flatten()
+                .map(|(&b, days)| (b, u64::try_from(days.len()).unwrap_or(0)))
+                .collect();
+            let mut days: Vec<i64> = by_borough
+                .into_iter()
+                .flatten()
+                .filter(|(b, _)| places.within.is_none_or(|w| w == **b))
+                .flat_map(|(_, d)| d.iter().copied())
+                .collect();
+            days.sort_unstable();
+            let days = days.as_slice();
+            let shown = u64::try_from(days.len()).unwrap_or(0) >= crate::domain::disclosure::SMALL;
             ProgramFigures {
                 code: p.code.clone(),
                 name: Localized {
@@ -215,14 +231,14 @@ pub async fn by_program(
                     en: p.name_en.clone(),
                 },
                 agency: agencies.get(&p.agency_id).cloned().unwrap_or_default(),
-                reached: one(now_count),
+                reached: of(&today, p.id),
                 trend,
                 change,
-                decided: one(decided),
+                decided: places.cell(&decided),
                 median_days: shown.then(|| percentile(days, 50)),
                 p90_days: shown.then(|| percentile(days, 90)),
-                overdue: one(overdue.get(&p.id).copied().unwrap_or(0)),
-                escalated: one(escalated.get(&p.id).copied().unwrap_or(0)),
+                overdue: of(&overdue, p.id),
+                escalated: of(&escalated, p.id),
             }
         })
         .collect();
@@ -232,15 +248,15 @@ pub async fn by_program(
             programs
                 .iter()
                 .map(|b| {
-                    let n = if a.id == b.id {
-                        today.get(&a.id).copied().unwrap_or(0)
+                    if a.id == b.id {
+                        of(&today, a.id)
                     } else {
-                        pairs
-                            .get(&(a.id.min(b.id), a.id.max(b.id)))
-                            .copied()
-                            .unwrap_or(0)
-                    };
-                    one(n)
+                        places.cell(
+                            pairs
+                                .get(&(a.id.min(b.id), a.id.max(b.id)))
+                                .unwrap_or(&none),
+                        )
+                    }
                 })
                 .collect()
         })
@@ -258,7 +274,7 @@ pub async fn by_program(
         programs: figures,
         overlap,
         window_days: WINDOW_DAYS,
-        quality: quality(db, within, now).await?,
+        quality: quality(db, &places, now).await?,
         gap: gap_report(db, &programs, &boroughs).await?,
     })
 }
@@ -305,73 +321,114 @@ pub fn percentile(sorted: &[i64], pct: usize) -> i64 {
     sorted[rank - 1]
 }
 
-/// `AND p.borough_id = n` when a borough is chosen.
-fn borough_filter(within: Option<i32>) -> String {
-    within.map_or_else(String::new, |b| format!(" AND p.borough_id = {b}"))
+/// Counts by borough id.
+type ByBorough = HashMap<i32, u64>;
+
+/// Where the figures are shown (a borough, or the city when `within` is `None`) among every
+/// borough (`ids`). Each figure is counted per borough and published as a row of the 16
+/// boroughs with the city total, suppressed as one row ([`row`]): the city's figure and every
+/// borough's are cells of that one row, so no small cell of a borough can be worked out from
+/// the city total minus the other boroughs, whichever of those pages or files one reads.
+struct Places {
+    ids: Vec<i32>,
+    within: Option<i32>,
 }
 
-/// Whole days from request to decision, sorted, per program, of requests decided in the
-/// window.
+impl Places {
+    /// The published cell of `counts` here.
+    fn cell(&self, counts: &ByBorough) -> Cell {
+        let values: Vec<u64> = self
+            .ids
+            .iter()
+            .map(|b| counts.get(b).copied().unwrap_or(0))
+            .collect();
+        let (cells, total) = row(&values);
+        match self.within {
+            None => total,
+            Some(b) => self
+                .ids
+                .iter()
+                .position(|id| *id == b)
+                .map_or(Cell::Count(0), |i| cells[i]),
+        }
+    }
+}
+
+/// Two cells that add up to a published total: when one is not shown, a non-zero other is
+/// hidden too (the total minus it would give the first away).
+fn pair(a: Cell, b: Cell) -> (Cell, Cell) {
+    let hidden = |c: Cell| c.count().is_none();
+    let shown_nonzero = |c: Cell| c.count().is_some_and(|n| n > 0);
+    match (a, b) {
+        (a, b) if shown_nonzero(a) && hidden(b) => (Cell::Hidden, b),
+        (a, b) if hidden(a) && shown_nonzero(b) => (a, Cell::Hidden),
+        both => both,
+    }
+}
+
+/// Whole days from request to decision of requests decided in the window, per program and
+/// borough.
 async fn decision_times(
     db: &DatabaseConnection,
-    within: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<HashMap<i32, Vec<i64>>, DbErr> {
+) -> Result<HashMap<i32, HashMap<i32, Vec<i64>>>, DbErr> {
     let since = now - chrono::Duration::days(i64::from(WINDOW_DAYS));
     let rows = db
         .query_all_raw(sql(
             db,
-            &format!(
-                "SELECT e.program_id, e.requested_at, e.decided_at FROM enrollment e \
-                 JOIN person p ON p.id = e.person_id \
-                 WHERE e.decided_at IS NOT NULL AND e.decided_at >= ?{}",
-                borough_filter(within)
-            ),
+            "SELECT e.program_id, p.borough_id, e.requested_at, e.decided_at FROM enrollment e \
+             JOIN person p ON p.id = e.person_id \
+             WHERE e.decided_at IS NOT NULL AND e.decided_at >= ?",
             vec![Value::from(since)],
         ))
         .await?;
-    let mut out: HashMap<i32, Vec<i64>> = HashMap::new();
+    let mut out: HashMap<i32, HashMap<i32, Vec<i64>>> = HashMap::new();
     for row in rows {
         let program: i32 = row.try_get_by_index(0)?;
-        let asked: DateTime<Utc> = row.try_get_by_index(1)?;
-        let decided: DateTime<Utc> = row.try_get_by_index(2)?;
+        let borough: i32 = row.try_get_by_index(1)?;
+        let asked: DateTime<Utc> = row.try_get_by_index(2)?;
+        let decided: DateTime<Utc> = row.try_get_by_index(3)?;
         out.entry(program)
             .or_default()
+            .entry(borough)
+            .or_default()
             .push((decided - asked).num_days().max(0));
-    }
-    for days in out.values_mut() {
-        days.sort_unstable();
     }
     Ok(out)
 }
 
-/// Requests awaiting a decision past their due date, and those escalated, per program.
+/// Requests awaiting a decision past their due date, and those escalated, per program and
+/// borough.
 async fn waiting(
     db: &DatabaseConnection,
-    within: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<(HashMap<i32, u64>, HashMap<i32, u64>), DbErr> {
+) -> Result<(HashMap<i32, ByBorough>, HashMap<i32, ByBorough>), DbErr> {
     let today = now.with_timezone(&mexico_city()).date_naive();
     let rows = db
         .query_all_raw(sql(
             db,
-            &format!(
-                "SELECT e.program_id, \
-                 SUM(CASE WHEN e.due_on < ? THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN e.escalation_level > 0 THEN 1 ELSE 0 END) \
-                 FROM enrollment e JOIN person p ON p.id = e.person_id \
-                 WHERE e.status IN ('requested', 'in_review'){} \
-                 GROUP BY e.program_id",
-                borough_filter(within)
-            ),
+            "SELECT e.program_id, p.borough_id, \
+             SUM(CASE WHEN e.due_on < ? THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN e.escalation_level > 0 THEN 1 ELSE 0 END) \
+             FROM enrollment e JOIN person p ON p.id = e.person_id \
+             WHERE e.status IN ('requested', 'in_review') \
+             GROUP BY e.program_id, p.borough_id",
             vec![Value::from(today)],
         ))
         .await?;
-    let (mut overdue, mut escalated) = (HashMap::new(), HashMap::new());
+    let (mut overdue, mut escalated): (HashMap<i32, ByBorough>, HashMap<i32, ByBorough>) =
+        (HashMap::new(), HashMap::new());
     for row in rows {
         let program: i32 = row.try_get_by_index(0)?;
-        overdue.insert(program, sum(&row, 1)?);
-        escalated.insert(program, sum(&row, 2)?);
+        let borough: i32 = row.try_get_by_index(1)?;
+        overdue
+            .entry(program)
+            .or_default()
+            .insert(borough, sum(&row, 2)?);
+        escalated
+            .entry(program)
+            .or_default()
+            .insert(borough, sum(&row, 3)?);
     }
     Ok((overdue, escalated))
 }
@@ -382,37 +439,31 @@ fn sum(row: &sea_orm::QueryResult, index: usize) -> Result<u64, DbErr> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-/// People reached by both programs of each pair (lower id first), from the kept coverage rows.
-async fn overlap(
-    db: &DatabaseConnection,
-    within: Option<i32>,
-) -> Result<BTreeMap<(i32, i32), u64>, DbErr> {
-    let filter = within.map_or_else(String::new, |b| format!(" WHERE a.borough_id = {b}"));
+/// People reached by both programs of each pair (lower id first), per borough, from the kept
+/// coverage rows.
+async fn overlap(db: &DatabaseConnection) -> Result<BTreeMap<(i32, i32), ByBorough>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            format!(
-                "SELECT a.program_id, b.program_id, COUNT(*) FROM coverage_member a \
-                 JOIN coverage_member b ON b.person_id = a.person_id \
-                 AND b.program_id > a.program_id{filter} \
-                 GROUP BY a.program_id, b.program_id"
-            ),
+            "SELECT a.program_id, b.program_id, a.borough_id, COUNT(*) FROM coverage_member a \
+             JOIN coverage_member b ON b.person_id = a.person_id \
+             AND b.program_id > a.program_id \
+             GROUP BY a.program_id, b.program_id, a.borough_id",
         ))
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok((
-                (row.try_get_by_index(0)?, row.try_get_by_index(1)?),
-                u64::try_from(row.try_get_by_index::<i64>(2)?).unwrap_or(0),
-            ))
-        })
-        .collect()
+    let mut out: BTreeMap<(i32, i32), ByBorough> = BTreeMap::new();
+    for row in rows {
+        let pair: (i32, i32) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        let borough: i32 = row.try_get_by_index(2)?;
+        out.entry(pair).or_default().insert(borough, sum(&row, 3)?);
+    }
+    Ok(out)
 }
 
 /// How complete the registry's data is, among active profiles.
 async fn quality(
     db: &DatabaseConnection,
-    within: Option<i32>,
+    places: &Places,
     now: DateTime<Utc>,
 ) -> Result<DataQuality, DbErr> {
     let today = now.with_timezone(&mexico_city()).date_naive();
@@ -423,19 +474,18 @@ async fn quality(
              AND f.kind = '{kind}')"
         )
     };
-    let counts = db
-        .query_one_raw(sql(
+    let rows = db
+        .query_all_raw(sql(
             db,
             &format!(
-                "SELECT COUNT(*), \
+                "SELECT p.borough_id, COUNT(*), \
                  SUM(CASE WHEN p.has_curp THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN p.birth_date <= ? AND {income} THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN p.birth_date <= ? AND p.birth_date > ? \
                      AND {school} THEN 1 ELSE 0 END) \
-                 FROM person p WHERE p.status = 'active'{filter}",
+                 FROM person p WHERE p.status = 'active' GROUP BY p.borough_id",
                 income = missing("monthly_income"),
                 school = missing("school_level"),
-                filter = borough_filter(within),
             ),
             vec![
                 Value::from(years_ago(18)),
@@ -443,38 +493,80 @@ async fn quality(
                 Value::from(years_ago(18)),
             ],
         ))
-        .await?
-        .ok_or_else(|| DbErr::Custom("COUNT returned no row".into()))?;
-    let registered = sum(&counts, 0)?;
-    let with_curp = sum(&counts, 1)?;
-    let pending = db
-        .query_one_raw(Statement::from_string(
+        .await?;
+    // registered, with CURP, without CURP, adults without income, minors without school.
+    let mut measures: [ByBorough; 5] = Default::default();
+    for row in rows {
+        let borough: i32 = row.try_get_by_index(0)?;
+        let (registered, with_curp) = (sum(&row, 1)?, sum(&row, 2)?);
+        let values = [
+            registered,
+            with_curp,
+            registered - with_curp,
+            sum(&row, 3)?,
+            sum(&row, 4)?,
+        ];
+        for (measure, value) in measures.iter_mut().zip(values) {
+            measure.insert(borough, value);
+        }
+    }
+    let pending: ByBorough = db
+        .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            format!(
-                "SELECT COUNT(*) FROM duplicate_review d JOIN person p ON p.id = d.person_a \
-                 WHERE d.status = 'pending'{}",
-                borough_filter(within)
-            ),
+            "SELECT p.borough_id, COUNT(*) FROM duplicate_review d \
+             JOIN person p ON p.id = d.person_a \
+             WHERE d.status = 'pending' GROUP BY p.borough_id",
         ))
         .await?
-        .map(|row| sum(&row, 0))
-        .transpose()?
-        .unwrap_or(0);
-    // With and without CURP add up to the registered: published as one row with its total.
-    let (split, registered) = row(&[with_curp, registered - with_curp]);
+        .into_iter()
+        .map(|row| Ok((row.try_get_by_index(0)?, sum(&row, 1)?)))
+        .collect::<Result<_, DbErr>>()?;
+    let [registered, with_curp, without_curp, no_income, no_school] =
+        measures.map(|m| places.cell(&m));
+    // With and without CURP add up to the registered: when one of the two is not shown, the
+    // other is hidden too.
+    let (with_curp, without_curp) = pair(with_curp, without_curp);
     Ok(DataQuality {
         registered,
-        with_curp: split[0],
-        without_curp: split[1],
-        duplicates_pending: one(pending),
-        adults_without_income: one(sum(&counts, 2)?),
-        minors_without_school: one(sum(&counts, 3)?),
+        with_curp,
+        without_curp,
+        duplicates_pending: places.cell(&pending),
+        adults_without_income: no_income,
+        minors_without_school: no_school,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_borough_and_the_city_are_cells_of_one_row() {
+        let places = |within| Places {
+            ids: vec![1, 2, 3],
+            within,
+        };
+        let counts: ByBorough = [(1, 40), (2, 3), (3, 9)].into_iter().collect();
+        // Borough 2 has 3 people: "<5"; borough 3, the smallest other, is hidden with it, or
+        // the city's 52 minus 40 and 9 would give it away.
+        assert_eq!(places(Some(2)).cell(&counts), Cell::Small);
+        assert_eq!(places(Some(3)).cell(&counts), Cell::Hidden);
+        assert_eq!(places(Some(1)).cell(&counts), Cell::Count(40));
+        assert_eq!(places(None).cell(&counts), Cell::Count(52));
+        assert_eq!(places(None).cell(&ByBorough::new()), Cell::Count(0));
+        assert_eq!(
+            pair(Cell::Count(20), Cell::Small),
+            (Cell::Hidden, Cell::Small)
+        );
+        assert_eq!(
+            pair(Cell::Count(0), Cell::Small),
+            (Cell::Count(0), Cell::Small)
+        );
+        assert_eq!(
+            pair(Cell::Count(7), Cell::Count(9)),
+            (Cell::Count(7), Cell::Count(9))
+        );
+    }
 
     #[test]
     fn months_end_at_mexico_city_midnight() {
