@@ -74,10 +74,15 @@ fn sample_path(pattern: &str, objects: &Objects) -> String {
     } else {
         objects.staff
     };
+    let code = if pattern.starts_with("/admin/indicadores/") {
+        "older_adults_68"
+    } else {
+        "UTILES"
+    };
     pattern
         .replace("{id}", &id.to_string())
         .replace("{token}", &objects.card_token)
-        .replace("{code}", "UTILES")
+        .replace("{code}", code)
         .replace("{lang}", "en")
         .replace("{*rest}", "angel.js")
         .replace("{file}", "programas.csv")
