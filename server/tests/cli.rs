@@ -258,10 +258,17 @@ fn a_synthetic_population_is_deterministic_and_seeded_once() {
     let dir = &runs[0].2;
     let out = stdout_of(angel(dir.path()).args(["jobs", "run-once", "--now", "2030-01-02"]));
     assert!(out.starts_with("escalation: level 1 +"), "{out}");
+    let gap_line = out.lines().nth(1).unwrap_or_default().to_owned();
+    assert!(
+        gap_line.starts_with("eligibility gap: ") && gap_line.ends_with(" program × borough cells"),
+        "{out}"
+    );
+    // Run once means every job once: nothing new to escalate, and the gap recomputed over the
+    // same profiles gives the same cells.
     let again = stdout_of(angel(dir.path()).args(["jobs", "run-once", "--now", "2030-01-02"]));
     assert_eq!(
         again.trim(),
-        "escalation: level 1 +0, level 2 +0, level 3 +0"
+        format!("escalation: level 1 +0, level 2 +0, level 3 +0\n{gap_line}")
     );
     let bad = angel(dir.path())
         .args(["jobs", "run-once", "--now", "mañana"])
