@@ -63,24 +63,43 @@ async function submitAndLoad(page, pathPart, click) {
   ]);
 }
 
-/// Registers someone without a CURP in Iztapalapa from the intake page already open; returns
-/// their id.
-async function register(page, person) {
+/// Waits until the intake form open in `page` has hydrated: its CURP field names the failing
+/// rule while typing only then. Values typed into the server-rendered form before hydration
+/// could be lost when the form's suspense hydrates.
+async function intakeHydrated(page) {
+  const live = await eventually(async () => {
+    await page.fill('#f-curp', 'X');
+    return (await page.locator('#f-curp-error').innerText()).trim() !== '';
+  });
+  if (!live) throw new Error('the intake form never hydrated');
+  await page.fill('#f-curp', '');
+}
+
+/// Fills the intake page already open (once it has hydrated) for someone born in Mexico City
+/// and living in Iztapalapa, without a CURP; `person.sex` defaults to M.
+async function fillIntake(page, person) {
+  await intakeHydrated(page);
   await page.fill('#f-given_names', person.given);
   await page.fill('#f-first_surname', person.first);
   await page.fill('#f-second_surname', person.second);
   await page.fill('#f-birth_date', person.birth);
-  await page.selectOption('#f-sex', 'M');
+  await page.selectOption('#f-sex', person.sex || 'M');
   await page.selectOption('#f-birth_state', 'DF');
   await page.selectOption('#f-borough', '09007');
   await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
   await page.fill('#f-postal_code', '09290');
+}
+
+/// Registers someone from the intake page already open (see [`fillIntake`]); returns their id.
+async function register(page, person) {
+  await fillIntake(page, person);
   await submitAndLoad(page, '/oficina/personas/nueva', () => page.click('form.intake button[type="submit"]:not([name])'));
   const done = page.url().match(/\/oficina\/persona\/(\d+)$/);
   if (!done) {
-    throw new Error(`not registered: ${page.url()} ${await page.locator('.field-error, .notice').allInnerTexts()}`);
+    const fields = await page.locator('.field.invalid :is(input, select)').evaluateAll((els) => els.map((e) => e.id));
+    throw new Error(`not registered: ${page.url()} invalid: ${fields} ${await page.locator('.field-error, .notice').allInnerTexts()}`);
   }
   return Number(done[1]);
 }
 
-module.exports = { BASE, launch, eventually, signInAs, signInAsCaseworker, submitAndLoad, runSurname, register };
+module.exports = { BASE, launch, eventually, signInAs, signInAsCaseworker, submitAndLoad, runSurname, fillIntake, register };

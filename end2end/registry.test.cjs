@@ -4,23 +4,11 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { BASE, launch, eventually, signInAsCaseworker } = require('./browser.cjs');
+const { BASE, launch, eventually, signInAsCaseworker, fillIntake } = require('./browser.cjs');
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
-
-async function fillIntake(page, person) {
-  await page.fill('#f-given_names', person.given);
-  await page.fill('#f-first_surname', person.first);
-  await page.fill('#f-second_surname', person.second);
-  await page.fill('#f-birth_date', person.birth);
-  await page.selectOption('#f-sex', person.sex);
-  await page.selectOption('#f-birth_state', 'DF');
-  await page.selectOption('#f-borough', '09007');
-  await page.fill('#f-colonia', 'Santa Cruz Meyehualco');
-  await page.fill('#f-postal_code', '09290');
-}
 
 test('register, hit the duplicate warning, print the card, open the profile by card number', async () => {
   const context = await browser.newContext();

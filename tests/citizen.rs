@@ -469,4 +469,15 @@ async fn decided_requests_are_rated_once_from_the_account_or_by_folio() {
     let row = between(&quality, r#"<tr data-program="COMCOM">"#, "</tr>");
     assert!(row.contains("&lt;5"), "{row}");
     assert!(!row.contains("3.0"), "no mean for a small cell: {row}");
+    let csv = analyst.get("/politica/calificaciones.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "program,office,ratings,mean_rating");
+    let comcom: Vec<&&str> = lines.iter().filter(|l| l.starts_with("COMCOM,")).collect();
+    assert_eq!(comcom.len(), 1, "{lines:?}");
+    assert!(
+        comcom[0].ends_with(",<5,"),
+        "no mean for a small cell: {}",
+        comcom[0]
+    );
 }

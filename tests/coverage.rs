@@ -625,6 +625,79 @@ async fn figures_by_program_match_the_history_and_plain_counts() {
             .any(|r| r["program"] == "PAAM" && r["month"] == "2026-11" && r["people_reached"] == 8),
         "{rows}"
     );
+
+    // The open-data export: every table as CSV and JSON, each file and its columns in the
+    // dictionary, and the same rows as the downloads.
+    let dir = tempfile::tempdir().unwrap();
+    let done = angel_server::open_data::export(db, dir.path(), now)
+        .await
+        .unwrap();
+    let read = |file: &str| std::fs::read_to_string(dir.path().join(file)).unwrap();
+    let described: Vec<(String, String)> =
+        csv::Reader::from_path(dir.path().join("diccionario.csv"))
+            .unwrap()
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_owned(), r[1].to_owned())
+            })
+            .collect();
+    let files: BTreeSet<String> = described
+        .iter()
+        .filter(|(file, column)| column.is_empty() && file != "*")
+        .map(|(file, _)| file.clone())
+        .collect();
+    let mut expected: BTreeSet<String> = indicator::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| format!("cobertura-{}.csv", i.code))
+        .collect();
+    for name in [
+        "programas",
+        "programas-mes",
+        "traslape",
+        "calidad",
+        "brecha",
+        "calificaciones",
+    ] {
+        expected.insert(format!("{name}.csv"));
+    }
+    assert_eq!(files, expected);
+    assert_eq!(done.tables, files.len());
+    let mut rows = 0;
+    for file in &files {
+        let mut reader = csv::Reader::from_path(dir.path().join(file)).unwrap();
+        let header: Vec<&str> = reader.headers().unwrap().iter().collect::<Vec<_>>();
+        let columns: Vec<&str> = described
+            .iter()
+            .filter(|(f, c)| f == file && !c.is_empty())
+            .map(|(_, c)| c.as_str())
+            .collect();
+        assert_eq!(header, columns, "{file}");
+        let n = reader.records().count();
+        let json: serde_json::Value =
+            serde_json::from_str(&read(&file.replace(".csv", ".json"))).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), n, "{file}");
+        rows += n;
+    }
+    assert_eq!(done.rows, rows);
+    for file in ["brecha.csv", "calificaciones.csv"] {
+        let served = analyst.get(&format!("/politica/{file}")).await;
+        assert_eq!(served.body, read(file), "{file}");
+    }
+    let programs = read("programas.csv");
+    assert_eq!(programs.lines().count(), 1 + 17 * city.programs.len());
+    for place in ["", "09007"] {
+        let served = analyst
+            .get(&format!("/politica/programas.csv?alcaldia={place}"))
+            .await;
+        for line in served.body.lines().skip(1) {
+            assert!(programs.lines().any(|l| l == line), "{line}");
+        }
+    }
+
     for (path, status) in [
         ("/politica/nada.csv", StatusCode::NOT_FOUND),
         ("/politica/programas.xml", StatusCode::NOT_FOUND),

@@ -8,7 +8,11 @@ use std::path::Path;
 use angel_app::{
     coverage::dto::{BoroughCoverage, CoverageReport, ProgramReport},
     domain::disclosure::Cell,
-    ssr::{ServiceError, services::coverage, services::figures},
+    ssr::{
+        ServiceError,
+        services::{coverage, figures, work},
+    },
+    staff::dto::QualityRow,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -361,8 +365,54 @@ pub fn gap_table(r: &ProgramReport) -> Table {
     }
 }
 
-/// The table `name` (`cobertura`, `programas`, `programas-mes`, `traslape`, `calidad`,
-/// `brecha`).
+const RATINGS: &[Column] = &[
+    PROGRAM,
+    col(
+        "office",
+        "Oficina donde se hizo la solicitud (vacío: sin oficina) / office where the request was made (empty: none)",
+    ),
+    col(
+        "ratings",
+        "Calificaciones de 1 a 5 dadas a solicitudes ya decididas / ratings from 1 to 5 given to decided requests",
+    ),
+    col(
+        "mean_rating",
+        "Promedio redondeado a una décima (vacío si hay menos de 5) / mean rounded to a tenth (empty below 5 ratings)",
+    ),
+];
+
+/// Service quality: the citizens' ratings by program and office, as `/politica` shows them.
+pub fn ratings_table(rows: &[QualityRow]) -> Table {
+    let rows = rows
+        .iter()
+        .map(|q| {
+            vec![
+                q.program_code.clone(),
+                q.office.clone().unwrap_or_default(),
+                q.ratings.map_or_else(|| "<5".to_owned(), |n| n.to_string()),
+                opt(q.mean_tenths.map(|m| format!("{}.{}", m / 10, m % 10))),
+            ]
+        })
+        .collect();
+    Table {
+        name: "calificaciones".to_owned(),
+        about: "Calidad de la atención: calificaciones por programa y oficina / service quality: ratings by program and office",
+        columns: RATINGS,
+        rows,
+    }
+}
+
+/// The tables built from the figures by program of one place.
+const BY_PROGRAM: [&str; 5] = [
+    "programas",
+    "programas-mes",
+    "traslape",
+    "calidad",
+    "brecha",
+];
+
+/// The table `name` (`cobertura`, `calificaciones`, or one of the figures by program:
+/// `programas`, `programas-mes`, `traslape`, `calidad`, `brecha`).
 ///
 /// # Errors
 /// `NotFound` for an unknown table, indicator, year or borough; database errors.
@@ -374,19 +424,20 @@ pub async fn table(
     borough: &str,
     now: DateTime<Utc>,
 ) -> Result<Table, ServiceError> {
-    if name == "cobertura" {
-        return Ok(coverage_table(
+    match name {
+        "cobertura" => Ok(coverage_table(
             &coverage::by_borough(db, indicator, year).await?,
-        ));
+        )),
+        "calificaciones" => Ok(ratings_table(&work::service_quality(db).await?)),
+        "brecha" => Ok(gap_table(&figures::by_program(db, borough, now).await?)),
+        _ if BY_PROGRAM.contains(&name) => {
+            program_tables(&figures::by_program(db, borough, now).await?)
+                .into_iter()
+                .find(|t| t.name == name)
+                .ok_or(ServiceError::NotFound)
+        }
+        _ => Err(ServiceError::NotFound),
     }
-    let report = figures::by_program(db, borough, now).await?;
-    if name == "brecha" {
-        return Ok(gap_table(&report));
-    }
-    program_tables(&report)
-        .into_iter()
-        .find(|t| t.name == name)
-        .ok_or(ServiceError::NotFound)
 }
 
 /// What [`export`] wrote.
@@ -397,7 +448,8 @@ pub struct Exported {
 }
 
 /// Writes every aggregate to `dir` as CSV and JSON — coverage of each indicator (newest
-/// target year), the figures by program for the city and for each borough — with
+/// target year), the figures by program for the city and for each borough, the eligibility
+/// gap, the ratings by program and office — with
 /// `diccionario.csv` describing every table and column.
 ///
 /// # Errors
@@ -446,6 +498,7 @@ pub async fn export(
         }
     }
     tables.extend(by_program);
+    tables.push(ratings_table(&work::service_quality(db).await?));
     let mut done = Exported::default();
     let mut dictionary = csv::Writer::from_path(dir.join("diccionario.csv"))?;
     dictionary.write_record(["file", "column", "description"])?;

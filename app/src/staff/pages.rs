@@ -507,6 +507,7 @@ pub fn PolicyPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
+                                <p><a href="/politica/calificaciones.csv" download>{t!(i18n, policy_quality_csv)}</a></p>
                             }.into_any()
                         }}
                     }.into_any(),

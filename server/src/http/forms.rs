@@ -407,6 +407,27 @@ async fn signed_post<T: DeserializeOwned>(request: Request) -> Result<Posted<T>,
     })
 }
 
+/// [`signed_post`] of a form whose fields repeat or are indexed: the posted pairs become the
+/// form through `parse`, and a body it refuses (unknown or missing fields) is 422.
+async fn signed_pairs<F>(
+    request: Request,
+    parse: impl FnOnce(&[(String, String)]) -> Option<F>,
+) -> Result<Posted<F>, Response> {
+    let posted = signed_post::<Vec<(String, String)>>(request).await?;
+    let Some(form) = parse(&posted.form) else {
+        return Err(refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            posted.request.headers(),
+        ));
+    };
+    Ok(Posted {
+        me: posted.me,
+        request: posted.request,
+        form,
+        rid: posted.rid,
+    })
+}
+
 /// A page state carrying only a notice.
 pub(super) fn noticed(notice: Notice) -> FormState {
     FormState {
@@ -922,14 +943,11 @@ pub async fn rule_post(
     let Posted {
         me,
         request,
-        form: pairs,
+        form,
         rid,
-    } = match signed_post::<Vec<(String, String)>>(request).await {
+    } = match signed_pairs(request, RuleForm::from_pairs).await {
         Ok(posted) => posted,
         Err(response) => return response,
-    };
-    let Some(form) = RuleForm::from_pairs(&pairs) else {
-        return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
     };
     let result = rules::post(&state, &me, &code, &form, rid.as_deref()).await;
     // Only a save has typed values worth keeping; the other actions post a stamp.
@@ -952,14 +970,11 @@ pub async fn indicator_post(
     let Posted {
         me,
         request,
-        form: pairs,
+        form,
         rid,
-    } = match signed_post::<Vec<(String, String)>>(request).await {
+    } = match signed_pairs(request, IndicatorForm::from_pairs).await {
         Ok(posted) => posted,
         Err(response) => return response,
-    };
-    let Some(form) = IndicatorForm::from_pairs(&pairs) else {
-        return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
     };
     let result = indicators::save(&state, &me, &code, &form, rid.as_deref()).await;
     redirect_or_failed(&state, &pages, request, &form.echo(), result).await

@@ -27,8 +27,8 @@ pub struct TableQuery {
     alcaldia: String,
 }
 
-/// `GET /politica/{file}`: `cobertura`, `programas`, `programas-mes`, `traslape`, `calidad` or
-/// `brecha`, as `.csv` or `.json`.
+/// `GET /politica/{file}`: `cobertura`, `programas`, `programas-mes`, `traslape`, `calidad`,
+/// `brecha` or `calificaciones`, as `.csv` or `.json`.
 pub async fn table(
     State(state): State<AppState>,
     headers: HeaderMap,
