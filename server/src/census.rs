@@ -89,16 +89,6 @@ fn problem(line: u64, column: &str, message: impl Into<String>) -> Problem {
     }
 }
 
-/// The file as text: UTF-8 (a BOM dropped) or, when it is not valid UTF-8, Latin-1 (as INEGI
-/// often publishes).
-fn text(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
-    }
-}
-
 /// Reads a census file. `year` is the census year of an ITER file (the simple format carries
 /// its own); `indicators` and `boroughs` are the codes the database knows.
 ///
@@ -110,16 +100,10 @@ pub fn read(
     indicators: &[String],
     boroughs: &[String],
 ) -> Result<Vec<Target>, Vec<Problem>> {
-    let text = text(bytes);
-    let delimiter = match text.lines().next() {
-        Some(header) if header.matches(';').count() > header.matches(',').count() => b';',
-        Some(_) => b',',
-        None => return Err(vec![problem(0, "", "the file is empty")]),
+    let text = crate::tabular::decode(bytes);
+    let Some(mut reader) = crate::tabular::reader(&text) else {
+        return Err(vec![problem(0, "", "the file is empty")]);
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(str::to_owned).collect(),
         Err(e) => return Err(vec![problem(1, "", format!("unreadable header: {e}"))]),

@@ -12,4 +12,5 @@ pub mod open_data;
 pub mod seed;
 pub mod synthetic;
 pub mod synthetic_tracking;
+pub mod tabular;
 pub mod telemetry;

@@ -14,4 +14,5 @@ pub mod lifecycle;
 pub mod names;
 pub mod password;
 pub mod referral;
+pub mod standardize;
 pub mod text;
