@@ -30,7 +30,7 @@ pub enum DateError {
 }
 
 impl DateError {
-    /// The code the import report prints and the UI translates.
+    /// A stable code for the import report (not written yet: nothing reads it so far).
     pub fn code(self) -> &'static str {
         match self {
             DateError::Format => "date_format",
@@ -41,7 +41,7 @@ impl DateError {
 }
 
 /// A date in one of the formats agencies' systems export: `YYYY-MM-DD` (or `/`), `DD/MM/YYYY`
-/// (or `-`, `.`; one-digit days and months too), `DD/MM/YY` or `DD-MM-YY`. A time of day after
+/// (or `-`, `.`; one-digit days and months too), `DD/MM/YY` (same separators). A time of day after
 /// it (`1950-03-05 00:00:00`, as spreadsheets add) is ignored. A two-digit year is the most
 /// recent one not after today: `24` is 2024 in 2026, `51` is 1951.
 pub fn parse_date(raw: &str, today: Date) -> Result<Date, DateError> {
@@ -156,14 +156,14 @@ pub fn borough<'a>(raw: &str, boroughs: &'a [(String, String)]) -> Option<&'a st
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SexError {
     /// "M" is *mujer* in the CURP and *masculino* in many systems; `1`/`2` depend on the
-    /// system too. The mapping file must say which.
+    /// system too. The import's mapping file (still to be written) will have to say which.
     Ambiguous,
     /// Not a value the registry knows.
     Unknown,
 }
 
 impl SexError {
-    /// The code the import report prints and the UI translates.
+    /// A stable code for the import report (not written yet: nothing reads it so far).
     pub fn code(self) -> &'static str {
         match self {
             SexError::Ambiguous => "sex_ambiguous",
@@ -173,8 +173,8 @@ impl SexError {
 }
 
 /// A sex written as a word in Spanish or English or an unambiguous letter (`H` hombre, `F`
-/// femenino, `X`). A single `M` and digits are ambiguous and refused unless the mapping file
-/// maps them.
+/// femenino, `X`). A single `M` and digits are ambiguous and refused; the import's mapping file
+/// (still to be written) is where an agency will say what its values mean.
 pub fn sex(raw: &str) -> Result<Sex, SexError> {
     let folded = fold_upper(raw.trim());
     match folded.trim_end_matches('.') {
