@@ -7,6 +7,8 @@
 #   ANGEL_BENCH_PERSONS   synthetic people per engine (default 1200000: about 2M requests)
 #   ANGEL_BENCH_ENGINES   "postgres" or "sqlite" to measure one engine (default both)
 #   ANGEL_BENCH_SKIP_REGISTRY, ANGEL_BENCH_SKIP_P9, ANGEL_BENCH_SKIP_PORTAL   skip those parts
+#   ANGEL_BENCH_SKIP_TRACKING   load the request histories, skip the tracking measurements
+#   ANGEL_BENCH_SKIP_GAP        skip P5's eligibility gap job (the longest part at 1.2M people)
 # The portal's goals (P8 screener under load, P10 bundle sizes) run first: .ci/bench-portal.sh.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"

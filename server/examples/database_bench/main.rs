@@ -12,7 +12,7 @@
 //!
 //! `ANGEL_BENCH_ENGINES=postgres` measures one engine only; `ANGEL_BENCH_SKIP_REGISTRY` skips
 //! P1–P3; `ANGEL_BENCH_SKIP_TRACKING` loads the request histories but skips issue 6's
-//! measurements.
+//! measurements; `ANGEL_BENCH_SKIP_GAP` skips P5's eligibility gap job.
 
 mod coverage;
 mod registry;
