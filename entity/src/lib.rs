@@ -28,6 +28,8 @@ pub mod household_member;
 pub mod indicator;
 pub mod indicator_tally;
 pub mod job_lease;
+pub mod legacy_import;
+pub mod legacy_link;
 pub mod life_event;
 pub mod life_event_program;
 pub mod office;

@@ -30,6 +30,7 @@ mod m20261122_000019_citizen_accounts;
 mod m20261122_000020_coverage;
 mod m20261122_000021_coverage_month;
 mod m20261122_000022_coverage_gap;
+mod m20261123_000023_legacy_import;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000020_coverage::Migration),
             Box::new(m20261122_000021_coverage_month::Migration),
             Box::new(m20261122_000022_coverage_gap::Migration),
+            Box::new(m20261123_000023_legacy_import::Migration),
         ]
     }
 }
@@ -111,4 +113,6 @@ pub const TABLES: &[&str] = &[
     "indicator_tally",
     "coverage_snapshot",
     "coverage_month",
+    "legacy_import",
+    "legacy_link",
 ];

@@ -118,6 +118,32 @@ pub enum ImportAction {
         #[arg(long)]
         replace: bool,
     },
+    /// People as an agency's own system exports them (CSV: UTF-8 with or without BOM or
+    /// Latin-1, `,` or `;`): standardized, validated like the intake form, matched against the
+    /// registry (CURP, then the duplicate rules) and written in checkpointed chunks; running the
+    /// same file again resumes an interrupted run or finds every record imported. A malformed
+    /// line or an unknown header refuses the whole file; a bad row is refused alone. The report
+    /// (one CSV line per row: outcome, masked ID, reasons in Spanish and English) goes to
+    /// standard output or --report; the counts to standard error.
+    Persons {
+        file: std::path::PathBuf,
+        /// The agency whose records these are (its code, e.g. SIBISO).
+        #[arg(long)]
+        agency: String,
+        /// Their headers → our fields, their sex values → H/M/X (TOML; README "Legacy import").
+        /// Without it the headers must be our field codes.
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        /// Read, standardize and match, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Skip the probable-duplicate search for new people (exact CURP matching only).
+        #[arg(long)]
+        no_fuzzy: bool,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -351,6 +377,33 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 }
                 Err(crate::census::Refused::Db(e)) => return Err(anyhow::anyhow!("{e}")),
             }
+        }
+        Command::Import {
+            what:
+                ImportAction::Persons {
+                    file,
+                    agency,
+                    mapping,
+                    dry_run,
+                    no_fuzzy,
+                    report,
+                },
+        } => {
+            let options = angel_app::ssr::services::legacy::Options {
+                dry_run,
+                fuzzy: !no_fuzzy,
+                ..Default::default()
+            };
+            crate::legacy::run_cli(
+                db,
+                &settings,
+                &file,
+                &agency,
+                mapping.as_deref(),
+                options,
+                report.as_deref(),
+            )
+            .await?;
         }
         Command::Export {
             what: ExportAction::OpenData { dir },

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod keys;
+pub mod legacy;
 pub mod open_data;
 pub mod seed;
 pub mod synthetic;

@@ -16,11 +16,13 @@ pub fn decode(bytes: &[u8]) -> String {
 /// `None` for an empty text.
 pub fn delimiter(text: &str) -> Option<u8> {
     let header = text.lines().next()?;
-    Some(if header.matches(';').count() > header.matches(',').count() {
-        b';'
-    } else {
-        b','
-    })
+    Some(
+        if header.matches(';').count() > header.matches(',').count() {
+            b';'
+        } else {
+            b','
+        },
+    )
 }
 
 /// A CSV reader over decoded text with its separator detected, fields trimmed, the first line
@@ -41,7 +43,10 @@ mod tests {
 
     #[test]
     fn utf8_with_or_without_bom_and_latin1() {
-        assert_eq!(decode(b"\xEF\xBB\xBFnombre;alcald\xC3\xADa"), "nombre;alcaldía");
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFnombre;alcald\xC3\xADa"),
+            "nombre;alcaldía"
+        );
         assert_eq!(decode("Peña".as_bytes()), "Peña");
         assert_eq!(decode(b"Pe\xF1a;Tl\xE1huac"), "Peña;Tláhuac");
     }
@@ -53,7 +58,10 @@ mod tests {
         assert_eq!(delimiter("solo"), Some(b','));
         assert_eq!(delimiter(""), None);
         let mut rows = reader("curp ; nombre\n X ; Ana ").unwrap();
-        assert_eq!(rows.headers().unwrap().iter().collect::<Vec<_>>(), ["curp", "nombre"]);
+        assert_eq!(
+            rows.headers().unwrap().iter().collect::<Vec<_>>(),
+            ["curp", "nombre"]
+        );
         let record = rows.records().next().unwrap().unwrap();
         assert_eq!(record.iter().collect::<Vec<_>>(), ["X", "Ana"]);
     }

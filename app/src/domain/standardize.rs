@@ -313,7 +313,16 @@ mod tests {
         ] {
             assert_eq!(borough(text, &list), Some(code), "{text}");
         }
-        for text in ["", "18", "09018", "15001", "Ecatepec", "Juárez", "Alcaldía", "Miguel Ángel"] {
+        for text in [
+            "",
+            "18",
+            "09018",
+            "15001",
+            "Ecatepec",
+            "Juárez",
+            "Alcaldía",
+            "Miguel Ángel",
+        ] {
             assert_eq!(borough(text, &list), None, "{text:?}");
         }
     }

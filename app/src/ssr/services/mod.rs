@@ -8,6 +8,7 @@ pub mod figures;
 pub mod gap;
 pub mod indicators;
 pub mod jobs;
+pub mod legacy;
 pub mod merge;
 pub mod outreach;
 pub mod portal;

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::super::{
     AppState, ServiceError,
-    audit::NewEvent,
+    audit::{AuditTx, NewEvent},
     auth::SignedIn,
     vault::{Slot, Vault},
 };
@@ -410,7 +410,7 @@ pub async fn probable_duplicates(
     Ok(scored)
 }
 
-fn agreeing(valid: &ValidPerson, borough_id: i32, p: &person::Model) -> Vec<String> {
+pub(crate) fn agreeing(valid: &ValidPerson, borough_id: i32, p: &person::Model) -> Vec<String> {
     let a = NameParts::new(
         &valid.given_names,
         &valid.first_surname,
@@ -466,7 +466,7 @@ pub(crate) fn new_card_number() -> String {
 
 /// A random card number is taken already (one chance in ~10⁸ per registered person): the
 /// UNIQUE constraint refuses the insert and the registration is tried again with another.
-fn card_number_taken(error: &ServiceError) -> bool {
+pub(crate) fn card_number_taken(error: &ServiceError) -> bool {
     matches!(error, ServiceError::Db(e) if e.to_string().contains("card_number"))
 }
 
@@ -474,6 +474,8 @@ fn card_number_taken(error: &ServiceError) -> bool {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Origin {
     pub synthetic: bool,
+    /// The legacy import run (`legacy_import.id`) that created the profile.
+    pub import: Option<i32>,
 }
 
 /// Registers a person: validation, the exact duplicate (same CURP → the existing profile),
@@ -664,8 +666,40 @@ async fn insert_once(
     request_id: Option<&str>,
     confirmed_new: bool,
 ) -> Result<i32, ServiceError> {
-    let now = state.clock.now();
     let tx = state.audit.begin(&state.db).await?;
+    let id = insert_in(
+        &tx,
+        state,
+        actor,
+        valid,
+        borough_id,
+        origin,
+        request_id,
+        confirmed_new,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`insert`] inside the caller's audited transaction (the legacy import commits many people
+/// at once). A random card number already taken fails the statement: the caller retries.
+///
+/// # Errors
+/// Database errors.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_in(
+    tx: &AuditTx,
+    state: &AppState,
+    actor: Option<&SignedIn>,
+    valid: &ValidPerson,
+    borough_id: i32,
+    origin: Origin,
+    request_id: Option<&str>,
+    confirmed_new: bool,
+) -> Result<i32, ServiceError> {
+    let now = state.clock.now();
+    let db: &sea_orm::DatabaseTransaction = tx;
     let created = person::ActiveModel {
         id: NotSet,
         card_number: Set(new_card_number()),
@@ -691,12 +725,12 @@ async fn insert_once(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&*tx)
+    .insert(db)
     .await?;
     let id = created.id;
     if valid.street.is_some() || valid.phone.is_some() {
         contact_row(state, id, valid.street.as_deref(), valid.phone.as_deref())
-            .insert(&*tx)
+            .insert(db)
             .await?;
     }
     let ids = valid
@@ -707,21 +741,24 @@ async fn insert_once(
     let mut kinds = Vec::new();
     for (kind, value) in ids {
         identifier_row(state, id, kind, &value, now)
-            .insert(&*tx)
+            .insert(db)
             .await?;
         kinds.push(kind.code());
+    }
+    let mut detail = serde_json::json!({
+        "ids": kinds, "confirmed_new": confirmed_new, "synthetic": origin.synthetic,
+    });
+    if let Some(import) = origin.import {
+        detail["import"] = import.into();
     }
     let mut event = NewEvent::new("person.registered", now)
         .subject("person", id)
         .request(request_id)
-        .detail(serde_json::json!({
-            "ids": kinds, "confirmed_new": confirmed_new, "synthetic": origin.synthetic,
-        }));
+        .detail(detail);
     if let Some(actor) = actor {
         event = event.by(&actor.actor);
     }
     tx.record(event).await?;
-    tx.commit().await?;
     Ok(id)
 }
 

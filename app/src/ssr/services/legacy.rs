@@ -1,0 +1,1441 @@
+//! The legacy import (issue 9): people as agencies' own systems keep them, standardized
+//! ([`crate::domain::standardize`]), validated by the intake form's own rules, matched against
+//! the registry and written in chunks, each committed with a checkpoint.
+//!
+//! - A column mapping says which of their headers is which of our fields ([`Mapping`]); without
+//!   one, the headers must be our field codes. An unknown header refuses the whole file.
+//! - A row that does not standardize or validate is refused with one reason per field and
+//!   writes nothing; the other rows go on (`--dry-run` shows the same report first).
+//! - Matching: an agency record imported before (its blind-indexed identity in `legacy_link`)
+//!   is "already imported"; a CURP registered already (blind index) is that person: empty
+//!   contact details and ID numbers are filled when the file is not older than the profile,
+//!   anything that differs is a conflict, listed and never overwritten; otherwise a new profile,
+//!   and when the registry's duplicate rules find probable matches (`fuzzy`) the pairs go to the
+//!   supervisors' duplicate review, as "someone else" at the intake screen does.
+//! - Every created or filled profile is audited like a registration or an edit; a run resumes
+//!   after its last committed chunk (same agency, same file digest).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use angel_entity::{
+    agency, borough, legacy_import, legacy_link, person, person_change, person_contact,
+    person_identifier,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, sea_query::Expr,
+};
+use serde::Deserialize;
+
+use super::super::{
+    AppState, ServiceError,
+    audit::{AuditTx, NewEvent},
+};
+use super::{
+    merge,
+    registry::{self, NameParts, Origin},
+};
+use crate::domain::{
+    curp::{Curp, Date, Sex},
+    names::fold_upper,
+    standardize,
+};
+use crate::error::FieldError;
+use crate::registry::forms::{self, IdKind, PersonForm, ValidPerson};
+
+/// The registry's fields a column can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    GivenNames,
+    FirstSurname,
+    SecondSurname,
+    BirthDate,
+    Sex,
+    BirthState,
+    Curp,
+    Ine,
+    Nss,
+    Rfc,
+    Passport,
+    Borough,
+    Colonia,
+    PostalCode,
+    Street,
+    Phone,
+    /// The agency's own record number: what makes a second import of the record "the same".
+    RecordId,
+    /// When the agency last changed the record: empty fields are filled only from records not
+    /// older than the profile.
+    RecordDate,
+}
+
+impl Field {
+    pub const ALL: [Field; 18] = [
+        Field::GivenNames,
+        Field::FirstSurname,
+        Field::SecondSurname,
+        Field::BirthDate,
+        Field::Sex,
+        Field::BirthState,
+        Field::Curp,
+        Field::Ine,
+        Field::Nss,
+        Field::Rfc,
+        Field::Passport,
+        Field::Borough,
+        Field::Colonia,
+        Field::PostalCode,
+        Field::Street,
+        Field::Phone,
+        Field::RecordId,
+        Field::RecordDate,
+    ];
+
+    /// The field's code: the intake form's field name, `record_id`, `record_date`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Field::GivenNames => "given_names",
+            Field::FirstSurname => "first_surname",
+            Field::SecondSurname => "second_surname",
+            Field::BirthDate => "birth_date",
+            Field::Sex => "sex",
+            Field::BirthState => "birth_state",
+            Field::Curp => "curp",
+            Field::Ine => "ine",
+            Field::Nss => "nss",
+            Field::Rfc => "rfc",
+            Field::Passport => "passport",
+            Field::Borough => "borough",
+            Field::Colonia => "colonia",
+            Field::PostalCode => "postal_code",
+            Field::Street => "street",
+            Field::Phone => "phone",
+            Field::RecordId => "record_id",
+            Field::RecordDate => "record_date",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.code() == code)
+    }
+}
+
+/// Columns a file must have: the intake form's required fields (the birth state may come from
+/// the CURP instead).
+const REQUIRED: [Field; 7] = [
+    Field::GivenNames,
+    Field::FirstSurname,
+    Field::BirthDate,
+    Field::Sex,
+    Field::Borough,
+    Field::Colonia,
+    Field::PostalCode,
+];
+
+/// The mapping's word for a column that is read but not imported.
+pub const IGNORE: &str = "ignore";
+
+/// The longest record number kept.
+const MAX_RECORD_ID: usize = 64;
+
+/// An agency's column mapping (a TOML file):
+///
+/// ```toml
+/// [columns]
+/// NOMBRE = "given_names"
+/// FEC_NAC = "birth_date"
+/// OBSERVACIONES = "ignore"
+/// [sex]
+/// "1" = "H"
+/// "2" = "M"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Their header (case and accents ignored) → one of [`Field`]'s codes or `"ignore"`.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Their values for sex → `H`, `M` or `X` (the CURP's letters).
+    #[serde(default)]
+    pub sex: BTreeMap<String, String>,
+}
+
+/// A problem of the file as a whole (line 0), of its header (line 1) or of a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: u64,
+    /// Their header or our field code; empty when about the whole file.
+    pub column: String,
+    pub code: String,
+}
+
+impl Problem {
+    pub fn new(line: u64, column: &str, code: &str) -> Problem {
+        Problem {
+            line,
+            column: column.to_owned(),
+            code: code.to_owned(),
+        }
+    }
+}
+
+/// Messages (Spanish, English) of the import's own codes; the intake form's codes have theirs
+/// in the translation catalog (`field_<code>`).
+pub fn message(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "header_unknown" => (
+            "Encabezado desconocido: no es un campo de Ángel; use un archivo de correspondencias (--mapping).",
+            "Unknown header: not an Ángel field; use a mapping file (--mapping).",
+        ),
+        "header_unmapped" => (
+            "El archivo de correspondencias no dice qué es esta columna (un campo o \"ignore\").",
+            "The mapping file does not say what this column is (a field or \"ignore\").",
+        ),
+        "field_unknown" => (
+            "El archivo de correspondencias nombra un campo que Ángel no tiene.",
+            "The mapping file names a field Ángel does not have.",
+        ),
+        "column_twice" => (
+            "Dos columnas corresponden al mismo campo.",
+            "Two columns map to the same field.",
+        ),
+        "column_missing" => (
+            "Falta una columna obligatoria.",
+            "A required column is missing.",
+        ),
+        "sex_mapping" => (
+            "En [sex] cada valor debe corresponder a H, M o X.",
+            "In [sex] every value must map to H, M or X.",
+        ),
+        "mapping_syntax" => (
+            "El archivo de correspondencias no es TOML válido.",
+            "The mapping file is not valid TOML.",
+        ),
+        "csv_malformed" => (
+            "La fila no se puede leer como CSV (comillas sin cerrar o número de campos distinto del encabezado).",
+            "The row cannot be read as CSV (an unclosed quote or a field count unlike the header's).",
+        ),
+        "file_empty" => ("El archivo no tiene encabezado.", "The file has no header."),
+        "file_too_large" => (
+            "El archivo es más grande que el límite de importación.",
+            "The file is larger than the import limit.",
+        ),
+        "formula" => (
+            "La celda parece una fórmula de hoja de cálculo; no se importa.",
+            "The cell looks like a spreadsheet formula; it is not imported.",
+        ),
+        "date_format" => (
+            "Fecha en un formato no reconocido (DD/MM/AAAA, AAAA-MM-DD o DD-MM-AA).",
+            "A date in an unknown format (DD/MM/YYYY, YYYY-MM-DD or DD-MM-YY).",
+        ),
+        "date_impossible" => ("Esa fecha no existe.", "That date does not exist."),
+        "sex_ambiguous" => (
+            "Valor ambiguo (M puede ser mujer o masculino): dígalo en [sex] del archivo de correspondencias.",
+            "An ambiguous value (M may mean mujer or masculino): say which under [sex] in the mapping file.",
+        ),
+        "sex_unknown" => ("Valor de sexo desconocido.", "Unknown value for sex."),
+        "borough_unknown" => (
+            "Alcaldía desconocida (ni clave INEGI ni nombre de una de las 16).",
+            "Unknown borough (neither an INEGI code nor the name of one of the 16).",
+        ),
+        "conflict" => (
+            "El registro tiene otro valor: no se sobrescribe; revíselo.",
+            "The registry holds another value: not overwritten; review it.",
+        ),
+        "filled" => (
+            "Dato vacío en el registro, completado desde el archivo.",
+            "Empty in the registry, filled from the file.",
+        ),
+        "file_older" => (
+            "El registro de la dependencia es anterior al perfil: no se completa nada.",
+            "The agency's record is older than the profile: nothing is filled.",
+        ),
+        _ => return None,
+    })
+}
+
+fn fold(text: &str) -> String {
+    fold_upper(text.trim())
+}
+
+/// Which field each column holds, and the agency's sex values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    columns: Vec<Option<Field>>,
+    sex: HashMap<String, Sex>,
+}
+
+impl Layout {
+    /// Reads the header against the mapping (or against our field codes without one).
+    ///
+    /// # Errors
+    /// Every problem of the header and the mapping, on line 1.
+    pub fn new(headers: &[String], mapping: Option<&Mapping>) -> Result<Layout, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mapped: HashMap<String, String> = mapping
+            .map(|m| {
+                m.columns
+                    .iter()
+                    .map(|(theirs, ours)| (fold(theirs), ours.trim().to_lowercase()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut columns = Vec::with_capacity(headers.len());
+        for header in headers {
+            let target = match mapping {
+                Some(_) => mapped.get(&fold(header)).cloned(),
+                None => Some(header.trim().to_lowercase()),
+            };
+            let field = match target.as_deref() {
+                None => {
+                    problems.push(Problem::new(1, header, "header_unmapped"));
+                    None
+                }
+                Some(IGNORE) => None,
+                Some(code) => match Field::from_code(code) {
+                    Some(field) if columns.contains(&Some(field)) => {
+                        problems.push(Problem::new(1, header, "column_twice"));
+                        None
+                    }
+                    Some(field) => Some(field),
+                    None => {
+                        let code = if mapping.is_some() {
+                            "field_unknown"
+                        } else {
+                            "header_unknown"
+                        };
+                        problems.push(Problem::new(1, header, code));
+                        None
+                    }
+                },
+            };
+            columns.push(field);
+        }
+        let has = |f: Field| columns.contains(&Some(f));
+        for field in REQUIRED {
+            if !has(field) {
+                problems.push(Problem::new(1, field.code(), "column_missing"));
+            }
+        }
+        if !has(Field::BirthState) && !has(Field::Curp) {
+            problems.push(Problem::new(1, Field::BirthState.code(), "column_missing"));
+        }
+        let mut sex = HashMap::new();
+        for (theirs, ours) in mapping.map(|m| &m.sex).into_iter().flatten() {
+            match forms::sex_from_code(&ours.trim().to_uppercase()) {
+                Some(s) => {
+                    sex.insert(fold(theirs), s);
+                }
+                None => problems.push(Problem::new(1, theirs, "sex_mapping")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Layout { columns, sex })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// One row standardized and validated as the intake form validates a person.
+    ///
+    /// # Errors
+    /// One field error per field that could not be read (never a partial row).
+    pub fn row(
+        &self,
+        cells: &[String],
+        boroughs: &[(String, String)],
+        today: Date,
+    ) -> Result<Row, Vec<FieldError>> {
+        let mut form = PersonForm::default();
+        let mut errors: Vec<FieldError> = Vec::new();
+        let mut record_id = None;
+        let mut record_date = None;
+        for (cell, field) in cells.iter().zip(&self.columns) {
+            let Some(field) = *field else { continue };
+            let raw = cell.trim();
+            let mut refuse = |code: &str| errors.push(FieldError::new(field.code(), code));
+            if looks_like_formula(raw) {
+                refuse("formula");
+                continue;
+            }
+            let name = |raw: &str| standardize::display_name(raw).unwrap_or_else(|| raw.to_owned());
+            match field {
+                Field::GivenNames => form.given_names = name(raw),
+                Field::FirstSurname => form.first_surname = name(raw),
+                Field::SecondSurname => form.second_surname = name(raw),
+                Field::BirthDate if !raw.is_empty() => match standardize::birth_date(raw, today) {
+                    Ok(d) => form.birth_date = iso(d),
+                    Err(e) => refuse(e.code()),
+                },
+                Field::Sex if !raw.is_empty() => {
+                    let read = match self.sex.get(&fold(raw)) {
+                        Some(sex) => Ok(*sex),
+                        None => standardize::sex(raw),
+                    };
+                    match read {
+                        Ok(sex) => form.sex = forms::sex_code(sex).to_owned(),
+                        Err(e) => refuse(e.code()),
+                    }
+                }
+                Field::Borough if !raw.is_empty() => match standardize::borough(raw, boroughs) {
+                    Some(code) => form.borough = code.to_owned(),
+                    None => refuse("borough_unknown"),
+                },
+                Field::BirthState => form.birth_state = raw.to_uppercase(),
+                Field::Curp => form.curp = raw.to_owned(),
+                Field::Ine => form.ine = raw.to_owned(),
+                Field::Nss => form.nss = raw.to_owned(),
+                Field::Rfc => form.rfc = raw.to_owned(),
+                Field::Passport => form.passport = raw.to_owned(),
+                Field::Colonia => form.colonia = raw.to_owned(),
+                Field::PostalCode => form.postal_code = raw.to_owned(),
+                Field::Street => form.street = raw.to_owned(),
+                Field::Phone => form.phone = raw.to_owned(),
+                Field::RecordId if raw.chars().count() > MAX_RECORD_ID => refuse("too_long"),
+                Field::RecordId if !raw.is_empty() => record_id = Some(raw.to_owned()),
+                Field::RecordDate if !raw.is_empty() => match standardize::parse_date(raw, today) {
+                    Ok(d) => record_date = Some(d),
+                    Err(e) => refuse(e.code()),
+                },
+                // Empty dates, sexes, boroughs and record numbers: the form says "required"
+                // where it is.
+                Field::BirthDate
+                | Field::Sex
+                | Field::Borough
+                | Field::RecordId
+                | Field::RecordDate => {}
+            }
+        }
+        // Many systems do not keep the birth state: the CURP carries it.
+        let state_from_curp = form.birth_state.is_empty() && !form.curp.trim().is_empty();
+        if state_from_curp && let Ok(curp) = Curp::parse(&form.curp, today) {
+            form.birth_state = curp.state().to_owned();
+        }
+        match form.validate(today) {
+            Ok(valid) if errors.is_empty() => Ok(Row {
+                valid,
+                record_id,
+                record_date,
+            }),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                // A cell refused while standardizing was left empty: not also "required"; nor
+                // is the birth state when it was to come from a CURP that is refused.
+                let mut already: HashSet<String> = errors.iter().map(|e| e.field.clone()).collect();
+                if state_from_curp && more.iter().any(|e| e.field == "curp") {
+                    already.insert("birth_state".to_owned());
+                }
+                errors.extend(more.into_iter().filter(|e| !already.contains(&e.field)));
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// A cell a spreadsheet would run: `=`, `@`, or `+`/`-` followed by more than a number or a
+/// phone (`+52 55 1234 5678` and `-` alone are data).
+pub fn looks_like_formula(cell: &str) -> bool {
+    let mut chars = cell.chars();
+    match chars.next() {
+        Some('=' | '@') => true,
+        Some('+' | '-') => {
+            !chars.all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        }
+        _ => false,
+    }
+}
+
+fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+}
+
+/// A row ready to match: the person as the intake form validated it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub valid: ValidPerson,
+    pub record_id: Option<String>,
+    pub record_date: Option<Date>,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// A new profile.
+    Created,
+    /// A new profile, and its probable duplicates queued for the supervisors' review.
+    CreatedForReview,
+    /// The CURP's profile; nothing to fill.
+    Matched,
+    /// The CURP's profile, with empty fields filled from the file.
+    Updated,
+    /// The CURP's profile holds other values: listed, not overwritten (empty ones still filled).
+    Conflict,
+    /// This agency's record was imported before (or earlier in the same file).
+    AlreadyImported,
+    /// Not read: the reasons are listed.
+    Refused,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::CreatedForReview => "created_review",
+            Outcome::Matched => "matched",
+            Outcome::Updated => "updated",
+            Outcome::Conflict => "conflict",
+            Outcome::AlreadyImported => "already_imported",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+/// One line of the import report: never a name, IDs masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowReport {
+    pub line: u64,
+    pub outcome: Outcome,
+    /// The masked CURP (`GODE************00`), else the agency's record number masked.
+    pub masked_id: String,
+    /// Why refused; which fields conflicted or were filled.
+    pub notes: Vec<FieldError>,
+}
+
+/// The counts of a run (a resumed run's include the chunks committed before).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The `legacy_import` row (`None` for a dry run).
+    pub import: Option<i32>,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Rows committed by an earlier run of the same file, skipped now.
+    pub resumed_after: u64,
+    pub created: u64,
+    pub for_review: u64,
+    pub matched: u64,
+    pub updated: u64,
+    pub conflicts: u64,
+    pub already_imported: u64,
+    pub refused: u64,
+}
+
+impl Summary {
+    fn count(&mut self, outcome: Outcome) {
+        let n = match outcome {
+            Outcome::Created => &mut self.created,
+            Outcome::CreatedForReview => &mut self.for_review,
+            Outcome::Matched => &mut self.matched,
+            Outcome::Updated => &mut self.updated,
+            Outcome::Conflict => &mut self.conflicts,
+            Outcome::AlreadyImported => &mut self.already_imported,
+            Outcome::Refused => &mut self.refused,
+        };
+        *n += 1;
+    }
+
+    /// New profiles, with or without probable duplicates.
+    pub fn new_people(&self) -> u64 {
+        self.created + self.for_review
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} rows: {} created ({} with probable duplicates for review), {} matched, {} updated, {} with conflicts, {} already imported, {} refused",
+            self.rows,
+            self.new_people(),
+            self.for_review,
+            self.matched,
+            self.updated,
+            self.conflicts,
+            self.already_imported,
+            self.refused
+        )?;
+        if self.resumed_after > 0 {
+            write!(f, " (resumed after row {})", self.resumed_after)?;
+        }
+        Ok(())
+    }
+}
+
+/// How to run an import.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Read, standardize and match without writing anything.
+    pub dry_run: bool,
+    /// Look for probable duplicates (the registry's name and birth date rules) of new people.
+    pub fuzzy: bool,
+    /// Rows per committed chunk (the checkpoint's step).
+    pub chunk: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            dry_run: false,
+            fuzzy: true,
+            chunk: 500,
+        }
+    }
+}
+
+/// What the run knows once, for every row.
+struct Run<'a> {
+    state: &'a AppState,
+    layout: &'a Layout,
+    options: Options,
+    agency_id: i32,
+    import: Option<i32>,
+    boroughs: Vec<(String, String)>,
+    borough_ids: HashMap<String, i32>,
+    today: Date,
+    now: DateTime<Utc>,
+    /// A dry run writes nothing: what earlier rows of the file would have created.
+    seen_keys: HashSet<Vec<u8>>,
+    seen_curps: HashSet<String>,
+}
+
+/// Imports the rows of one file for an agency. `rows` yields each data row's line number and
+/// cells, in file order, as many as `total`; a read error stops the run after its last
+/// committed chunk (run the same file again to resume). `report` gets every row's line after
+/// its chunk commits; `progress` the rows done so far.
+///
+/// # Errors
+/// `Invalid` for an unknown agency; database errors and `rows`' errors (what was committed
+/// stays, and the next run of the same file resumes after it).
+#[allow(clippy::too_many_arguments)]
+pub async fn import_persons<I>(
+    state: &AppState,
+    agency_code: &str,
+    file_sha256: &str,
+    total: u64,
+    layout: &Layout,
+    rows: I,
+    options: Options,
+    mut report: impl FnMut(&RowReport),
+    mut progress: impl FnMut(u64),
+) -> Result<Summary, ServiceError>
+where
+    I: Iterator<Item = Result<(u64, Vec<String>), ServiceError>>,
+{
+    let db = &state.db;
+    let agency = agency::Entity::find()
+        .filter(agency::Column::Code.eq(agency_code.trim().to_uppercase()))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Invalid(vec![FieldError::new("agency", "invalid_choice")]))?;
+    let known = borough::Entity::find().all(db).await?;
+    let now = state.clock.now();
+    let mut summary = Summary {
+        rows: total,
+        ..Summary::default()
+    };
+    let import = if options.dry_run {
+        None
+    } else {
+        Some(start_or_resume(db, agency.id, file_sha256, total, now, &mut summary).await?)
+    };
+    summary.import = import;
+    let mut run = Run {
+        state,
+        layout,
+        options,
+        agency_id: agency.id,
+        import,
+        boroughs: known
+            .iter()
+            .map(|b| (b.inegi_code.clone(), b.name.clone()))
+            .collect(),
+        borough_ids: known.iter().map(|b| (b.inegi_code.clone(), b.id)).collect(),
+        today: registry::today(now),
+        now,
+        seen_keys: HashSet::new(),
+        seen_curps: HashSet::new(),
+    };
+    let skip = summary.resumed_after;
+    let mut done = skip;
+    progress(done);
+    let mut rows = rows
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .peekable();
+    let chunk_size = options.chunk.max(1);
+    while rows.peek().is_some() {
+        let mut chunk = Vec::with_capacity(chunk_size);
+        for row in rows.by_ref().take(chunk_size) {
+            chunk.push(row);
+        }
+        let failed = chunk.iter().position(Result::is_err);
+        let readable: Vec<(u64, Vec<String>)> = chunk
+            .iter()
+            .take(failed.unwrap_or(chunk.len()))
+            .map(|r| r.as_ref().expect("before the first error").clone())
+            .collect();
+        // Whole chunks only: a read error drops the chunk it falls in, committed rows stay.
+        if let Some(k) = failed {
+            let error = chunk.swap_remove(k).expect_err("the failed row");
+            return Err(error);
+        }
+        let reports = run.chunk(&readable, &mut summary, done).await?;
+        done += readable.len() as u64;
+        for r in &reports {
+            report(r);
+        }
+        progress(done);
+    }
+    if let Some(id) = import {
+        finish(state, id, agency.id, &summary).await?;
+    }
+    Ok(summary)
+}
+
+async fn start_or_resume(
+    db: &impl ConnectionTrait,
+    agency_id: i32,
+    file_sha256: &str,
+    total: u64,
+    now: DateTime<Utc>,
+    summary: &mut Summary,
+) -> Result<i32, ServiceError> {
+    let unfinished = legacy_import::Entity::find()
+        .filter(legacy_import::Column::AgencyId.eq(agency_id))
+        .filter(legacy_import::Column::FileSha256.eq(file_sha256))
+        .filter(legacy_import::Column::FinishedAt.is_null())
+        .order_by_desc(legacy_import::Column::Id)
+        .one(db)
+        .await?;
+    if let Some(run) = unfinished {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        summary.resumed_after = n(run.rows_done);
+        summary.created = n(run.created);
+        summary.for_review = n(run.queued);
+        summary.matched = n(run.matched);
+        summary.updated = n(run.updated);
+        summary.conflicts = n(run.conflicts);
+        summary.already_imported = n(run.already_imported);
+        summary.refused = n(run.refused);
+        return Ok(run.id);
+    }
+    let created = legacy_import::ActiveModel {
+        id: NotSet,
+        agency_id: Set(agency_id),
+        file_sha256: Set(file_sha256.to_owned()),
+        rows_total: Set(i64::try_from(total).unwrap_or(i64::MAX)),
+        rows_done: Set(0),
+        created: Set(0),
+        queued: Set(0),
+        matched: Set(0),
+        updated: Set(0),
+        conflicts: Set(0),
+        already_imported: Set(0),
+        refused: Set(0),
+        started_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(created.id)
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The checkpoint: rows done and the counts, in the chunk's transaction.
+async fn checkpoint(tx: &AuditTx, import: i32, done: u64, s: &Summary) -> Result<(), ServiceError> {
+    use legacy_import::Column as C;
+    legacy_import::Entity::update_many()
+        .col_expr(C::RowsDone, Expr::value(signed(done)))
+        .col_expr(C::Created, Expr::value(signed(s.created)))
+        .col_expr(C::Queued, Expr::value(signed(s.for_review)))
+        .col_expr(C::Matched, Expr::value(signed(s.matched)))
+        .col_expr(C::Updated, Expr::value(signed(s.updated)))
+        .col_expr(C::Conflicts, Expr::value(signed(s.conflicts)))
+        .col_expr(C::AlreadyImported, Expr::value(signed(s.already_imported)))
+        .col_expr(C::Refused, Expr::value(signed(s.refused)))
+        .filter(C::Id.eq(import))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+async fn finish(
+    state: &AppState,
+    import: i32,
+    agency_id: i32,
+    s: &Summary,
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let tx = state.audit.begin(&state.db).await?;
+    legacy_import::Entity::update_many()
+        .col_expr(legacy_import::Column::FinishedAt, Expr::value(Some(now)))
+        .filter(legacy_import::Column::Id.eq(import))
+        .exec(&*tx)
+        .await?;
+    tx.record(
+        NewEvent::new("legacy.imported", now)
+            .subject("legacy_import", import)
+            .detail(serde_json::json!({
+                "agency_id": agency_id,
+                "rows": s.rows,
+                "created": s.new_people(),
+                "for_review": s.for_review,
+                "matched": s.matched,
+                "updated": s.updated,
+                "conflicts": s.conflicts,
+                "already_imported": s.already_imported,
+                "refused": s.refused,
+                "resumed_after": s.resumed_after,
+            })),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// A random card number already taken, or a profile edited meanwhile: the chunk is tried again.
+fn retryable(error: &ServiceError) -> bool {
+    matches!(error, ServiceError::Conflict) || registry::card_number_taken(error)
+}
+
+impl Run<'_> {
+    /// One chunk: every row in one audited transaction with the checkpoint (a dry run reads
+    /// only). Tried again up to three times when a random card number collides.
+    async fn chunk(
+        &mut self,
+        rows: &[(u64, Vec<String>)],
+        summary: &mut Summary,
+        done_before: u64,
+    ) -> Result<Vec<RowReport>, ServiceError> {
+        if self.options.dry_run {
+            let state = self.state;
+            let mut reports = Vec::with_capacity(rows.len());
+            for (line, cells) in rows {
+                let r = self.one(&state.db, None, *line, cells).await?;
+                summary.count(r.outcome);
+                reports.push(r);
+            }
+            return Ok(reports);
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut counted = summary.clone();
+            match self.chunk_once(rows, &mut counted, done_before).await {
+                Err(e) if attempt < 4 && retryable(&e) => continue,
+                Err(e) => return Err(e),
+                Ok(reports) => {
+                    *summary = counted;
+                    return Ok(reports);
+                }
+            }
+        }
+    }
+
+    async fn chunk_once(
+        &mut self,
+        rows: &[(u64, Vec<String>)],
+        summary: &mut Summary,
+        done_before: u64,
+    ) -> Result<Vec<RowReport>, ServiceError> {
+        let tx = self.state.audit.begin(&self.state.db).await?;
+        let mut reports = Vec::with_capacity(rows.len());
+        for (line, cells) in rows {
+            let r = self.one(&*tx, Some(&tx), *line, cells).await?;
+            summary.count(r.outcome);
+            reports.push(r);
+        }
+        let import = self.import.expect("a real run has its row");
+        checkpoint(&tx, import, done_before + rows.len() as u64, summary).await?;
+        tx.commit().await?;
+        Ok(reports)
+    }
+
+    /// The agency's record identity, blind-indexed: its record number, else the CURP, else the
+    /// standardized name, birth date and sex.
+    fn record_key(&self, row: &Row) -> Vec<u8> {
+        let v = &row.valid;
+        let identity = match (&row.record_id, &v.curp) {
+            (Some(id), _) => format!("id:{}", fold(id)),
+            (None, Some(curp)) => format!("curp:{}", curp.as_str()),
+            (None, None) => format!(
+                "person:{}|{}|{}",
+                v.name_key(),
+                iso(v.birth_date),
+                forms::sex_code(v.sex)
+            ),
+        };
+        self.state
+            .vault
+            .blind_index("legacy", &format!("{}:{identity}", self.agency_id))
+    }
+
+    /// One row. `tx` is `None` in a dry run: nothing is written and `conn` is the pool.
+    async fn one(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        tx: Option<&AuditTx>,
+        line: u64,
+        cells: &[String],
+    ) -> Result<RowReport, ServiceError> {
+        let row = match self.layout.row(cells, &self.boroughs, self.today) {
+            Ok(row) => row,
+            Err(notes) => {
+                return Ok(RowReport {
+                    line,
+                    outcome: Outcome::Refused,
+                    masked_id: self.masked_cell(cells),
+                    notes,
+                });
+            }
+        };
+        let masked_id = match (&row.valid.curp, &row.record_id) {
+            (Some(curp), _) => curp.masked(),
+            (None, Some(id)) => registry::masked_id("record", id),
+            (None, None) => String::new(),
+        };
+        let report = |outcome, notes| RowReport {
+            line,
+            outcome,
+            masked_id: masked_id.clone(),
+            notes,
+        };
+        let key = self.record_key(&row);
+        let linked = legacy_link::Entity::find_by_id((self.agency_id, key.clone()))
+            .one(conn)
+            .await?;
+        if linked.is_some() || (tx.is_none() && !self.seen_keys.insert(key.clone())) {
+            return Ok(report(Outcome::AlreadyImported, Vec::new()));
+        }
+        let existing = match &row.valid.curp {
+            Some(curp) => registry::by_curp(&self.state.vault, conn, curp).await?,
+            None => None,
+        };
+        if let Some(p) = existing {
+            let (outcome, notes) = self.match_existing(conn, tx, &p, &row).await?;
+            self.link(tx, key, p.id).await?;
+            return Ok(report(outcome, notes));
+        }
+        if tx.is_none()
+            && let Some(curp) = &row.valid.curp
+            && !self.seen_curps.insert(curp.as_str().to_owned())
+        {
+            // Earlier in this file: the real run would match the profile it creates.
+            return Ok(report(Outcome::Matched, Vec::new()));
+        }
+        let candidates = if self.options.fuzzy {
+            let v = &row.valid;
+            let parts = NameParts::new(
+                &v.given_names,
+                &v.first_surname,
+                v.second_surname.as_deref().unwrap_or(""),
+            );
+            registry::probable_duplicates(conn, &parts, v.birth_date, &v.name_key(), None).await?
+        } else {
+            Vec::new()
+        };
+        let outcome = if candidates.is_empty() {
+            Outcome::Created
+        } else {
+            Outcome::CreatedForReview
+        };
+        let Some(tx) = tx else {
+            return Ok(report(outcome, Vec::new()));
+        };
+        let borough_id = self.borough_ids[row.valid.borough.as_str()];
+        let origin = Origin {
+            synthetic: false,
+            import: self.import,
+        };
+        let id = registry::insert_in(
+            tx,
+            self.state,
+            None,
+            &row.valid,
+            borough_id,
+            origin,
+            None,
+            !candidates.is_empty(),
+        )
+        .await?;
+        let scored: Vec<(i32, u8, Vec<String>)> = candidates
+            .iter()
+            .map(|(p, score)| {
+                let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
+                (p.id, score, registry::agreeing(&row.valid, borough_id, p))
+            })
+            .collect();
+        merge::enqueue(&**tx, id, &scored, self.now).await?;
+        self.link(Some(tx), key, id).await?;
+        Ok(report(outcome, Vec::new()))
+    }
+
+    /// A refused row's ID for the report: its CURP cell masked when it has the CURP's shape.
+    fn masked_cell(&self, cells: &[String]) -> String {
+        let cell = |f: Field| {
+            self.layout
+                .columns
+                .iter()
+                .position(|c| *c == Some(f))
+                .and_then(|k| cells.get(k))
+                .map(|c| c.trim().to_uppercase())
+                .filter(|c| !c.is_empty())
+        };
+        match (cell(Field::Curp), cell(Field::RecordId)) {
+            (Some(curp), _) if curp.len() == 18 && curp.is_ascii() => {
+                format!("{}************{}", &curp[..4], &curp[16..])
+            }
+            (Some(other), _) | (None, Some(other)) => registry::masked_id("record", &other),
+            (None, None) => String::new(),
+        }
+    }
+
+    async fn link(
+        &self,
+        tx: Option<&AuditTx>,
+        key: Vec<u8>,
+        person_id: i32,
+    ) -> Result<(), ServiceError> {
+        let (Some(tx), Some(import)) = (tx, self.import) else {
+            return Ok(());
+        };
+        legacy_link::ActiveModel {
+            agency_id: Set(self.agency_id),
+            record_key: Set(key),
+            person_id: Set(person_id),
+            import_id: Set(import),
+        }
+        .insert(&**tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The CURP's profile: what differs is a conflict (never overwritten); empty contact
+    /// details and missing ID numbers are filled when the record is not older than the profile.
+    async fn match_existing(
+        &self,
+        conn: &impl ConnectionTrait,
+        tx: Option<&AuditTx>,
+        p: &person::Model,
+        row: &Row,
+    ) -> Result<(Outcome, Vec<FieldError>), ServiceError> {
+        let v = &row.valid;
+        let mut conflicts: Vec<&'static str> = Vec::new();
+        let ours = NameParts::new(
+            &p.given_names,
+            &p.first_surname,
+            p.second_surname.as_deref().unwrap_or(""),
+        );
+        let theirs = NameParts::new(
+            &v.given_names,
+            &v.first_surname,
+            v.second_surname.as_deref().unwrap_or(""),
+        );
+        if ours.given != theirs.given {
+            conflicts.push("given_names");
+        }
+        if ours.first != theirs.first {
+            conflicts.push("first_surname");
+        }
+        if !theirs.second.is_empty() && ours.second != theirs.second {
+            conflicts.push("second_surname");
+        }
+        if registry::to_date(p.birth_date) != v.birth_date {
+            conflicts.push("birth_date");
+        }
+        if p.sex != forms::sex_code(v.sex) {
+            conflicts.push("sex");
+        }
+        if self.borough_ids.get(v.borough.as_str()) != Some(&p.borough_id) {
+            conflicts.push("borough");
+        }
+        if fold(&p.colonia) != fold(&v.colonia) {
+            conflicts.push("colonia");
+        }
+        if p.postal_code != v.postal_code {
+            conflicts.push("postal_code");
+        }
+
+        // Contact details: compared in clear, never written to a report.
+        let contact = person_contact::Entity::find_by_id(p.id).one(conn).await?;
+        let (street, phone) = registry::opened_contact(self.state, p.id, contact.as_ref()).await?;
+        let mut fill: Vec<&'static str> = Vec::new();
+        let (mut new_street, mut new_phone) = (street.clone(), phone.clone());
+        for (field, stored, given, slot) in [
+            ("street", &street, &v.street, &mut new_street),
+            ("phone", &phone, &v.phone, &mut new_phone),
+        ] {
+            match (stored, given) {
+                (_, None) => {}
+                (None, Some(value)) => {
+                    fill.push(field);
+                    *slot = Some(value.clone());
+                }
+                (Some(a), Some(b)) if a != b => conflicts.push(field),
+                _ => {}
+            }
+        }
+
+        // ID numbers: a missing kind is added, another value of a stored kind is a conflict,
+        // one held by someone else too.
+        let stored = person_identifier::Entity::find()
+            .filter(person_identifier::Column::PersonId.eq(p.id))
+            .all(conn)
+            .await?;
+        let mut add: Vec<(IdKind, String)> = Vec::new();
+        for (kind, value) in &v.other_ids {
+            let index = self.state.vault.blind_index(kind.code(), value);
+            match stored.iter().find(|r| r.kind == kind.code()) {
+                Some(r) if r.blind_index != index => conflicts.push(kind.code()),
+                Some(_) => {}
+                None => {
+                    let elsewhere = person_identifier::Entity::find()
+                        .filter(person_identifier::Column::Kind.eq(kind.code()))
+                        .filter(person_identifier::Column::BlindIndex.eq(index))
+                        .one(conn)
+                        .await?;
+                    if elsewhere.is_some() {
+                        conflicts.push(kind.code());
+                    } else {
+                        fill.push(kind.code());
+                        add.push((*kind, value.clone()));
+                    }
+                }
+            }
+        }
+
+        let older = row
+            .record_date
+            .is_some_and(|d| registry::to_naive(d) < p.updated_at.date_naive());
+        let mut notes: Vec<FieldError> = conflicts
+            .iter()
+            .map(|f| FieldError::new(f, "conflict"))
+            .collect();
+        if older && !fill.is_empty() {
+            notes.push(FieldError::new("record_date", "file_older"));
+            fill.clear();
+        }
+        notes.extend(fill.iter().map(|f| FieldError::new(f, "filled")));
+        let outcome = match (conflicts.is_empty(), fill.is_empty()) {
+            (false, _) => Outcome::Conflict,
+            (true, false) => Outcome::Updated,
+            (true, true) => Outcome::Matched,
+        };
+        if let Some(tx) = tx
+            && !fill.is_empty()
+        {
+            let filled_contact = new_street != street || new_phone != phone;
+            self.fill(
+                tx,
+                p,
+                filled_contact.then_some((&new_street, &new_phone)),
+                contact.is_some(),
+                &add,
+                &fill,
+            )
+            .await?;
+        }
+        Ok((outcome, notes))
+    }
+
+    /// Writes the filled fields as a profile edit: a new version, the change named (values not
+    /// copied) and audited.
+    async fn fill(
+        &self,
+        tx: &AuditTx,
+        p: &person::Model,
+        contact: Option<(&Option<String>, &Option<String>)>,
+        had_contact: bool,
+        ids: &[(IdKind, String)],
+        fields: &[&'static str],
+    ) -> Result<(), ServiceError> {
+        let db: &sea_orm::DatabaseTransaction = tx;
+        let next = p.version + 1;
+        let updated = person::Entity::update_many()
+            .col_expr(person::Column::UpdatedAt, Expr::value(self.now))
+            .col_expr(person::Column::Version, Expr::value(next))
+            .filter(person::Column::Id.eq(p.id))
+            .filter(person::Column::Version.eq(p.version))
+            .exec(db)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(ServiceError::Conflict);
+        }
+        if let Some((street, phone)) = contact {
+            let row = registry::contact_row(self.state, p.id, street.as_deref(), phone.as_deref());
+            if had_contact {
+                row.update(db).await?;
+            } else {
+                row.insert(db).await?;
+            }
+        }
+        for (kind, value) in ids {
+            registry::identifier_row(self.state, p.id, *kind, value, self.now)
+                .insert(db)
+                .await?;
+        }
+        let changes: BTreeMap<&str, (Option<String>, Option<String>)> =
+            fields.iter().map(|f| (*f, (None, None))).collect();
+        person_change::ActiveModel {
+            id: NotSet,
+            person_id: Set(p.id),
+            version: Set(next),
+            changes: Set(serde_json::to_string(&changes).expect("plain strings")),
+            changed_by: Set(None),
+            changed_at: Set(self.now),
+        }
+        .insert(db)
+        .await?;
+        tx.record(
+            NewEvent::new("person.updated", self.now)
+                .subject("person", p.id)
+                .detail(serde_json::json!({ "fields": fields, "import": self.import })),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TODAY: Date = Date {
+        year: 2026,
+        month: 11,
+        day: 23,
+    };
+
+    fn strings(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn boroughs() -> Vec<(String, String)> {
+        vec![
+            ("09007".to_owned(), "Iztapalapa".to_owned()),
+            ("09005".to_owned(), "Gustavo A. Madero".to_owned()),
+        ]
+    }
+
+    fn mapping() -> Mapping {
+        mapping_of(&[
+            ("NOMBRE", "given_names"),
+            ("PATERNO", "first_surname"),
+            ("MATERNO", "second_surname"),
+            ("FEC_NAC", "birth_date"),
+            ("SEXO", "sex"),
+            ("CURP", "curp"),
+            ("DELEGACION", "borough"),
+            ("COLONIA", "colonia"),
+            ("CP", "postal_code"),
+            ("FOLIO_LOCAL", "record_id"),
+            ("OBS", "ignore"),
+        ])
+    }
+
+    fn mapping_of(pairs: &[(&str, &str)]) -> Mapping {
+        Mapping {
+            columns: pairs
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+            sex: [("1", "H"), ("2", "M")]
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn headers() -> Vec<String> {
+        strings(&[
+            "Nombre",
+            "PATERNO",
+            "materno",
+            "FEC_NAC",
+            "SEXO",
+            "CURP",
+            "DELEGACIÓN",
+            "COLONIA",
+            "CP",
+            "FOLIO_LOCAL",
+            "OBS",
+        ])
+    }
+
+    #[test]
+    fn headers_map_through_the_mapping_case_and_accents_ignored() {
+        let layout = Layout::new(&headers(), Some(&mapping())).expect("a complete mapping");
+        assert_eq!(layout.columns[0], Some(Field::GivenNames));
+        assert_eq!(layout.columns[6], Some(Field::Borough));
+        assert_eq!(layout.columns[10], None);
+    }
+
+    #[test]
+    fn unknown_unmapped_twice_and_missing_columns_are_all_reported() {
+        let problems = Layout::new(&strings(&["given_names", "apellido", "sex"]), None)
+            .expect_err("unknown header");
+        let codes: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.column.as_str(), p.code.as_str()))
+            .collect();
+        assert!(codes.contains(&("apellido", "header_unknown")), "{codes:?}");
+        assert!(
+            codes.contains(&("first_surname", "column_missing")),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&("birth_state", "column_missing")),
+            "{codes:?}"
+        );
+        let mut m = mapping();
+        m.columns.remove("OBS");
+        m.columns.insert("CP".to_owned(), "colonia".to_owned());
+        m.sex.insert("3".to_owned(), "Z".to_owned());
+        let problems = Layout::new(&headers(), Some(&m)).expect_err("bad mapping");
+        let codes: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.column.as_str(), p.code.as_str()))
+            .collect();
+        assert!(codes.contains(&("OBS", "header_unmapped")), "{codes:?}");
+        assert!(codes.contains(&("CP", "column_twice")), "{codes:?}");
+        assert!(
+            codes.contains(&("postal_code", "column_missing")),
+            "{codes:?}"
+        );
+        assert!(codes.contains(&("3", "sex_mapping")), "{codes:?}");
+    }
+
+    #[test]
+    fn a_row_is_standardized_then_validated_like_the_intake_form() {
+        let layout = Layout::new(&headers(), Some(&mapping())).unwrap();
+        let row = layout.row(
+            &strings(&[
+                "maría  josé",
+                "peña",
+                "",
+                "05/03/1950",
+                "2",
+                "PEÑM500305MDFXXX09",
+                "Iztapalapa",
+                "Santa Cruz",
+                "09000",
+                "A-17",
+                "anything",
+            ]),
+            &boroughs(),
+            TODAY,
+        );
+        // The CURP above has a wrong check digit: a refusal names it, with nothing else.
+        let errors = row.expect_err("bad CURP");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "curp");
+
+        let row = layout.row(
+            &strings(&[
+                "maría  josé",
+                "peña",
+                "",
+                "05/03/1950",
+                "2",
+                "",
+                "GAM",
+                "Santa Cruz",
+                "07000",
+                "A-17",
+                "",
+            ]),
+            &boroughs(),
+            TODAY,
+        );
+        let errors = row.expect_err("no birth state without a CURP");
+        assert_eq!(
+            errors,
+            vec![FieldError::new("birth_state", "required")],
+            "only what is missing"
+        );
+    }
+
+    #[test]
+    fn bad_cells_are_refused_with_their_own_codes_and_not_also_required() {
+        let layout = Layout::new(&headers(), Some(&mapping())).unwrap();
+        let errors = layout
+            .row(
+                &strings(&[
+                    "=HYPERLINK(\"x\")",
+                    "Peña",
+                    "",
+                    "31/02/1950",
+                    "M",
+                    "",
+                    "Narnia",
+                    "Centro",
+                    "06000",
+                    "",
+                    "",
+                ]),
+                &boroughs(),
+                TODAY,
+            )
+            .expect_err("bad cells");
+        let codes: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert!(codes.contains(&("given_names", "formula")), "{codes:?}");
+        assert!(
+            codes.contains(&("birth_date", "date_impossible")),
+            "{codes:?}"
+        );
+        assert!(codes.contains(&("sex", "sex_ambiguous")), "{codes:?}");
+        assert!(codes.contains(&("borough", "borough_unknown")), "{codes:?}");
+        assert!(
+            !codes.contains(&("birth_date", "required")) && !codes.contains(&("sex", "required")),
+            "{codes:?}"
+        );
+    }
+
+    #[test]
+    fn formulas_are_told_from_phones_and_signs() {
+        for formula in [
+            "=1+1",
+            "@SUM(A1)",
+            "+SUM(A1:A2)",
+            "-2+3",
+            "=cmd|' /C calc'!A0",
+        ] {
+            assert!(looks_like_formula(formula), "{formula}");
+        }
+        for data in ["+52 55 1234 5678", "-", "-12", "(55) 1234-5678", "Peña", ""] {
+            assert!(!looks_like_formula(data), "{data}");
+        }
+    }
+
+    #[test]
+    fn every_import_code_has_both_messages() {
+        for code in [
+            "header_unknown",
+            "header_unmapped",
+            "field_unknown",
+            "column_twice",
+            "column_missing",
+            "sex_mapping",
+            "mapping_syntax",
+            "csv_malformed",
+            "file_empty",
+            "file_too_large",
+            "formula",
+            "date_format",
+            "date_impossible",
+            "sex_ambiguous",
+            "sex_unknown",
+            "borough_unknown",
+            "conflict",
+            "filled",
+            "file_older",
+        ] {
+            let (es, en) = message(code).unwrap_or_else(|| panic!("{code} has no message"));
+            assert!(!es.is_empty() && !en.is_empty() && es != en, "{code}");
+        }
+    }
+}

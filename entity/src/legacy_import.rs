@@ -1,0 +1,28 @@
+//! One run of the legacy import for an agency: the file's SHA-256, the checkpoint (data rows
+//! committed, in file order) and what the committed rows did.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "legacy_import")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub agency_id: i32,
+    pub file_sha256: String,
+    pub rows_total: i64,
+    pub rows_done: i64,
+    pub created: i64,
+    pub queued: i64,
+    pub matched: i64,
+    pub updated: i64,
+    pub conflicts: i64,
+    pub already_imported: i64,
+    pub refused: i64,
+    pub started_at: DateTimeUtc,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,467 @@
+//! The legacy import (issue 9) on SQLite and PostgreSQL: an agency's Latin-1 export with its
+//! own headers and values, standardized, matched and imported once; conflicts listed and never
+//! written; bad rows refused alone; a bad file refused whole; a run cut off resumes.
+
+use angel_app::domain::curp::check_digit;
+use angel_app::registry::forms::PersonForm;
+use angel_app::ssr::{
+    AppState, ServiceError,
+    services::{
+        legacy::{self, Layout, Options, Outcome, RowReport, Summary},
+        registry::{self, Origin},
+    },
+};
+use angel_entity::{person, person_contact};
+use angel_server::legacy as cli;
+use sea_orm::EntityTrait;
+
+/// A CURP with its check digit.
+fn curp(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        check_digit(first17).expect("CURP characters")
+    )
+}
+
+async fn state(test_db: &angel_tests::TestDb) -> AppState {
+    angel_server::http::app_state(test_db.db.clone(), &test_db.settings)
+        .await
+        .expect("app state")
+}
+
+const MAPPING: &str = r#"
+[columns]
+FOLIO = "record_id"
+NOMBRE = "given_names"
+PATERNO = "first_surname"
+MATERNO = "second_surname"
+"FEC NAC" = "birth_date"
+SEXO = "sex"
+CURP = "curp"
+ENTIDAD = "birth_state"
+"DELEGACIÓN" = "borough"
+COLONIA = "colonia"
+CP = "postal_code"
+TEL = "phone"
+OBSERVACIONES = "ignore"
+
+[sex]
+1 = "H"
+2 = "M"
+"#;
+
+/// The file as the agency's Windows program writes it: Latin-1, `;`.
+fn latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+async fn run(
+    state: &AppState,
+    bytes: &[u8],
+    options: Options,
+) -> (Summary, Vec<csv::StringRecord>) {
+    let mapping = cli::mapping(MAPPING).expect("the mapping reads");
+    let checked = cli::check(bytes, Some(&mapping))
+        .map_err(|p| format!("{p:?}"))
+        .expect("the file passes the checks");
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let summary = cli::import(state, &checked, "sedeso", options, &mut out, |_| {})
+        .await
+        .expect("the import runs");
+    let text = String::from_utf8(out.into_inner().expect("flushed")).expect("UTF-8 report");
+    let records = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.expect("a report line"))
+        .collect();
+    (summary, records)
+}
+
+fn outcomes(report: &[csv::StringRecord]) -> Vec<(u64, String)> {
+    let mut seen: Vec<(u64, String)> = report
+        .iter()
+        .map(|r| (r[0].parse().expect("a line number"), r[1].to_owned()))
+        .collect();
+    seen.dedup();
+    seen
+}
+
+fn reasons(report: &[csv::StringRecord], line: u64) -> Vec<(String, String)> {
+    report
+        .iter()
+        .filter(|r| r[0] == *line.to_string())
+        .map(|r| (r[3].to_owned(), r[4].to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_file_is_standardized_matched_and_imported_once() {
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let today = registry::today(state.clock.now());
+
+    // Already registered: Ana López, with her CURP, no phone.
+    let curp_ana = curp("LOAA600201MDFPNN0");
+    let ana = PersonForm {
+        given_names: "Ana".into(),
+        first_surname: "López".into(),
+        birth_date: "1960-02-01".into(),
+        sex: "M".into(),
+        birth_state: "DF".into(),
+        curp: curp_ana.clone(),
+        borough: "09007".into(),
+        colonia: "Centro".into(),
+        postal_code: "09000".into(),
+        ..PersonForm::default()
+    }
+    .validate(today)
+    .expect("a valid person");
+    let ana_id = registry::insert(
+        &state,
+        None,
+        &ana,
+        borough_id(&test_db, "09007").await,
+        Origin::default(),
+        None,
+        false,
+    )
+    .await
+    .expect("registered");
+
+    let curp_maria = curp("PERM500305MDFXZR0");
+    let curp_rosa = curp("DILR751212MDFZNS0");
+    let luis = "GOML800101HDFMMS0";
+    let bad_curp = format!("{luis}{}", (check_digit(luis).unwrap() + 1) % 10);
+    let text = format!(
+        "FOLIO;NOMBRE;PATERNO;MATERNO;FEC NAC;SEXO;CURP;ENTIDAD;DELEGACIÓN;COLONIA;CP;TEL;OBSERVACIONES\n\
+         A1;María;Peña;Ruiz;05/03/1950;2;{curp_maria};;Iztapalapa;Santa Cruz;09000;;nota\n\
+         A2;Ana;López;;01-02-60;2;{curp_ana};;09007;CENTRO;09000;55 1234 5678;\n\
+         A3;Juan;Pérez;;31/02/1970;1;;DF;GAM;Centro;07000;;\n\
+         A4;=HYPERLINK(\"http://x\");Gómez;;01/01/1980;1;;DF;Tlalpan;Centro;14000;;\n\
+         A5;Luis;Gómez;;01/01/1980;1;{bad_curp};;Tlalpan;Centro;14000;;\n\
+         A6;Rosa;Díaz;Luna;12/12/1975;2;{curp_rosa};;Coyoacán;Del Carmen;04100;;\n\
+         A7;ROSA;DIAZ;LUNA;1975-12-12;2;{curp_rosa};;coyoacan;Del Carmen;04100;;\n\
+         A8;Ana;Lopez;;01/02/1960;2;;DF;Alcaldía Iztapalapa;Centro;09000;;\n\
+         A9;Ana;López;;01/02/1960;2;{curp_ana};;9007;Otra Colonia;09000;5599999999;\n"
+    );
+    let bytes = latin1(&text);
+    let before = test_db.row_counts().await;
+
+    // A dry run reports what the import will do and writes nothing.
+    let dry = Options {
+        dry_run: true,
+        ..Options::default()
+    };
+    let (planned, dry_report) = run(&state, &bytes, dry).await;
+    assert_eq!(
+        test_db.row_counts().await,
+        before,
+        "a dry run writes nothing"
+    );
+    assert_eq!(planned.import, None);
+
+    let (done, report) = run(&state, &bytes, Options::default()).await;
+    let expected = [
+        (2, "created"),
+        (3, "updated"),
+        (4, "refused"),
+        (5, "refused"),
+        (6, "refused"),
+        (7, "created"),
+        (8, "matched"),
+        (9, "created_review"),
+        (10, "conflict"),
+    ]
+    .map(|(l, o)| (l, o.to_owned()));
+    assert_eq!(outcomes(&report), expected);
+    assert_eq!(outcomes(&dry_report), expected, "the dry run foretold it");
+    assert_eq!(
+        (
+            done.rows,
+            done.new_people(),
+            done.for_review,
+            done.updated,
+            done.matched
+        ),
+        (9, 3, 1, 1, 1)
+    );
+    assert_eq!(
+        (done.conflicts, done.refused, done.already_imported),
+        (1, 3, 0)
+    );
+    assert_eq!(
+        Summary {
+            import: None,
+            ..done.clone()
+        },
+        planned,
+        "same counts as the dry run"
+    );
+
+    // Reasons, field by field, in both languages; no name and no clear CURP in the report.
+    assert_eq!(
+        reasons(&report, 4),
+        [("birth_date".into(), "date_impossible".into())]
+    );
+    assert_eq!(
+        reasons(&report, 5),
+        [("given_names".into(), "formula".into())]
+    );
+    assert_eq!(
+        reasons(&report, 6),
+        [("curp".into(), "curp_check_digit".into())]
+    );
+    assert_eq!(
+        reasons(&report, 10),
+        [
+            ("colonia".into(), "conflict".into()),
+            ("phone".into(), "conflict".into())
+        ]
+    );
+    let all: String = report
+        .iter()
+        .map(|r| r.iter().collect::<Vec<_>>().join(","))
+        .collect();
+    for secret in [
+        &curp_ana,
+        &curp_maria,
+        &curp_rosa,
+        "PEÑA",
+        "Peña",
+        "López",
+        "LÓPEZ",
+    ] {
+        assert!(!all.contains(secret), "the report shows {secret}");
+    }
+    assert!(all.contains(&format!(
+        "{}************{}",
+        &curp_maria[..4],
+        &curp_maria[16..]
+    )));
+    assert!(
+        report
+            .iter()
+            .all(|r| (!r[5].is_empty() && !r[6].is_empty()) || r[3].is_empty()),
+        "a message in both languages per reason"
+    );
+
+    // The people: three new (standardized), Ana's phone filled, her colonia kept.
+    assert_eq!(test_db.count("person").await, 4);
+    let people = person::Entity::find().all(&test_db.db).await.unwrap();
+    let maria = people
+        .iter()
+        .find(|p| p.first_surname == "PEÑA")
+        .expect("María");
+    assert_eq!(maria.given_names, "MARÍA");
+    assert_eq!(maria.birth_date.to_string(), "1950-03-05");
+    assert_eq!(maria.sex, "M");
+    assert!(maria.has_curp);
+    let ana_now = people.iter().find(|p| p.id == ana_id).unwrap();
+    assert_eq!(ana_now.colonia, "Centro", "never overwritten");
+    assert_eq!(ana_now.version, 2, "one edit: the phone");
+    let contact = person_contact::Entity::find_by_id(ana_id)
+        .one(&test_db.db)
+        .await
+        .unwrap();
+    assert!(
+        contact.is_some_and(|c| c.phone_envelope.is_some()),
+        "phone filled, sealed"
+    );
+    assert_eq!(test_db.count("person_change").await, 1);
+    assert_eq!(
+        test_db.count("duplicate_review").await,
+        1,
+        "the second Ana, for review"
+    );
+    assert_eq!(test_db.count("legacy_link").await, 6);
+
+    // The same file again: nobody new, every imported record known.
+    let (again, report) = run(&state, &bytes, Options::default()).await;
+    assert_eq!(again.new_people(), 0);
+    assert_eq!((again.already_imported, again.refused), (6, 3));
+    assert_eq!(test_db.count("person").await, 4);
+    assert_eq!(
+        outcomes(&report)
+            .iter()
+            .filter(|(_, o)| o == "already_imported")
+            .count(),
+        6
+    );
+    assert_eq!(
+        test_db.count("legacy_import").await,
+        2,
+        "two runs, both finished"
+    );
+
+    // Every registration by the import is audited, and the chain holds.
+    let verdict = angel_app::ssr::audit::verify(&test_db.db).await.unwrap();
+    assert!(
+        matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)),
+        "{verdict}"
+    );
+}
+
+async fn borough_id(test_db: &angel_tests::TestDb, code: &str) -> i32 {
+    use angel_entity::borough;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    borough::Entity::find()
+        .filter(borough::Column::InegiCode.eq(code))
+        .one(&test_db.db)
+        .await
+        .unwrap()
+        .expect("a borough")
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cut_off_resumes_after_its_last_committed_chunk() {
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let headers: Vec<String> = [
+        "record_id",
+        "given_names",
+        "first_surname",
+        "birth_date",
+        "sex",
+        "birth_state",
+        "borough",
+        "colonia",
+        "postal_code",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let layout = Layout::new(&headers, None).expect("our own field codes");
+    let names = ["ANA", "BEATRIZ", "CARMEN", "DIANA", "ELENA"];
+    let rows = |fail_at: Option<usize>| {
+        names.iter().enumerate().map(move |(k, name)| {
+            if Some(k) == fail_at {
+                return Err(ServiceError::Internal("the disk went away"));
+            }
+            let mut cells = vec![format!("R{k}"), (*name).to_owned(), "TORRES".to_owned()];
+            cells.push(format!("19{}0-01-0{}", k + 4, k + 1));
+            cells.extend(["F", "DF", "09003", "CENTRO", "04000"].map(str::to_owned));
+            Ok((k as u64 + 2, cells))
+        })
+    };
+    let options = Options {
+        chunk: 2,
+        fuzzy: false,
+        ..Options::default()
+    };
+    let import = |fail_at| {
+        let state = &state;
+        let layout = &layout;
+        let mut lines = Vec::new();
+        async move {
+            let result = legacy::import_persons(
+                state,
+                "SEDESO",
+                "sha-of-the-file",
+                names.len() as u64,
+                layout,
+                rows(fail_at),
+                options,
+                |r: &RowReport| lines.push((r.line, r.outcome)),
+                |_| {},
+            )
+            .await;
+            (result, lines)
+        }
+    };
+
+    // The fourth row fails to read: the first chunk (rows 1–2) is committed, the second
+    // (rows 3–4) is not.
+    let (result, lines) = import(Some(3)).await;
+    assert!(result.is_err());
+    assert_eq!(lines, [(2, Outcome::Created), (3, Outcome::Created)]);
+    assert_eq!(test_db.count("person").await, 2);
+    let run = angel_entity::legacy_import::Entity::find()
+        .one(&test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((run.rows_done, run.created, run.finished_at), (2, 2, None));
+
+    // The same file again resumes after row 2.
+    let (result, lines) = import(None).await;
+    let summary = result.expect("resumed");
+    assert_eq!(summary.resumed_after, 2);
+    assert_eq!(summary.created, 5, "counts include the first run's");
+    assert_eq!(
+        lines,
+        [
+            (4, Outcome::Created),
+            (5, Outcome::Created),
+            (6, Outcome::Created)
+        ]
+    );
+    assert_eq!(test_db.count("person").await, 5);
+    assert_eq!(
+        test_db.count("legacy_import").await,
+        1,
+        "the same run, finished"
+    );
+
+    // Once finished, a new run finds every record imported.
+    let (result, _) = import(None).await;
+    let summary = result.unwrap();
+    assert_eq!((summary.already_imported, summary.new_people()), (5, 0));
+    assert_eq!(test_db.count("person").await, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_file_or_an_unknown_agency_writes_nothing() {
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let before = test_db.row_counts().await;
+
+    // Unknown headers without a mapping: every one named, the whole file refused.
+    let problems = cli::check(b"nombre;apellido\nANA;LOPEZ\n", None)
+        .err()
+        .expect("refused");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.column == "nombre" && p.code == "header_unknown")
+    );
+    // A line that is not the header's shape.
+    let text = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                ANA,LOPEZ,1950-01-01,F,DF,09007,CENTRO,09000\n\
+                \"ANA,LOPEZ,1950-01-01,F,DF,09007,CENTRO,09000\n";
+    assert!(
+        cli::check(text.as_bytes(), None).is_err(),
+        "an unclosed quote"
+    );
+    // A file over the limit is refused before it is read (a sparse 1 GiB file).
+    let big = test_db.dir.path().join("grande.csv");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let refused = cli::read(&big).unwrap().err().expect("too large");
+    assert_eq!(refused[0].code, "file_too_large");
+    // An agency that does not exist.
+    let checked = cli::check(
+        text.lines()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_bytes(),
+        None,
+    )
+    .ok()
+    .expect("a good file");
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let result = cli::import(
+        &state,
+        &checked,
+        "NOPE",
+        Options::default(),
+        &mut out,
+        |_| {},
+    )
+    .await;
+    assert!(matches!(result, Err(ServiceError::Invalid(_))));
+    assert_eq!(test_db.row_counts().await, before, "nothing written");
+}
