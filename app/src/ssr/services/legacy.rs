@@ -663,23 +663,11 @@ where
         .peekable();
     let chunk_size = options.chunk.max(1);
     while rows.peek().is_some() {
-        let mut chunk = Vec::with_capacity(chunk_size);
-        for row in rows.by_ref().take(chunk_size) {
-            chunk.push(row);
-        }
-        let failed = chunk.iter().position(Result::is_err);
-        let readable: Vec<(u64, Vec<String>)> = chunk
-            .iter()
-            .take(failed.unwrap_or(chunk.len()))
-            .map(|r| r.as_ref().expect("before the first error").clone())
-            .collect();
         // Whole chunks only: a read error drops the chunk it falls in, committed rows stay.
-        if let Some(k) = failed {
-            let error = chunk.swap_remove(k).expect_err("the failed row");
-            return Err(error);
-        }
-        let reports = run.chunk(&readable, &mut summary, done).await?;
-        done += readable.len() as u64;
+        let chunk: Vec<(u64, Vec<String>)> =
+            rows.by_ref().take(chunk_size).collect::<Result<_, _>>()?;
+        let reports = run.chunk(&chunk, &mut summary, done).await?;
+        done += chunk.len() as u64;
         for r in &reports {
             report(r);
         }
