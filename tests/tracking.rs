@@ -863,3 +863,108 @@ async fn supervisors_see_open_work_by_age_and_heads_reassign_it() {
         .collect();
     assert!(actions.iter().any(|a| a == "enrollment.reassigned"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_downloads_its_own_requests_as_csv_and_json() {
+    let app = TestApp::spawn().await;
+    let mut supervisor = signed_in(
+        &app,
+        "x.supervisor",
+        "office_supervisor",
+        Anchor::Office("MOD-09007"),
+    )
+    .await;
+    let mut iaam = signed_in(&app, "x.iaam", "agency_staff", Anchor::Agency("IAAM")).await;
+    let mut dif = signed_in(&app, "x.dif", "agency_staff", Anchor::Agency("DIF")).await;
+    let mut analyst = signed_in(&app, "x.politica", "policy_officer", Anchor::None).await;
+    let (person, e) = requested(&mut supervisor).await;
+    let comcom = supervisor.request_comcom(person).await;
+    let card = angel_entity::person::Entity::find_by_id(person)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .card_number;
+    let exports = || async {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq("enrollment.exported"))
+            .all(&app.test_db.db)
+            .await
+            .unwrap()
+            .len()
+    };
+
+    // IAAM's file: its PAAM request, not SEDESO's COMCOM one; formula-safe CSV with the card
+    // number kept as text.
+    let csv = iaam.get("/agencia/solicitudes.csv").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(
+        csv.header("content-disposition")
+            .contains("solicitudes-IAAM.csv")
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.len(), 2, "header and one request: {}", csv.body);
+    assert!(lines[0].starts_with("folio,programa_program,estado_status,"));
+    assert!(
+        lines[1].starts_with(&format!("{},PAAM,requested,", e.folio)),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with(&format!(",{card},Rosa Núñez Peña,09007")),
+        "{}",
+        lines[1]
+    );
+    assert!(!csv.body.contains(&comcom.folio));
+
+    // JSON: the same request, typed.
+    let json = iaam.get("/agencia/solicitudes.json?programa=PAAM").await;
+    assert_eq!(json.status, StatusCode::OK);
+    let rows: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["folio"], e.folio.as_str());
+    assert_eq!(rows[0]["version"], e.version);
+    assert_eq!(rows[0]["card_number"], card.as_str());
+    assert_eq!(rows[0]["decided_on"], serde_json::Value::Null);
+    let none = iaam.get("/agencia/solicitudes.json?estado=active").await;
+    assert_eq!(none.body, "[]");
+
+    // Another agency's file does not have it; another agency's program, an unknown status: 404;
+    // an unknown parameter: 400; a policy officer: 403. Each export is one audit event.
+    let other = dif.get("/agencia/solicitudes.csv").await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert!(!other.body.contains(&e.folio));
+    assert_eq!(exports().await, 4);
+    for (path, status) in [
+        (
+            "/agencia/solicitudes.csv?programa=COMCOM",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/agencia/solicitudes.csv?estado=nope",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/agencia/solicitudes.csv?persona=1",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        assert_eq!(iaam.get(path).await.status, status, "{path}");
+    }
+    assert_eq!(
+        analyst.get("/agencia/solicitudes.json").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(exports().await, 4, "refusals are not exports");
+    // The queue links to both files, with its program filter.
+    let page = iaam.get("/agencia?programa=PAAM").await;
+    assert!(
+        page.body
+            .contains(r#"href="/agencia/solicitudes.csv?programa=PAAM""#)
+    );
+    assert!(
+        page.body
+            .contains(r#"href="/agencia/solicitudes.json?programa=PAAM""#)
+    );
+}

@@ -250,6 +250,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Post, "/api/agency/queue", ServerFn, Needs(ViewAgency)),
     e(Get, "/agencia/solicitud/{id}", Page, Needs(DecideRequests)),
     e(Post, "/agencia/solicitud/{id}", Form, Needs(DecideRequests)),
+    // Every request of the agency's programs for its own system: CSV or JSON.
+    e(Get, "/agencia/solicitudes.csv", Other, Needs(ViewAgency)),
+    e(Get, "/agencia/solicitudes.json", Other, Needs(ViewAgency)),
     e(Post, "/api/agency/case", ServerFn, Needs(DecideRequests)),
     e(
         Post,

@@ -53,7 +53,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// A text cell a spreadsheet would run as a formula gets a leading apostrophe (numbers,
 /// negative ones included, are left alone).
-fn inert(s: &str) -> String {
+pub(crate) fn inert(s: &str) -> String {
     let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if formula && s.parse::<f64>().is_err() {
         format!("'{s}")

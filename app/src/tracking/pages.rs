@@ -179,6 +179,16 @@ pub fn queue_section(
         view! { <option value=value selected=selected>{label}</option> }
     };
     let statuses = ["requested", "in_review", "approved", "active", "suspended"];
+    // Only a program of the agency (codes are letters and digits: nothing to escape).
+    let export = if queue
+        .programs
+        .iter()
+        .any(|(code, _)| *code == filter.program)
+    {
+        format!("?programa={}", filter.program)
+    } else {
+        String::new()
+    };
     view! {
         <section class="queue" aria-labelledby="queue-title">
             <h2 id="queue-title">{t!(i18n, queue_title)}</h2>
@@ -222,6 +232,10 @@ pub fn queue_section(
                 <button type="submit">{t!(i18n, queue_filter)}</button>
             </form>
             <p>{t_string!(i18n, queue_total, total = queue.total).to_string()}</p>
+            <p class="export">{t!(i18n, queue_export)} " "
+                <a href=format!("/agencia/solicitudes.csv{export}") download>"CSV"</a> " · "
+                <a href=format!("/agencia/solicitudes.json{export}") download>"JSON"</a>
+            </p>
             {queue_table(i18n, queue.rows, true)}
         </section>
     }

@@ -2,6 +2,7 @@
 //! switch, static files, and the middleware around them.
 
 mod citizen;
+mod exchange;
 pub mod forms;
 mod health;
 mod language;
@@ -214,6 +215,8 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         .route("/agencia", post(forms::take_next))
         .route("/agencia/solicitud/{id}", post(forms::decide_request))
         .route("/agencia/canalizacion/{id}", post(forms::decide_referral))
+        .route("/agencia/solicitudes.csv", get(exchange::requests_csv))
+        .route("/agencia/solicitudes.json", get(exchange::requests_json))
         .route("/oficina/tarjeta/{token}", get(forms::open_card))
         .route("/politica/{file}", get(reports::table))
         .leptos_routes(&state, routes, {

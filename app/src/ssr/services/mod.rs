@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod citizen;
 pub mod coverage;
 pub mod eligibility;
+pub mod exchange;
 pub mod figures;
 pub mod gap;
 pub mod indicators;
