@@ -14,6 +14,8 @@
 //! P1–P3; `ANGEL_BENCH_SKIP_TRACKING` loads the request histories but skips issue 6's
 //! measurements; `ANGEL_BENCH_SKIP_GAP` skips P5's eligibility gap job.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod coverage;
 mod registry;
 mod tracking;
@@ -29,7 +31,7 @@ use angel_app::{
 };
 use angel_entity::staff;
 use angel_migration::{Migrator, MigratorTrait};
-use angel_server::{config::Settings, synthetic};
+use angel_server::synthetic;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -76,28 +78,6 @@ pub fn to_date(d: NaiveDate) -> Date {
     }
 }
 
-async fn settings_for(engine: &str, dir: &std::path::Path) -> anyhow::Result<Settings> {
-    let mut settings = Settings::for_data_dir(dir);
-    if engine == "postgres" {
-        let admin = std::env::var("ANGEL_BENCH_POSTGRES_URL")?;
-        let admin_db = sea_orm::Database::connect(&admin).await?;
-        admin_db
-            .execute_unprepared("DROP DATABASE IF EXISTS angel_bench")
-            .await?;
-        admin_db
-            .execute_unprepared("CREATE DATABASE angel_bench")
-            .await?;
-        settings.database_url = format!(
-            "{}/angel_bench",
-            admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base)
-        );
-    }
-    angel_app::ssr::vault::KeyRing::generate().create_file(&settings.key_file)?;
-    Ok(settings)
-}
-
 /// A staff account of the bench (no password: it never signs in) and its signed-in form.
 pub async fn bench_staff(
     db: &DatabaseConnection,
@@ -136,7 +116,7 @@ pub async fn bench_staff(
 
 async fn engine(name: &str, persons: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let settings = settings_for(name, dir.path()).await?;
+    let settings = common::settings_for(name, dir.path(), "angel_bench").await?;
     let db = angel_server::db::connect(&settings).await?;
     Migrator::up(&db, None).await?;
     angel_server::seed::run(&db).await?;

@@ -1,0 +1,209 @@
+//! `make bench`, P6: the legacy import (`angel import persons`, everything after reading the
+//! file: checks, standardizing, validation, matching, sealing, blind indexes, audited chunks) of
+//! a synthetic agency file into a fresh database, against the engine's own bulk path for the
+//! same rows measured in the same process: SQLite's `INSERT … SELECT` from a staging table
+//! holding the file's rows, PostgreSQL's `COPY … FROM STDIN` of the file's bytes.
+//!
+//! `import_bench plain` imports without the probable-duplicate search (`--no-fuzzy`),
+//! `import_bench fuzzy` with it; one mode per process, so that the peak memory printed
+//! (`VmHWM`: the generated file, its decoded copy, the database's caches) is that mode's own.
+//! `ANGEL_BENCH_IMPORT_ROWS` rows (default 100,000), on SQLite and, with
+//! `ANGEL_BENCH_POSTGRES_URL`, on PostgreSQL (`ANGEL_BENCH_ENGINES` as for database_bench).
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use angel_app::ssr::services::legacy::Options;
+use angel_migration::{Migrator, MigratorTrait};
+use angel_server::synthetic::Generator;
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement, TransactionTrait};
+
+const HEADER: [&str; 12] = [
+    "record_id",
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "birth_date",
+    "sex",
+    "curp",
+    "birth_state",
+    "borough",
+    "colonia",
+    "postal_code",
+    "street",
+];
+
+/// An agency's file of `rows` synthetic people (our field codes as headers, dates as
+/// DD/MM/YYYY, sexes as words, as agencies write them), UTF-8 with `,`.
+fn agency_file(rows: u64, boroughs: Vec<(String, u64)>) -> anyhow::Result<Vec<u8>> {
+    let codes: Vec<String> = boroughs.iter().map(|b| b.0.clone()).collect();
+    let mut generator = Generator::new(7, boroughs, Utc::now().date_naive());
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(HEADER)?;
+    let mut written = 0u64;
+    while written < rows {
+        let home = generator.home();
+        for m in &home.members {
+            if written == rows {
+                break;
+            }
+            written += 1;
+            let sex = match angel_app::registry::forms::sex_code(m.sex) {
+                "H" => "hombre",
+                "M" => "mujer",
+                _ => "X",
+            };
+            out.write_record([
+                format!("R{written:07}"),
+                m.given.clone(),
+                m.first.clone(),
+                m.second.clone().unwrap_or_default(),
+                m.birth.format("%d/%m/%Y").to_string(),
+                sex.to_owned(),
+                m.curp.clone().unwrap_or_default(),
+                m.birth_state.to_owned(),
+                codes[home.borough].clone(),
+                home.colonia.to_owned(),
+                home.postal_code.clone(),
+                home.street.clone(),
+            ])?;
+        }
+    }
+    Ok(out.into_inner()?)
+}
+
+/// Rows per second of the engine's own bulk path for the file's rows.
+async fn baseline(db: &DatabaseConnection, engine: &str, file: &[u8]) -> anyhow::Result<f64> {
+    let columns = HEADER
+        .iter()
+        .map(|c| format!("{c} TEXT"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for table in ["bench_staging", "bench_copy"] {
+        db.execute_unprepared(&format!("CREATE TABLE {table} ({columns})"))
+            .await?;
+    }
+    let mut reader = csv::Reader::from_reader(file);
+    let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+    let rows = records.len() as f64;
+    if engine == "postgres" {
+        use sea_orm::sqlx::postgres::PgPoolCopyExt;
+        let pool = db.get_postgres_connection_pool();
+        let started = Instant::now();
+        let mut copy = pool
+            .copy_in_raw("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)")
+            .await?;
+        copy.send(file).await?;
+        copy.finish().await?;
+        return Ok(rows / started.elapsed().as_secs_f64());
+    }
+    // The staging table holds the file's rows (not timed); SQLite then copies them.
+    let backend = db.get_database_backend();
+    let tx = db.begin().await?;
+    for chunk in records.chunks(500) {
+        let marks = vec![format!("({})", vec!["?"; HEADER.len()].join(",")); chunk.len()];
+        let values: Vec<sea_orm::Value> = chunk
+            .iter()
+            .flat_map(|r| r.iter().map(|c| c.to_owned().into()).collect::<Vec<_>>())
+            .collect();
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("INSERT INTO bench_staging VALUES {}", marks.join(",")),
+            values,
+        ))
+        .await?;
+    }
+    tx.commit().await?;
+    let started = Instant::now();
+    let tx = db.begin().await?;
+    tx.execute_unprepared("INSERT INTO bench_copy SELECT * FROM bench_staging")
+        .await?;
+    tx.commit().await?;
+    Ok(rows / started.elapsed().as_secs_f64())
+}
+
+async fn engine(name: &str, rows: u64, fuzzy: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let settings = common::settings_for(name, dir.path(), "angel_import_bench").await?;
+    let db = angel_server::db::connect(&settings).await?;
+    Migrator::up(&db, None).await?;
+    angel_server::seed::run(&db).await?;
+    let boroughs: Vec<(String, u64)> = angel_entity::borough::Entity::find()
+        .all(&db)
+        .await?
+        .into_iter()
+        .map(|b| (b.inegi_code, u64::try_from(b.population_2020).unwrap_or(0)))
+        .collect();
+    let file = agency_file(rows, boroughs)?;
+    let bulk = baseline(&db, name, &file).await?;
+    let state = angel_server::http::app_state(db, &settings).await?;
+
+    let mode = if fuzzy {
+        "with fuzzy matching"
+    } else {
+        "without fuzzy matching"
+    };
+    println!(
+        "== P6 legacy import {mode}, {name}: {rows} rows ({:.1} MiB synthetic agency file) ==",
+        file.len() as f64 / 1_048_576.0
+    );
+    let started = Instant::now();
+    let checked = angel_server::legacy::check(&file, None)
+        .map_err(|p| anyhow::anyhow!("the file was refused: {p:?}"))?;
+    let options = Options {
+        fuzzy,
+        ..Options::default()
+    };
+    let mut report = csv::Writer::from_writer(std::io::sink());
+    let summary =
+        angel_server::legacy::import(&state, &checked, "SEDESO", options, &mut report, |_| {})
+            .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = rows as f64 / seconds;
+    let bulk_name = if name == "postgres" {
+        "PostgreSQL COPY of the same file"
+    } else {
+        "SQLite INSERT … SELECT of the same rows"
+    };
+    println!("  import: {summary}");
+    println!("  import {mode:<45} {rate:>10.0} rows/s   ({seconds:.1} s)");
+    println!("  {bulk_name:<52} {bulk:>10.0} rows/s");
+    println!(
+        "  ratio {:.4} (goal ≥ {}); rows/s goal ≥ {}; peak memory {:.0} MiB (goal ≤ 1024)",
+        rate / bulk,
+        if name == "postgres" { "0.40" } else { "0.125" },
+        if fuzzy { "20,000" } else { "200,000" },
+        common::peak_memory_mib().unwrap_or(f64::NAN)
+    );
+    let _ = state.db.clone().close().await;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let fuzzy = match std::env::args().nth(1).as_deref() {
+        Some("plain") => false,
+        Some("fuzzy") => true,
+        _ => anyhow::bail!("usage: import_bench plain|fuzzy"),
+    };
+    let rows: u64 = std::env::var("ANGEL_BENCH_IMPORT_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let engines = std::env::var("ANGEL_BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
+    tokio::runtime::Runtime::new()?.block_on(async {
+        if engines.contains("sqlite") {
+            engine("sqlite", rows, fuzzy).await?;
+        }
+        if engines.contains("postgres") {
+            if std::env::var("ANGEL_BENCH_POSTGRES_URL").is_ok() {
+                engine("postgres", rows, fuzzy).await?;
+            } else {
+                println!("(PostgreSQL skipped: ANGEL_BENCH_POSTGRES_URL not set)");
+            }
+        }
+        Ok(())
+    })
+}
