@@ -185,7 +185,7 @@ async fn kept_tallies_equal_a_plain_group_by_after_random_changes() {
     // Random moves: each step one legal transition of a random request, or a person moving
     // to Azcapotzalco and back.
     let mut dice = Dice(0x00C0_FFEE_D00D_F00D);
-    let mut moved = vec![false; PEOPLE];
+    let mut moved = [false; PEOPLE];
     for step in 0..48 {
         if dice.roll(6) == 0 {
             let i = dice.roll(PEOPLE);

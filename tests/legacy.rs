@@ -439,19 +439,21 @@ async fn a_bad_file_or_an_unknown_agency_writes_nothing() {
         .unwrap()
         .set_len(1 << 30)
         .unwrap();
-    let refused = cli::read(&big).unwrap().err().expect("too large");
+    let Err(refused) = cli::read(&big).unwrap() else {
+        panic!("too large")
+    };
     assert_eq!(refused[0].code, "file_too_large");
     // An agency that does not exist.
-    let checked = cli::check(
+    let Ok(checked) = cli::check(
         text.lines()
             .take(2)
             .collect::<Vec<_>>()
             .join("\n")
             .as_bytes(),
         None,
-    )
-    .ok()
-    .expect("a good file");
+    ) else {
+        panic!("a good file")
+    };
     let mut out = csv::Writer::from_writer(Vec::new());
     let result = cli::import(
         &state,

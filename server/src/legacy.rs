@@ -330,7 +330,9 @@ mod tests {
         bytes.extend(HEADER.replace(',', ";").as_bytes());
         bytes.extend(b"\nMAR\xCDA;PE\xD1A;05/03/1950;F;;Iztapalapa;CENTRO;09000\n");
         // Not UTF-8 after the BOM: read as Latin-1.
-        let checked = check(&bytes, None).ok().expect("a readable file");
+        let Ok(checked) = check(&bytes, None) else {
+            panic!("a readable file")
+        };
         assert_eq!(checked.rows, 1);
         assert!(checked.text.contains("PEÑA"));
         assert_eq!(checked.sha256.len(), 64);

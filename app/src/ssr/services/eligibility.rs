@@ -701,7 +701,7 @@ async fn next_folio(
             [program_id.into(), year.into()],
         ))
         .await?
-        .ok_or_else(|| ServiceError::Internal("the folio counter returned nothing".into()))?;
+        .ok_or_else(|| ServiceError::Internal("the folio counter returned nothing"))?;
     let last: i32 = row.try_get("", "last")?;
     Ok(folio::folio(code, year, last as u32))
 }
