@@ -127,6 +127,9 @@ pub struct AuditLog {
 pub struct AuditTx {
     txn: DatabaseTransaction,
     _gate: OwnedMutexGuard<()>,
+    /// The chain's last (seq, hash) once this transaction has read or appended it: no other
+    /// writer can append while the lock is held, so later events skip the read.
+    head: std::sync::Mutex<Option<(i64, String)>>,
 }
 
 impl std::ops::Deref for AuditTx {
@@ -151,7 +154,11 @@ impl AuditLog {
             ))
             .await?;
         }
-        Ok(AuditTx { txn, _gate: gate })
+        Ok(AuditTx {
+            txn,
+            _gate: gate,
+            head: std::sync::Mutex::new(None),
+        })
     }
 }
 
@@ -161,12 +168,16 @@ impl AuditTx {
     /// # Errors
     /// Database errors.
     pub async fn record(&self, event: NewEvent) -> Result<(), ServiceError> {
-        let last = audit_event::Entity::find()
-            .order_by_desc(audit_event::Column::Seq)
-            .limit(1)
-            .one(&self.txn)
-            .await?;
-        let (seq, prev_hash) = last.map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash));
+        let known = self.head.lock().expect("not poisoned").clone();
+        let (seq, prev_hash) = match known {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => audit_event::Entity::find()
+                .order_by_desc(audit_event::Column::Seq)
+                .limit(1)
+                .one(&self.txn)
+                .await?
+                .map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash)),
+        };
         let mut row = audit_event::Model {
             id: 0,
             seq,
@@ -185,9 +196,11 @@ impl AuditTx {
             hash: String::new(),
         };
         row.hash = chain_hash(&prev_hash, &row);
+        let hash = row.hash.clone();
         let mut active: audit_event::ActiveModel = row.into();
         active.id = sea_orm::ActiveValue::NotSet;
         active.insert(&self.txn).await?;
+        *self.head.lock().expect("not poisoned") = Some((seq, hash));
         Ok(())
     }
 
