@@ -467,3 +467,134 @@ async fn a_bad_file_or_an_unknown_agency_writes_nothing() {
     assert!(matches!(result, Err(ServiceError::Invalid(_))));
     assert_eq!(test_db.row_counts().await, before, "nothing written");
 }
+
+/// What the server logs, kept in memory for the test to read.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'w self) -> Logs {
+        self.clone()
+    }
+}
+
+/// SECURITY.md 5: after creating 200 synthetic people (by the legacy import), searching for
+/// them by CURP and exporting their requests, none of their CURPs is in clear in the database
+/// (SQLite's file and WAL, PostgreSQL's rows), the server's logs (production format and
+/// filter), the import report or the agency's exports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_curp_in_clear_after_importing_searching_and_exporting_200_people() {
+    let logs = Logs::default();
+    angel_server::telemetry::install(
+        angel_server::config::Environment::Production,
+        logs.clone(),
+        false,
+    );
+    let app = angel_tests::TestApp::spawn().await;
+    let state = state(&app.test_db).await;
+    let boroughs: Vec<(String, u64)> = angel_entity::borough::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.inegi_code, u64::try_from(b.population_2020).unwrap()))
+        .collect();
+    let file = angel_server::synthetic::Generator::new(
+        11,
+        boroughs,
+        angel_tests::start_time().date_naive(),
+    )
+    .legacy_file(230)
+    .unwrap();
+    let curps: Vec<String> = csv::Reader::from_reader(file.as_slice())
+        .records()
+        .map(|r| r.unwrap()[6].to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(curps.len() >= 200, "{} CURPs", curps.len());
+
+    let Ok(checked) = cli::check(&file, None) else {
+        panic!("the file passes the checks")
+    };
+    let mut report = csv::Writer::from_writer(Vec::new());
+    let summary = cli::import(
+        &state,
+        &checked,
+        "SEDESO",
+        Options::default(),
+        &mut report,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.refused, 0, "{summary}");
+    assert_eq!(summary.created + summary.for_review, 230, "{summary}");
+    let report = String::from_utf8(report.into_inner().unwrap()).unwrap();
+
+    let mut caseworker = app
+        .signed_in(
+            "c.trabajo",
+            "caseworker",
+            angel_tests::Anchor::Office("MOD-09007"),
+            "las jacarandas moradas de marzo",
+        )
+        .await;
+    for curp in curps.iter().take(20) {
+        let page = caseworker
+            .submit("/oficina/personas", &[("by", "curp"), ("curp", curp)])
+            .await;
+        // One person found: straight to the profile, which shows the CURP masked.
+        assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER);
+        let profile = caseworker.get(&page.header("location")).await;
+        assert_eq!(profile.status, reqwest::StatusCode::OK);
+        assert!(
+            profile.body.contains(&curp[..4]),
+            "the masked CURP is shown"
+        );
+    }
+    let people: Vec<person::Model> = person::Entity::find().all(&app.test_db.db).await.unwrap();
+    for p in people.iter().take(5) {
+        caseworker.request_comcom(p.id).await;
+    }
+    let mut sedeso = app
+        .signed_in(
+            "s.sedeso",
+            "agency_staff",
+            angel_tests::Anchor::Agency("SEDESO"),
+            "las jacarandas moradas de marzo",
+        )
+        .await;
+    let csv_export = sedeso.get("/agencia/solicitudes.csv").await;
+    assert_eq!(csv_export.body.lines().count(), 1 + 5);
+    let json_export = sedeso.get("/agencia/solicitudes.json").await;
+    assert_eq!(json_export.status, reqwest::StatusCode::OK);
+
+    let stored = app.test_db.stored_text().await;
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("/oficina/personas"),
+        "the requests were logged"
+    );
+    for curp in &curps {
+        for (place, text) in [
+            ("the database", &stored),
+            ("the logs", &logged),
+            ("the import report", &report),
+            ("the CSV export", &csv_export.body),
+            ("the JSON export", &json_export.body),
+        ] {
+            assert!(!text.contains(curp.as_str()), "a CURP in clear in {place}");
+        }
+    }
+}

@@ -279,37 +279,6 @@ async fn bad_input_gets_field_errors_in_both_languages_and_writes_nothing() {
 }
 
 /// Every byte of the database's storage (SQLite file and WAL) or every row as text (PostgreSQL).
-async fn stored_text(app: &TestApp) -> String {
-    if app.test_db.is_postgres() {
-        let db = &app.test_db.db;
-        let mut all = String::new();
-        for table in [
-            "person",
-            "person_contact",
-            "person_identifier",
-            "audit_event",
-            "vault_canary",
-        ] {
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    format!("SELECT t::text AS row FROM {table} t"),
-                ))
-                .await
-                .unwrap();
-            for row in rows {
-                all.push_str(&row.try_get::<String>("", "row").unwrap());
-            }
-        }
-        all
-    } else {
-        let dir = app.test_db.dir.path();
-        let mut bytes = std::fs::read(dir.join("angel.db")).unwrap();
-        bytes.extend(std::fs::read(dir.join("angel.db-wal")).unwrap_or_default());
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_are_stored_only_as_envelopes_that_open_nowhere_else() {
     let app = TestApp::spawn().await;
@@ -330,7 +299,7 @@ async fn ids_are_stored_only_as_envelopes_that_open_nowhere_else() {
         .await;
     b.submit("/oficina/personas", &[("by", "curp"), ("curp", CURP)])
         .await;
-    let text = stored_text(&app).await;
+    let text = app.test_db.stored_text().await;
     for secret in [CURP, "12345678901", "Calle Uno 23", "5512345678"] {
         assert!(!text.contains(secret), "{secret} stored in clear");
     }

@@ -17,63 +17,9 @@ use std::time::Instant;
 
 use angel_app::ssr::services::legacy::Options;
 use angel_migration::{Migrator, MigratorTrait};
-use angel_server::synthetic::Generator;
+use angel_server::synthetic::{Generator, LEGACY_HEADER as HEADER};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement, TransactionTrait};
-
-const HEADER: [&str; 12] = [
-    "record_id",
-    "given_names",
-    "first_surname",
-    "second_surname",
-    "birth_date",
-    "sex",
-    "curp",
-    "birth_state",
-    "borough",
-    "colonia",
-    "postal_code",
-    "street",
-];
-
-/// An agency's file of `rows` synthetic people (our field codes as headers, dates as
-/// DD/MM/YYYY, sexes as words, as agencies write them), UTF-8 with `,`.
-fn agency_file(rows: u64, boroughs: Vec<(String, u64)>) -> anyhow::Result<Vec<u8>> {
-    let codes: Vec<String> = boroughs.iter().map(|b| b.0.clone()).collect();
-    let mut generator = Generator::new(7, boroughs, Utc::now().date_naive());
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(HEADER)?;
-    let mut written = 0u64;
-    while written < rows {
-        let home = generator.home();
-        for m in &home.members {
-            if written == rows {
-                break;
-            }
-            written += 1;
-            let sex = match angel_app::registry::forms::sex_code(m.sex) {
-                "H" => "hombre",
-                "M" => "mujer",
-                _ => "X",
-            };
-            out.write_record([
-                format!("R{written:07}"),
-                m.given.clone(),
-                m.first.clone(),
-                m.second.clone().unwrap_or_default(),
-                m.birth.format("%d/%m/%Y").to_string(),
-                sex.to_owned(),
-                m.curp.clone().unwrap_or_default(),
-                m.birth_state.to_owned(),
-                codes[home.borough].clone(),
-                home.colonia.to_owned(),
-                home.postal_code.clone(),
-                home.street.clone(),
-            ])?;
-        }
-    }
-    Ok(out.into_inner()?)
-}
 
 /// Rows per second of the engine's own bulk path for the file's rows.
 async fn baseline(db: &DatabaseConnection, engine: &str, file: &[u8]) -> anyhow::Result<f64> {
@@ -137,7 +83,7 @@ async fn engine(name: &str, rows: u64, fuzzy: bool) -> anyhow::Result<()> {
         .into_iter()
         .map(|b| (b.inegi_code, u64::try_from(b.population_2020).unwrap_or(0)))
         .collect();
-    let file = agency_file(rows, boroughs)?;
+    let file = Generator::new(7, boroughs, Utc::now().date_naive()).legacy_file(rows)?;
     let bulk = baseline(&db, name, &file).await?;
     let state = angel_server::http::app_state(db, &settings).await?;
 

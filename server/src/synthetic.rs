@@ -86,6 +86,22 @@ const AGE_BANDS: &[u32] = &[
     58, 60, 63, 68, 76, 80, 78, 74, 72, 70, 68, 62, 54, 44, 33, 22, 14, 8, 4,
 ];
 
+/// The columns of [`Generator::legacy_file`].
+pub const LEGACY_HEADER: [&str; 12] = [
+    "record_id",
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "birth_date",
+    "sex",
+    "curp",
+    "birth_state",
+    "borough",
+    "colonia",
+    "postal_code",
+    "street",
+];
+
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub count: u64,
@@ -362,6 +378,46 @@ impl Generator {
     }
 
     /// One household and its members.
+    /// A synthetic agency file for `angel import persons` (its benchmark and tests): the
+    /// members of the next homes, `rows` of them, under [`LEGACY_HEADER`] (our field codes, so
+    /// no mapping), dates as `DD/MM/YYYY` and sexes as words, as agencies write them; UTF-8
+    /// with `,`. Record numbers run `R0000001`, `R0000002`…
+    ///
+    /// # Errors
+    /// Only if writing to memory fails.
+    pub fn legacy_file(&mut self, rows: u64) -> csv::Result<Vec<u8>> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(LEGACY_HEADER)?;
+        let mut written = 0u64;
+        while written < rows {
+            let home = self.home();
+            let borough = self.boroughs[home.borough].0.clone();
+            for m in home.members.iter().take((rows - written) as usize) {
+                written += 1;
+                let sex = match m.sex {
+                    Sex::Male => "hombre",
+                    Sex::Female => "mujer",
+                    Sex::NonBinary => "X",
+                };
+                out.write_record([
+                    format!("R{written:07}"),
+                    m.given.clone(),
+                    m.first.clone(),
+                    m.second.clone().unwrap_or_default(),
+                    m.birth.format("%d/%m/%Y").to_string(),
+                    sex.to_owned(),
+                    m.curp.clone().unwrap_or_default(),
+                    m.birth_state.to_owned(),
+                    borough.clone(),
+                    home.colonia.to_owned(),
+                    home.postal_code.clone(),
+                    home.street.clone(),
+                ])?;
+            }
+        }
+        out.into_inner().map_err(|e| e.into_error().into())
+    }
+
     pub fn home(&mut self) -> Home {
         let borough = self.borough();
         let district = POSTAL

@@ -459,6 +459,42 @@ impl Browser<'_> {
 }
 
 impl TestDb {
+    /// Everything stored about people, as text: on SQLite the database file and its WAL, byte
+    /// for byte; on PostgreSQL every row of the tables that hold personal data. A value found in
+    /// it is stored in clear.
+    pub async fn stored_text(&self) -> String {
+        if self.is_postgres() {
+            let mut all = String::new();
+            for table in [
+                "person",
+                "person_contact",
+                "person_identifier",
+                "audit_event",
+                "vault_canary",
+                "legacy_link",
+                "legacy_import",
+            ] {
+                let rows = self
+                    .db
+                    .query_all_raw(Statement::from_string(
+                        self.db.get_database_backend(),
+                        format!("SELECT t::text AS row FROM {table} t"),
+                    ))
+                    .await
+                    .expect("read a table");
+                for row in rows {
+                    all.push_str(&row.try_get::<String>("", "row").expect("a text row"));
+                }
+            }
+            all
+        } else {
+            let dir = self.dir.path();
+            let mut bytes = std::fs::read(dir.join("angel.db")).expect("the database file");
+            bytes.extend(std::fs::read(dir.join("angel.db-wal")).unwrap_or_default());
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    }
+
     /// The id of the program with this code.
     pub async fn program_id(&self, code: &str) -> i32 {
         use angel_entity::program;
