@@ -377,7 +377,6 @@ impl Generator {
         members.len() - 1
     }
 
-    /// One household and its members.
     /// A synthetic agency file for `angel import persons` (its benchmark and tests): the
     /// members of the next homes, `rows` of them, under [`LEGACY_HEADER`] (our field codes, so
     /// no mapping), dates as `DD/MM/YYYY` and sexes as words, as agencies write them; UTF-8
@@ -418,6 +417,7 @@ impl Generator {
         out.into_inner().map_err(|e| e.into_error().into())
     }
 
+    /// One household and its members.
     pub fn home(&mut self) -> Home {
         let borough = self.borough();
         let district = POSTAL
