@@ -16,8 +16,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::registry::full_name;
-use super::tracking::denied;
-use crate::domain::access::{Permission, Reach, authorize};
+use super::tracking::agency_of;
+use crate::domain::access::Permission;
 use crate::domain::lifecycle::Status;
 use crate::ssr::audit::NewEvent;
 use crate::ssr::auth::SignedIn;
@@ -79,11 +79,7 @@ pub async fn enrollments(
     request_id: Option<&str>,
 ) -> Result<AgencyExport, ServiceError> {
     let db = &state.db;
-    let Reach::Agency(agency_id) =
-        authorize(&actor.actor, Permission::ViewAgency, None).map_err(denied)?
-    else {
-        return Err(ServiceError::NotFound);
-    };
+    let agency_id = agency_of(&actor.actor, Permission::ViewAgency)?;
     let found_agency = agency::Entity::find_by_id(agency_id)
         .one(db)
         .await?

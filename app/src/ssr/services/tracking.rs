@@ -107,7 +107,7 @@ pub(super) async fn serves(
 }
 
 /// The agency of an agency-anchored actor with `permission`.
-fn agency_of(actor: &Actor, permission: Permission) -> Result<i32, ServiceError> {
+pub(super) fn agency_of(actor: &Actor, permission: Permission) -> Result<i32, ServiceError> {
     match authorize(actor, permission, None).map_err(denied)? {
         Reach::Agency(a) => Ok(a),
         _ => Err(ServiceError::NotFound),
