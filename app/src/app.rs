@@ -23,8 +23,9 @@ use crate::registry::pages::{
 };
 use crate::rules::pages::{RuleEditorPage, RulesPage};
 use crate::staff::pages::{
-    AccountPage, ActivatePage, AdminNewStaffPage, AdminPage, AdminSessionsPage, AdminStaffPage,
-    AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage, PolicyPage, SignInPage,
+    AccountPage, ActivatePage, AdminApiClientsPage, AdminNewStaffPage, AdminPage,
+    AdminSessionsPage, AdminStaffPage, AgencyPage, AgencyProgramPage, OfficePage, OfficeStaffPage,
+    PolicyPage, SignInPage,
 };
 use crate::tracking::pages::{CasePage, ReferralPage, TimelinePage};
 
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/indicadores") view=AdminIndicatorsPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/indicadores/:code") view=AdminIndicatorPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/sesiones") view=AdminSessionsPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/api") view=AdminApiClientsPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -4,6 +4,8 @@
 //! Relations are resolved in services with explicit queries, so no entity declares joins.
 
 pub mod agency;
+pub mod api_client;
+pub mod api_idempotency;
 pub mod audit_event;
 pub mod borough;
 pub mod case_note;

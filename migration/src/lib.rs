@@ -31,6 +31,7 @@ mod m20261122_000020_coverage;
 mod m20261122_000021_coverage_month;
 mod m20261122_000022_coverage_gap;
 mod m20261123_000023_legacy_import;
+mod m20261123_000024_api_clients;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000021_coverage_month::Migration),
             Box::new(m20261122_000022_coverage_gap::Migration),
             Box::new(m20261123_000023_legacy_import::Migration),
+            Box::new(m20261123_000024_api_clients::Migration),
         ]
     }
 }

@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// The agency API: clients and the OpenAPI document.
+    Api {
+        #[command(subcommand)]
+        action: ApiAction,
+    },
     /// Program eligibility rules.
     Rules {
         #[command(subcommand)]
@@ -204,6 +209,25 @@ pub enum AdminAction {
     },
 }
 
+#[derive(Debug, Clone, Subcommand)]
+pub enum ApiAction {
+    /// Create an API client for an agency and print its credential (shown once). Usually done
+    /// at /admin/api; this is for automation and first setups.
+    Client {
+        /// The agency's code (SEDESO, IAAM, DIF…).
+        #[arg(long)]
+        agency: String,
+        /// The name of the agency's system.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires (1–365).
+        #[arg(long, default_value_t = 90)]
+        days: u16,
+    },
+    /// Print the OpenAPI document of /api/v1 (also served at /api/v1/openapi.json).
+    Openapi,
+}
+
 #[derive(Debug, Clone, Copy, Subcommand)]
 pub enum RulesAction {
     /// Run the test cases of every program's current and pending rule versions: one line per
@@ -269,6 +293,13 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     } = command
     {
         return curp_check(std::io::stdin().lock(), std::io::stdout().lock());
+    }
+    if let Command::Api {
+        action: ApiAction::Openapi,
+    } = command
+    {
+        println!("{}", crate::http::api::document());
+        return Ok(());
     }
     let db = crate::db::connect(&settings)
         .await
@@ -506,7 +537,45 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 None => println!("eligibility gap: another instance holds the lease; nothing done"),
             }
         }
-        Command::Curp { .. } => unreachable!("answered before the database is opened"),
+        Command::Curp { .. }
+        | Command::Api {
+            action: ApiAction::Openapi,
+        } => unreachable!("answered before the database is opened"),
+        Command::Api {
+            action: ApiAction::Client { agency, name, days },
+        } => {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            let state = crate::http::app_state(db, &settings).await?;
+            let found = angel_entity::agency::Entity::find()
+                .filter(angel_entity::agency::Column::Code.eq(agency.trim().to_uppercase()))
+                .one(&state.db)
+                .await?
+                .with_context(|| format!("no agency with the code {agency:?}"))?;
+            let form = angel_app::staff::forms::ApiClientForm {
+                agency: found.id.to_string(),
+                name,
+                days: days.to_string(),
+                ..Default::default()
+            };
+            match angel_app::ssr::services::api_clients::create(&state, None, &form, None).await {
+                Ok(made) => {
+                    eprintln!(
+                        "Cliente de la API creado / API client created: {} ({}), vence / expires {}",
+                        made.key_id, found.code, made.expires_at
+                    );
+                    // Alone on standard output, for scripts; not shown again.
+                    println!("{}", made.credential);
+                }
+                Err(angel_app::ssr::ServiceError::Invalid(errors)) => {
+                    let list: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.code))
+                        .collect();
+                    anyhow::bail!("invalid: {}", list.join(", "));
+                }
+                Err(other) => return Err(anyhow::anyhow!("{other}")),
+            }
+        }
         Command::Serve => {
             let listener = TcpListener::bind(settings.bind)
                 .await

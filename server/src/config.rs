@@ -37,6 +37,10 @@ pub struct Settings {
     /// one every `sign_in_ip_refill_seconds` (default 3).
     pub sign_in_ip_burst: u32,
     pub sign_in_ip_refill_seconds: u64,
+    /// Calls one API client may make at once (default 120), refilled `api_per_second` (default
+    /// 10) per second.
+    pub api_burst: u32,
+    pub api_per_second: u32,
     /// The vault's key file [default: `angel.keys` in the data directory].
     pub key_file: PathBuf,
     /// The key ring itself, from `ANGEL_KEYS` (takes precedence over the file). Never printed.
@@ -95,6 +99,8 @@ impl Settings {
             session_absolute_hours: DEFAULT_ABSOLUTE_HOURS,
             sign_in_ip_burst: 20,
             sign_in_ip_refill_seconds: 3,
+            api_burst: DEFAULT_API_BURST,
+            api_per_second: DEFAULT_API_PER_SECOND,
             key_file: data_dir.join(KEY_FILE),
             keys_from_env: None,
         }
@@ -111,6 +117,8 @@ const DEFAULT_IDLE_MINUTES: u32 = 15;
 /// The key file's name in the data directory.
 pub const KEY_FILE: &str = "angel.keys";
 const DEFAULT_ABSOLUTE_HOURS: u32 = 10;
+const DEFAULT_API_BURST: u32 = 120;
+const DEFAULT_API_PER_SECOND: u32 = 10;
 
 fn sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("angel.db").display())
@@ -163,6 +171,12 @@ pub struct ConfigArgs {
     /// file's contents, from a secrets manager) takes precedence.
     #[arg(long, env = "ANGEL_KEY_FILE", global = true, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Calls one agency API client may make at once [default: 120].
+    #[arg(long, env = "ANGEL_API_BURST", global = true, value_name = "N")]
+    pub api_burst: Option<u32>,
+    /// Calls per second that refill an API client's allowance [default: 10].
+    #[arg(long, env = "ANGEL_API_PER_SECOND", global = true, value_name = "N")]
+    pub api_per_second: Option<u32>,
     /// Read from `ANGEL_KEYS` only: a secret never goes on a command line.
     #[arg(skip = std::env::var("ANGEL_KEYS").ok())]
     pub keys: Option<String>,
@@ -179,6 +193,8 @@ struct FileConfig {
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
     key_file: Option<PathBuf>,
+    api_burst: Option<u32>,
+    api_per_second: Option<u32>,
 }
 
 /// A configuration problem, said so that the person running the command can fix it.
@@ -199,6 +215,8 @@ pub enum ConfigError {
              with the idle time shorter than the absolute one"
     )]
     SessionTimes,
+    #[error("ANGEL_API_BURST must be 1 to 10000 and ANGEL_API_PER_SECOND 1 to 1000")]
+    ApiRate,
 }
 
 impl ConfigArgs {
@@ -265,6 +283,17 @@ impl ConfigArgs {
         {
             return Err(ConfigError::SessionTimes);
         }
+        let api_burst = self
+            .api_burst
+            .or(file.api_burst)
+            .unwrap_or(DEFAULT_API_BURST);
+        let api_per_second = self
+            .api_per_second
+            .or(file.api_per_second)
+            .unwrap_or(DEFAULT_API_PER_SECOND);
+        if !(1..=10_000).contains(&api_burst) || !(1..=1_000).contains(&api_per_second) {
+            return Err(ConfigError::ApiRate);
+        }
         let key_file = self
             .key_file
             .clone()
@@ -286,6 +315,8 @@ impl ConfigArgs {
             session_absolute_hours,
             sign_in_ip_burst: 20,
             sign_in_ip_refill_seconds: 3,
+            api_burst,
+            api_per_second,
         })
     }
 }

@@ -134,6 +134,18 @@ pub async fn admin_options() -> Result<Assignable, AppError> {
     staff::assignable(&state()?.db).await.map_err(fail)
 }
 
+/// Every API client of the agencies, newest first (administrators; never a secret).
+///
+/// # Errors
+/// 401, 403, 500.
+#[server(endpoint = "admin/api_clients")]
+pub async fn admin_api_clients() -> Result<Vec<crate::staff::dto::ClientRow>, AppError> {
+    let (me, _) = require(Permission::ManageStaff)?;
+    crate::ssr::services::api_clients::list(&state()?, &me.actor)
+        .await
+        .map_err(fail)
+}
+
 /// Every open session (administrators).
 ///
 /// # Errors

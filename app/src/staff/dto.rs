@@ -118,3 +118,17 @@ pub struct QualityRow {
     /// The mean rating in tenths (43 = 4.3), `None` when suppressed.
     pub mean_tenths: Option<u64>,
 }
+
+/// A client as the administration screen lists it (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRow {
+    pub id: i32,
+    pub agency: String,
+    pub name: String,
+    pub key_id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked: bool,
+    pub expired: bool,
+    pub last_used_at: Option<String>,
+}

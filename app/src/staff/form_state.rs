@@ -63,6 +63,14 @@ pub enum Notice {
         kind: String,
         value: String,
     },
+    /// An API client was created: its credential, shown once.
+    ApiCredential {
+        name: String,
+        credential: String,
+        expires_at: String,
+    },
+    /// An API client was revoked.
+    ApiRevoked,
 }
 
 impl FormState {

@@ -222,6 +222,86 @@ impl StaffForm {
     }
 }
 
+/// How long a new API client lives when the form does not say (days), and at most.
+pub const DEFAULT_CLIENT_DAYS: i64 = 90;
+pub const MAX_CLIENT_DAYS: i64 = 365;
+pub const MAX_CLIENT_NAME: usize = 80;
+
+/// The administrator's form: which agency, a name, and the lifetime in days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiClientForm {
+    /// The agency's id.
+    #[serde(default)]
+    pub agency: String,
+    #[serde(default)]
+    pub name: String,
+    /// Days until it expires (1–365; 90 when empty).
+    #[serde(default)]
+    pub days: String,
+    /// The id of a client to revoke instead (the list's buttons post it alone).
+    #[serde(default)]
+    pub revoke: String,
+}
+
+/// A valid client form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidClient {
+    pub agency_id: i32,
+    pub name: String,
+    pub days: i64,
+}
+
+impl ApiClientForm {
+    /// # Errors
+    /// Field errors: `agency` required; `name` required, too long or with control characters;
+    /// `days` not a number or outside 1–365.
+    pub fn validate(&self) -> Result<ValidClient, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let agency_id = match self.agency.trim() {
+            "" => {
+                errors.push(error("agency", "required"));
+                0
+            }
+            text => text.parse().unwrap_or_else(|_| {
+                errors.push(error("agency", "invalid_choice"));
+                0
+            }),
+        };
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            errors.push(error("name", "required"));
+        } else if name.chars().count() > MAX_CLIENT_NAME {
+            errors.push(error("name", "too_long"));
+        } else if name.chars().any(char::is_control) {
+            errors.push(error("name", "control_characters"));
+        }
+        let days = match self.days.trim() {
+            "" => DEFAULT_CLIENT_DAYS,
+            text => match text.parse::<i64>() {
+                Ok(d) if (1..=MAX_CLIENT_DAYS).contains(&d) => d,
+                Ok(_) => {
+                    errors.push(error("days", "out_of_range"));
+                    0
+                }
+                Err(_) => {
+                    errors.push(error("days", "number_format"));
+                    0
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok(ValidClient {
+                agency_id,
+                name,
+                days,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +370,37 @@ mod tests {
             ..form
         };
         assert_eq!(same.validate(&[]), vec![error("password", "password_same")]);
+    }
+
+    #[test]
+    fn api_client_form_reports_every_bad_field() {
+        let form = ApiClientForm {
+            agency: " ".into(),
+            name: "x".repeat(81),
+            days: "400".into(),
+            ..ApiClientForm::default()
+        };
+        let codes: Vec<_> = form
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("agency".to_owned(), "required".to_owned()),
+                ("name".to_owned(), "too_long".to_owned()),
+                ("days".to_owned(), "out_of_range".to_owned()),
+            ]
+        );
+        let ok = ApiClientForm {
+            agency: "3".into(),
+            name: "Padrón".into(),
+            ..ApiClientForm::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!((ok.agency_id, ok.days), (3, DEFAULT_CLIENT_DAYS));
     }
 }

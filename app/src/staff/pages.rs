@@ -63,6 +63,21 @@ pub fn NoticeBox(state: FormState) -> impl IntoView {
         .into_any(),
         Notice::Saved => view! { <p class="ok" role="status">{t!(i18n, notice_saved)}</p> }.into_any(),
         Notice::SessionEnded => view! { <p class="ok" role="status">{t!(i18n, notice_session_ended)}</p> }.into_any(),
+        Notice::ApiCredential { name, credential, expires_at } => view! {
+            <div class="ok token" role="status">
+                <p>{t!(i18n, notice_api_credential)}</p>
+                <dl>
+                    <dt>{t!(i18n, api_client_name)}</dt>
+                    <dd>{name}</dd>
+                    <dt>{t!(i18n, api_client_credential)}</dt>
+                    <dd><code class="api-credential">{credential}</code></dd>
+                    <dt>{t!(i18n, api_client_expires)}</dt>
+                    <dd>{expires_at}</dd>
+                </dl>
+            </div>
+        }
+        .into_any(),
+        Notice::ApiRevoked => view! { <p class="ok" role="status">{t!(i18n, notice_api_revoked)}</p> }.into_any(),
         Notice::PasswordChanged => view! { <p class="ok" role="status">{t!(i18n, notice_password_changed)}</p> }.into_any(),
         Notice::OneTimeToken { username, token } => view! {
             <div class="ok token" role="status">
@@ -533,6 +548,8 @@ pub fn AdminPage() -> impl IntoView {
             <a href="/admin/reglas">{t!(i18n, rules_title)}</a>
             " "
             <a href="/admin/indicadores">{t!(i18n, indicators_title)}</a>
+            " "
+            <a href="/admin/api">{t!(i18n, admin_api_title)}</a>
         </p>
         <h2>{t!(i18n, admin_staff_title)}</h2>
         <Suspense>
@@ -729,6 +746,102 @@ pub fn AdminSessionsPage() -> impl IntoView {
                     Err(e) => failure(e),
                 }
             })}
+        </Suspense>
+        <p><a href="/admin">{t!(i18n, back_to_admin)}</a></p>
+    }
+}
+
+/// `/admin/api`: the agency systems' API clients — create one (its credential is shown once),
+/// revoke one.
+#[component]
+pub fn AdminApiClientsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_form_state();
+    let data = Resource::new(
+        || (),
+        |_| async move {
+            Ok::<_, crate::error::AppError>((
+                api::admin_api_clients().await?,
+                api::admin_options().await?,
+            ))
+        },
+    );
+    view! {
+        <h1>{t!(i18n, admin_api_title)}</h1>
+        <p>{t!(i18n, admin_api_intro)} " " <a href="/api/v1/openapi.json">{t!(i18n, api_docs_link)}</a></p>
+        <NoticeBox state=state.clone() />
+        <Suspense>
+            {move || {
+                let state = state.clone();
+                Suspend::new(async move {
+                    let (clients, options) = match data.await {
+                        Ok(d) => d,
+                        Err(e) => return failure(e),
+                    };
+                    let agency = state.value("agency");
+                    let agency_error = state.error("agency").map(|code| view! { <p class="field-error">{super::form_state::field_message(i18n, &code)}</p> });
+                    let rows = if clients.is_empty() {
+                        view! { <p>{t!(i18n, api_client_none)}</p> }.into_any()
+                    } else {
+                        view! {
+                            <table class="api-clients">
+                                <thead><tr>
+                                    <th>{t!(i18n, api_client_name)}</th><th>{t!(i18n, field_agency)}</th>
+                                    <th>{t!(i18n, api_client_key)}</th><th>{t!(i18n, api_client_expires)}</th>
+                                    <th>{t!(i18n, api_client_last_used)}</th><th>{t!(i18n, api_client_state)}</th><th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {clients.into_iter().map(|c| {
+                                        let status = if c.revoked {
+                                            t_string!(i18n, api_client_revoked)
+                                        } else if c.expired {
+                                            t_string!(i18n, api_client_expired)
+                                        } else {
+                                            t_string!(i18n, api_client_active)
+                                        };
+                                        let live = !c.revoked;
+                                        view! {
+                                            <tr data-client=c.id>
+                                                <td>{c.name}</td><td>{c.agency}</td><td><code>{c.key_id}</code></td>
+                                                <td>{c.expires_at}</td><td>{c.last_used_at.unwrap_or_else(|| "—".into())}</td>
+                                                <td>{status}</td>
+                                                <td>
+                                                    {live.then(|| view! {
+                                                        <form method="post" action="/admin/api" class="inline">
+                                                            <CsrfField />
+                                                            <input type="hidden" name="revoke" value=c.id.to_string() />
+                                                            <button type="submit" class="danger">{t!(i18n, api_client_revoke)}</button>
+                                                        </form>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    };
+                    view! {
+                        {rows}
+                        <h2>{t!(i18n, api_client_create)}</h2>
+                        <form method="post" action="/admin/api" class="stack" novalidate>
+                            <CsrfField />
+                            <div class="field">
+                                <label for="f-agency">{t!(i18n, field_agency)}</label>
+                                <select id="f-agency" name="agency">
+                                    <option value="">"—"</option>
+                                    {options.agencies.into_iter().map(|c| { let v = c.id.to_string(); let sel = v == agency; view! { <option value=v selected=sel>{c.code} " · " {c.name}</option> } }).collect_view()}
+                                </select>
+                                {agency_error}
+                            </div>
+                            <Field name="name" label=t_string!(i18n, api_client_name).to_owned() autocomplete="off" state=state.clone() />
+                            <Field name="days" label=t_string!(i18n, api_client_days).to_owned() autocomplete="off" hint=t_string!(i18n, hint_api_client_days).to_owned() state=state.clone() />
+                            <button type="submit">{t!(i18n, api_client_create)}</button>
+                        </form>
+                    }
+                    .into_any()
+                })
+            }}
         </Suspense>
         <p><a href="/admin">{t!(i18n, back_to_admin)}</a></p>
     }

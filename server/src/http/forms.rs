@@ -20,13 +20,13 @@ use angel_app::{
         AppState, ServiceError,
         auth::{SignedIn, sign_in as auth},
         services::{
-            eligibility, indicators, merge, portal, profile, referral, registry, rules, staff,
-            tracking, workload,
+            api_clients, eligibility, indicators, merge, portal, profile, referral, registry,
+            rules, staff, tracking, workload,
         },
     },
     staff::{
         form_state::{FormState, Notice},
-        forms::{ActivateForm, ChangePasswordForm, SignInForm, StaffForm},
+        forms::{ActivateForm, ApiClientForm, ChangePasswordForm, SignInForm, StaffForm},
     },
     tracking::forms::{
         AssignForm, DecisionForm as RequestDecisionForm, NoteForm, ReferralDecisionForm,
@@ -513,6 +513,64 @@ pub async fn create_staff(
                 &pages,
                 request,
                 noticed(Notice::OneTimeToken { username, token }),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(error) => failed(&state, &pages, request, error, &pairs).await,
+    }
+}
+
+/// `POST /admin/api`: a new API client for an agency (its credential is shown once), or, with
+/// `revoke`, the end of one.
+pub async fn api_clients_post(
+    State(state): State<AppState>,
+    axum::Extension(pages): axum::Extension<Pages>,
+    request: Request,
+) -> Response {
+    let Posted {
+        me,
+        request,
+        form,
+        rid,
+    } = match signed_post::<ApiClientForm>(request).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    if !form.revoke.is_empty() {
+        let Ok(id) = form.revoke.trim().parse::<i32>() else {
+            return failed(&state, &pages, request, ServiceError::NotFound, &[]).await;
+        };
+        return match api_clients::revoke(&state, &me.actor, id, rid.as_deref()).await {
+            Ok(()) => {
+                render(
+                    &state,
+                    &pages,
+                    request,
+                    noticed(Notice::ApiRevoked),
+                    StatusCode::OK,
+                )
+                .await
+            }
+            Err(error) => failed(&state, &pages, request, error, &[]).await,
+        };
+    }
+    let pairs = [
+        ("agency", form.agency.as_str()),
+        ("name", form.name.as_str()),
+        ("days", form.days.as_str()),
+    ];
+    match api_clients::create(&state, Some(&me.actor), &form, rid.as_deref()).await {
+        Ok(made) => {
+            render(
+                &state,
+                &pages,
+                request,
+                noticed(Notice::ApiCredential {
+                    name: form.name.trim().to_owned(),
+                    credential: made.credential,
+                    expires_at: made.expires_at,
+                }),
                 StatusCode::CREATED,
             )
             .await

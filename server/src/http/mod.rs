@@ -1,6 +1,7 @@
 //! The HTTP application: Leptos pages and server functions, health probes, the language
 //! switch, static files, and the middleware around them.
 
+pub mod api;
 mod citizen;
 mod exchange;
 pub mod forms;
@@ -195,6 +196,7 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         .route("/admin/personal/nuevo", post(forms::create_staff))
         .route("/admin/personal/{id}", post(forms::change_staff))
         .route("/admin/sesiones", post(forms::end_session))
+        .route("/admin/api", post(forms::api_clients_post))
         .route("/admin/reglas/{code}", post(forms::rule_post))
         .route("/admin/indicadores/{code}", post(forms::indicator_post))
         .route("/oficina/personas", post(forms::search_people))
@@ -229,6 +231,12 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
             state.clone(),
             security::access,
         ))
+        // After the access layer: the API authenticates its own clients (bearer credentials,
+        // no session, no cookies) and answers problem+json.
+        .nest(
+            api::PREFIX,
+            api::router(state.clone(), settings.api_burst, settings.api_per_second),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

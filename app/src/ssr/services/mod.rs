@@ -1,5 +1,7 @@
 //! Services: the operations screens and commands call. Each takes a connection explicitly.
 
+pub mod agency_api;
+pub mod api_clients;
 pub mod catalog;
 pub mod citizen;
 pub mod coverage;

@@ -77,6 +77,7 @@ pub async fn list(db: &DatabaseConnection, reach: Reach) -> Result<Vec<StaffRow>
     let (agencies, offices) = names(db).await?;
     Ok(staff::Entity::find()
         .filter(staff_in(reach))
+        .filter(super::api_clients::people_only())
         .order_by_asc(staff::Column::Username)
         .all(db)
         .await?
@@ -96,6 +97,7 @@ pub async fn detail(
 ) -> Result<StaffDetail, ServiceError> {
     let found = staff::Entity::find_by_id(id)
         .filter(staff_in(reach))
+        .filter(super::api_clients::people_only())
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -286,7 +288,9 @@ pub async fn change(
     request_id: Option<&str>,
 ) -> Result<Changed, ServiceError> {
     let now = state.clock.now();
+    // API clients' service accounts are managed with their client (revoked, never edited).
     let current = staff::Entity::find_by_id(id)
+        .filter(super::api_clients::people_only())
         .one(&state.db)
         .await?
         .ok_or(ServiceError::NotFound)?;

@@ -134,6 +134,7 @@ pub async fn policy_overview(db: &DatabaseConnection) -> Result<PolicyOverview, 
     programs_by_agency.sort();
     let active = staff::Entity::find()
         .filter(staff::Column::DisabledAt.is_null())
+        .filter(super::api_clients::people_only())
         .all(db)
         .await?;
     let staff_by_role = Role::STAFF

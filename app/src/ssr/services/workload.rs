@@ -139,6 +139,7 @@ pub async fn overview(state: &AppState, actor: &SignedIn) -> Result<Workload, Se
             let members = staff::Entity::find()
                 .filter(staff::Column::OfficeId.eq(office))
                 .filter(staff::Column::DisabledAt.is_null())
+                .filter(super::api_clients::people_only())
                 .order_by_asc(staff::Column::DisplayName)
                 .all(db)
                 .await?;
@@ -182,6 +183,7 @@ pub async fn overview(state: &AppState, actor: &SignedIn) -> Result<Workload, Se
             let members = staff::Entity::find()
                 .filter(staff::Column::AgencyId.eq(agency))
                 .filter(staff::Column::DisabledAt.is_null())
+                .filter(super::api_clients::people_only())
                 .order_by_asc(staff::Column::DisplayName)
                 .all(db)
                 .await?;
@@ -299,6 +301,7 @@ pub(super) async fn assignable(
     Ok(staff::Entity::find()
         .filter(staff::Column::AgencyId.eq(agency_id))
         .filter(staff::Column::DisabledAt.is_null())
+        .filter(super::api_clients::people_only())
         .order_by_asc(staff::Column::DisplayName)
         .all(db)
         .await?
