@@ -6,6 +6,7 @@
 #   3. postgres   the integration suite again on a private PostgreSQL cluster
 #   4. build      cargo leptos build --release (hydrated site + server)
 #   5. e2e        end2end/ in Debian Chromium against the release build
+#   6. fuzz       schemathesis against the agency API of that same server (.ci/fuzz-api.sh)
 set -uo pipefail
 # One-off builds: incremental caches cost gigabytes and save nothing here.
 export CARGO_INCREMENTAL=0
@@ -60,12 +61,15 @@ postgres_suite() {
 
 build() { .ci/build.sh; }
 
+e2e_base=""
 e2e() {
   local port base bin=target/server-release/angel
   [ -x "$bin" ] || { echo "e2e: no release build"; return 1; }
   port=$(.ci/free-port.sh)
   base="http://127.0.0.1:$port"
   export ANGEL_DATA_DIR="$work/e2e-data" ANGEL_BIND="127.0.0.1:$port" ANGEL_SITE_ROOT="$root/target/site"
+  # The fuzz stage calls the API of this server as fast as it can: no throttling for it.
+  export ANGEL_API_BURST=10000 ANGEL_API_PER_SECOND=1000
   "$bin" migrate >/dev/null && "$bin" keygen >/dev/null && "$bin" seed --demo >/dev/null || return 1
   "$bin" serve >"$work/server.log" 2>&1 &
   server_pid=$!
@@ -73,7 +77,13 @@ e2e() {
     curl -fsS "$base/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  e2e_base=$base
   ANGEL_E2E_URL=$base node --test --test-concurrency=1 end2end/ || { tail -n 40 "$work/server.log"; return 1; }
+}
+
+fuzz() {
+  [ -n "$e2e_base" ] || { echo "fuzz: the e2e server did not start"; return 1; }
+  .ci/fuzz-api.sh "$e2e_base" target/server-release/angel || { tail -n 40 "$work/server.log"; return 1; }
 }
 
 stage tools tools
@@ -82,6 +92,7 @@ if [ $failed = 0 ]; then
   stage postgres postgres_suite
   stage build build
   stage e2e e2e
+  stage fuzz fuzz
 fi
 
 echo "=== summary"

@@ -15,6 +15,7 @@ CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132
 PLAYWRIGHT_VERSION=1.65.0
 AXE_VERSION=4.14.1
+SCHEMATHESIS_VERSION=4.32.5
 # The wasm-bindgen CLI must equal the crate exactly: read the pin from the workspace.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen *= *{ *version *= *"=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen *= *"=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml" | head -n1)
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "tools: no exact wasm-bindgen pin in Cargo.toml" >&2; exit 1; }
@@ -26,7 +27,7 @@ log() { echo "tools: $*" >&2; }
 mkdir -p "$TOOLS/bin"
 
 # --- Debian packages --------------------------------------------------------------------------
-apt_wanted=(chromium chromium-driver postgresql curl wrk brotli)
+apt_wanted=(chromium chromium-driver postgresql curl wrk brotli python3-venv)
 command -v node >/dev/null 2>&1 || apt_wanted+=(nodejs npm)
 wasm_from_rustup=0
 if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -88,6 +89,16 @@ if ! [ -x "$npm_dir/node_modules/.bin/wasm-opt" ] \
      "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" "@playwright/test@$PLAYWRIGHT_VERSION" \
      "axe-core@$AXE_VERSION" >&2)
 fi
+
+# --- schemathesis (fuzzes the agency API from its OpenAPI document), in a venv of its own ---------
+st_dir="$TOOLS/schemathesis"
+if ! "$st_dir/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+  rm -rf "$st_dir"
+  python3 -m venv "$st_dir" >&2
+  "$st_dir/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi
+ln -sf "$st_dir/bin/schemathesis" "$TOOLS/bin/schemathesis"
 
 # PATH order matters: npm's wasm-opt first, then the wasm-capable toolchain, then our tools.
 path="$npm_dir/node_modules/.bin:$toolchain_path:$TOOLS/bin:$PATH"

@@ -215,7 +215,10 @@ async fn an_agency_system_works_its_requests_through_the_api() {
     assert!(!admin.get("/admin").await.body.contains(&username));
     let mut nobody = app.browser();
     let page = nobody
-        .submit("/entrar", &[("username", &username), ("password", PASSWORD)])
+        .submit(
+            "/entrar",
+            &[("username", &username), ("password", PASSWORD)],
+        )
         .await;
     assert_ne!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 

@@ -3,7 +3,8 @@
 //! answers JSON, or a [`Problem`] on error.
 
 use angel_app::domain::disclosure::Cell;
-use angel_app::domain::lifecycle::Status;
+use angel_app::domain::lifecycle::{Reason, Status};
+use angel_app::domain::referral::ReferReason;
 use angel_app::error::FieldError;
 use angel_app::ssr::services::agency_api::{self, EnrollmentDetail, Lookup, PersonRecord};
 use angel_app::ssr::services::api_clients::Caller;
@@ -16,6 +17,7 @@ use axum::extract::{Extension, Path, Query, State, rejection::QueryRejection};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use super::idempotency;
@@ -69,15 +71,48 @@ fn ok<T: Serialize>(status: StatusCode, value: &T) -> Response {
     (status, Json(value)).into_response()
 }
 
+/// A string that is one of `codes`, for the document.
+fn one_of(codes: impl IntoIterator<Item = &'static str>, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+        .description(Some(description))
+        .build()
+}
+
+fn status_codes() -> Object {
+    one_of(
+        Status::ALL.map(Status::code),
+        "A status: requested, in_review, approved, active, suspended, exited, rejected, withdrawn.",
+    )
+}
+
+fn reason_codes() -> Object {
+    one_of(
+        Reason::ALL.map(Reason::code),
+        "A reason code; each transition accepts some of them (see the decision screen).",
+    )
+}
+
+fn referral_reasons() -> Object {
+    one_of(
+        ReferReason::ALL.map(ReferReason::code),
+        "Why the person is referred.",
+    )
+}
+
 /// Find a person by CURP or card number: exactly one of the two.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindPerson {
     /// The person's CURP (18 characters; validated, check digit included).
-    #[schema(example = "GOMR500101MDFNRS09")]
+    #[schema(
+        example = "GODE561231HDFRRN00",
+        pattern = "^[A-Z]{4}[0-9]{6}[HMX][A-Z]{5}[0-9A-Z][0-9]$"
+    )]
     pub curp: Option<String>,
     /// The ten digits of the person's Ángel card.
-    #[schema(example = "0012345678")]
+    #[schema(example = "0012345678", pattern = "^[0-9]{10}$")]
     pub card_number: Option<String>,
 }
 
@@ -130,7 +165,7 @@ pub async fn find_person(
 /// Reads a person your agency serves by the number on their card.
 #[utoipa::path(
     get, path = "/api/v1/persons/{card_number}", tag = "persons",
-    params(("card_number" = String, Path, description = "Ten digits", example = "0012345678")),
+    params(("card_number" = String, Path, description = "Ten digits", example = "0012345678", pattern = "^[0-9]{10}$")),
     responses(
         (status = 200, description = "The person and their requests in your agency's programs", body = PersonRecord),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -167,8 +202,8 @@ pub async fn person_by_card(
 pub struct ListQuery {
     /// A program code of your agency (every program when absent).
     pub program: Option<String>,
-    /// A status code: requested, in_review, approved, active, suspended, exited, rejected,
-    /// withdrawn (every status when absent).
+    /// A status code (every status when absent).
+    #[param(schema_with = status_codes)]
     pub status: Option<String>,
     /// `next_cursor` of the previous page (the first page when absent). Opaque.
     pub cursor: Option<String>,
@@ -285,12 +320,13 @@ pub async fn enrollment(
 /// A status change, as the decision screen makes it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "in_review", "reason": "review_started", "version": 1}))]
 pub struct StatusChange {
     /// The status to move to (the agency's transitions only).
-    #[schema(example = "in_review")]
+    #[schema(schema_with = status_codes)]
     pub to: String,
-    /// A reason code the transition accepts (see the screens' reason list).
-    #[schema(example = "documents_received")]
+    /// A reason code the transition accepts.
+    #[schema(schema_with = reason_codes)]
     pub reason: String,
     /// The request's `version` as you last read it; a request changed since is 409.
     pub version: i32,
@@ -381,11 +417,13 @@ pub async fn change_status(
 /// A referral of the request's person to another agency's program.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"program": "COMCOM", "reason": "food", "note": "Vive sola."}))]
 pub struct NewReferral {
     /// The receiving program's code.
     #[schema(example = "SEGURO")]
     pub program: String,
     /// A referral reason code.
+    #[schema(schema_with = referral_reasons)]
     pub reason: String,
     /// Optional: kept as an encrypted case note on the referral.
     pub note: Option<String>,
