@@ -7,7 +7,8 @@
 
 use angel_app::domain::lifecycle::Status;
 use angel_entity::{
-    agency, api_client, audit_event, enrollment, enrollment_event, person, referral, staff,
+    agency, api_client, audit_event, enrollment, enrollment_event, feedback, person, referral,
+    staff,
 };
 use angel_tests::{Anchor, Browser, TestApp, person_form};
 use chrono::TimeDelta;
@@ -193,7 +194,9 @@ async fn an_agency_system_works_its_requests_through_the_api() {
     let listed = admin.get("/admin/api").await;
     assert_eq!(listed.status, StatusCode::OK);
     assert!(listed.body.contains("Padrón IAAM") && listed.body.contains("Sistema DIF"));
-    let secret = iaam.credential.rsplit_once('_').unwrap().1;
+    // `angel_`, the 12-character key id, `_`, then the secret (which may hold `_` itself).
+    let secret = &iaam.credential["angel_".len() + 13..];
+    assert_eq!(secret.len(), 43, "256 bits in URL-safe base64");
     assert!(!listed.body.contains(secret), "the secret is shown once");
     let stored = app.test_db.stored_text().await;
     assert!(!stored.contains(secret), "only the secret's hash is stored");
@@ -453,6 +456,61 @@ async fn an_agency_system_works_its_requests_through_the_api() {
     .await
     .problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
 
+    // Ratings collected by the agency: only on a decided request, once, replayed with the key.
+    let rate = format!("/api/v1/enrollments/{}/feedback", paam.folio);
+    let early = iaam.post(&rate, &json!({ "rating": 4 }), None).await;
+    early.problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(early.body["errors"][0]["code"], "not_decided");
+    let approved = iaam
+        .post(
+            &path,
+            &json!({ "to": "approved", "reason": "meets_requirements", "version": paam.version + 1 }),
+            None,
+        )
+        .await;
+    calls += 1;
+    assert_eq!(approved.status, StatusCode::OK, "{:#}", approved.body);
+    for (body, field, code) in [
+        (json!({ "rating": 9 }), "rating", "out_of_range"),
+        (
+            json!({ "rating": 3, "comment": "x".repeat(1001) }),
+            "comment",
+            "too_long",
+        ),
+    ] {
+        let refused = iaam.post(&rate, &body, None).await;
+        refused.problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        assert_eq!(
+            (
+                &refused.body["errors"][0]["field"],
+                &refused.body["errors"][0]["code"]
+            ),
+            (&json!(field), &json!(code))
+        );
+    }
+    let rating = json!({ "rating": 5, "comment": "Me atendieron rápido." });
+    let given = iaam.post(&rate, &rating, Some("rating-1")).await;
+    calls += 1;
+    assert_eq!(given.status, StatusCode::CREATED, "{:#}", given.body);
+    assert_eq!(given.body["channel"], "agency");
+    let replayed = iaam.post(&rate, &rating, Some("rating-1")).await;
+    assert_eq!(
+        (replayed.status, &replayed.body),
+        (StatusCode::CREATED, &given.body)
+    );
+    let twice = iaam.post(&rate, &json!({ "rating": 1 }), None).await;
+    assert_eq!(twice.body["errors"][0]["code"], "already_rated");
+    let stored = feedback::Entity::find().all(&app.test_db.db).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].rating, stored[0].channel.as_str()),
+        (5, "agency")
+    );
+    assert!(
+        !app.test_db.stored_text().await.contains("Me atendieron"),
+        "the comment is sealed"
+    );
+
     // Aggregate coverage, as the policy dashboard shows it.
     let coverage = iaam.get("/api/v1/coverage").await;
     calls += 1;
@@ -477,6 +535,7 @@ async fn an_agency_system_works_its_requests_through_the_api() {
         "enrollment.status_changed",
         "referral.created",
         "coverage.viewed",
+        "feedback.given",
     ] {
         assert!(
             after.iter().any(|e| e.action == action),
@@ -511,6 +570,7 @@ async fn an_agency_system_works_its_requests_through_the_api() {
         "/api/v1/enrollments/{folio}",
         "/api/v1/enrollments/{folio}/status",
         "/api/v1/enrollments/{folio}/referrals",
+        "/api/v1/enrollments/{folio}/feedback",
         "/api/v1/coverage",
     ] {
         assert!(document["paths"].get(path).is_some(), "{path} documented");

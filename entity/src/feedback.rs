@@ -15,7 +15,7 @@ pub struct Model {
     pub rating: i32,
     pub comment: Option<Vec<u8>>,
     pub key_version: i32,
-    /// `account` or `folio`.
+    /// `account`, `folio` or `agency` (collected by the agency, sent through its API).
     pub channel: String,
     pub created_at: DateTimeUtc,
 }

@@ -32,6 +32,7 @@ mod m20261122_000021_coverage_month;
 mod m20261122_000022_coverage_gap;
 mod m20261123_000023_legacy_import;
 mod m20261123_000024_api_clients;
+mod m20261123_000025_feedback_from_agencies;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000022_coverage_gap::Migration),
             Box::new(m20261123_000023_legacy_import::Migration),
             Box::new(m20261123_000024_api_clients::Migration),
+            Box::new(m20261123_000025_feedback_from_agencies::Migration),
         ]
     }
 }
@@ -117,4 +119,6 @@ pub const TABLES: &[&str] = &[
     "coverage_month",
     "legacy_import",
     "legacy_link",
+    "api_client",
+    "api_idempotency",
 ];

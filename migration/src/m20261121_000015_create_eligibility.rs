@@ -423,48 +423,15 @@ impl MigrationTrait for Migration {
     }
 }
 
-/// Replaces the CHECK on `person_fact.kind`: PostgreSQL alters the named constraint; SQLite
-/// cannot, so the table is rebuilt from its own definition with the new list (rows copied).
+/// Replaces the CHECK on `person_fact.kind` (see [`crate::helpers::replace_check`]).
 async fn fact_kinds(manager: &SchemaManager<'_>, from: &str, to: &str) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    match manager.get_database_backend() {
-        sea_orm_migration::sea_orm::DatabaseBackend::Postgres => {
-            db.execute_unprepared("ALTER TABLE person_fact DROP CONSTRAINT person_fact_kind_check")
-                .await?;
-            db.execute_unprepared(&format!(
-                "ALTER TABLE person_fact ADD CONSTRAINT person_fact_kind_check CHECK (kind IN ({to}))"
-            ))
-            .await?;
-        }
-        _ => {
-            let row = db
-                .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
-                    manager.get_database_backend(),
-                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'person_fact'",
-                ))
-                .await?
-                .ok_or_else(|| DbErr::Migration("person_fact is missing".into()))?;
-            let sql: String = row.try_get("", "sql")?;
-            if !sql.contains(from) {
-                return Err(DbErr::Migration(format!(
-                    "person_fact: the kind check is not the expected one: {sql}"
-                )));
-            }
-            let rebuilt =
-                sql.replacen(from, to, 1)
-                    .replacen("\"person_fact\"", "\"person_fact_rebuilt\"", 1);
-            // One call, so one connection of the pool runs the whole rebuild.
-            db.execute_unprepared(&format!(
-                "{rebuilt}; \
-                 INSERT INTO person_fact_rebuilt SELECT * FROM person_fact; \
-                 DROP TABLE person_fact; \
-                 ALTER TABLE person_fact_rebuilt RENAME TO person_fact; \
-                 CREATE INDEX idx_person_fact_person ON person_fact (person_id, kind)"
-            ))
-            .await?;
-        }
-    }
-    Ok(())
+    crate::helpers::replace_check(
+        manager,
+        ("person_fact", "kind"),
+        (from, to),
+        &["CREATE INDEX idx_person_fact_person ON person_fact (person_id, kind)"],
+    )
+    .await
 }
 
 #[derive(DeriveIden, Clone, Copy)]

@@ -460,7 +460,7 @@ impl Browser<'_> {
 
 impl TestDb {
     /// Everything stored about people, as text: on SQLite the database file and its WAL, byte
-    /// for byte; on PostgreSQL every row of the tables that hold personal data. A value found in
+    /// for byte; on PostgreSQL every row of the tables that hold personal data or secrets. A value found in
     /// it is stored in clear.
     pub async fn stored_text(&self) -> String {
         if self.is_postgres() {
@@ -473,6 +473,10 @@ impl TestDb {
                 "vault_canary",
                 "legacy_link",
                 "legacy_import",
+                "api_client",
+                "api_idempotency",
+                "feedback",
+                "case_note",
             ] {
                 let rows = self
                     .db

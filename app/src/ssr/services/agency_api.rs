@@ -1,6 +1,6 @@
 //! What the agency API (`/api/v1`) does beyond the exports: find a person the agency serves,
 //! read one request with its history, move it through the status machine, refer its person to
-//! another program. Each operation runs as the client's service account (an agency staff
+//! another program, record a rating collected on the agency's own channels. Each operation runs as the client's service account (an agency staff
 //! member), through the same services, checks and audit events as the screens; objects outside
 //! the agency are `NotFound`, whether they exist or not.
 
@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::exchange::{EnrollmentRecord, ExportFilter, reached, records};
 use super::registry::{by_curp, full_name, survivor, to_date, today};
 use super::tracking::{Units, agency_of, serves};
+use crate::citizen::forms::AccountFeedbackForm;
 use crate::domain::access::Permission;
 use crate::error::FieldError;
 use crate::registry::forms::{Search, SearchForm};
@@ -262,4 +263,35 @@ pub async fn refer(
 ) -> Result<i32, ServiceError> {
     let e = own_request(state, actor, folio).await?;
     super::referral::refer_from_request(state, actor, e.id, form, request_id).await
+}
+
+/// Records a rating (1–5, optional comment) of a decided request of the agency, collected on
+/// the agency's own channel (channel `agency`): once per request, as citizens' ratings.
+///
+/// # Errors
+/// `Invalid` (`rating`: required, out of range, `not_decided`, `already_rated`; `comment`: too
+/// long), `NotFound` outside the agency, database errors.
+pub async fn rate(
+    state: &AppState,
+    actor: &SignedIn,
+    folio: &str,
+    rating: &str,
+    comment: &str,
+    request_id: Option<&str>,
+) -> Result<(), ServiceError> {
+    let e = own_request(state, actor, folio).await?;
+    let form = AccountFeedbackForm {
+        folio: e.folio.clone(),
+        rating: rating.to_owned(),
+        comment: comment.to_owned(),
+    };
+    let (_, rating) = form.validate().map_err(ServiceError::Invalid)?;
+    super::citizen::rate(
+        state,
+        &e,
+        &rating,
+        ("agency", Some(&actor.actor)),
+        request_id,
+    )
+    .await
 }

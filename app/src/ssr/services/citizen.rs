@@ -228,7 +228,8 @@ async fn access_log(
 }
 
 /// Records a rating of a decided request. Once per request: a second one is a field error and
-/// the first stays as given. The comment is sealed to the row.
+/// the first stays as given. The comment is sealed to the row. `by` is the agency staff member
+/// (an API client) who sent a rating collected on the agency's own channel.
 ///
 /// # Errors
 /// `Invalid` (`not_decided`, `already_rated`), database errors.
@@ -236,7 +237,7 @@ pub(crate) async fn rate(
     state: &AppState,
     request: &enrollment::Model,
     rating: &Rating,
-    channel: &str,
+    (channel, by): (&str, Option<&crate::domain::access::Actor>),
     request_id: Option<&str>,
 ) -> Result<(), ServiceError> {
     let refuse = |code: &str| Err(ServiceError::Invalid(vec![FieldError::new("rating", code)]));
@@ -282,13 +283,14 @@ pub(crate) async fn rate(
             .exec(&*tx)
             .await?;
     }
-    tx.record(
-        NewEvent::new("feedback.given", now)
-            .subject("enrollment", request.id)
-            .request(request_id)
-            .detail(serde_json::json!({ "channel": channel })),
-    )
-    .await?;
+    let mut event = NewEvent::new("feedback.given", now)
+        .subject("enrollment", request.id)
+        .request(request_id)
+        .detail(serde_json::json!({ "channel": channel }));
+    if let Some(actor) = by {
+        event = event.by(actor);
+    }
+    tx.record(event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -312,7 +314,7 @@ pub async fn rate_own(
         .await?
         .filter(|e| ids.contains(&e.person_id) || ids.contains(&e.applicant_id))
         .ok_or(ServiceError::NotFound)?;
-    rate(state, &request, rating, "account", request_id).await
+    rate(state, &request, rating, ("account", None), request_id).await
 }
 
 /// The rating of a request, if given (the public follow-up shows it).

@@ -159,7 +159,7 @@ pub async fn rate_by_pass(
     let Some(request) = enrollment::Entity::find_by_id(id).one(&state.db).await? else {
         return Ok(Followed::Unknown);
     };
-    super::citizen::rate(state, &request, rating, "folio", request_id).await?;
+    super::citizen::rate(state, &request, rating, ("folio", None), request_id).await?;
     let tracked = describe(&state.db, request, today(now)).await?;
     Ok(Followed::Found(Box::new(tracked.1)))
 }

@@ -503,6 +503,88 @@ pub async fn refer(
     .await
 }
 
+/// A rating of a decided request collected by your agency (its call centre, its surveys).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": 5, "comment": "Me atendieron rápido."}))]
+pub struct NewFeedback {
+    /// 1 (bad) to 5 (very good).
+    #[schema(minimum = 1, maximum = 5)]
+    pub rating: i64,
+    /// What the person said, up to 1,000 characters; kept encrypted.
+    pub comment: Option<String>,
+}
+
+/// The rating recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedbackRecorded {
+    pub folio: String,
+    pub rating: i64,
+    /// Always `agency`: the channel the rating came through.
+    pub channel: String,
+}
+
+/// Records a person's rating of a decided request of your agency, collected on your own
+/// channels; it counts in the service quality figures as citizens' own ratings do. Once per
+/// request, whoever gives it. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    post, path = "/api/v1/enrollments/{folio}/feedback", tag = "enrollments",
+    params(
+        ("folio" = String, Path, description = "The request's folio"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Up to 128 visible ASCII characters; the same key and body within 24 h returns the first result"),
+    ),
+    request_body = NewFeedback,
+    responses(
+        (status = 201, description = "Recorded", body = FeedbackRecorded),
+        (status = 400, description = "Malformed body or unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a request of your agency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same key is in flight", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rating out of range, comment too long, request not decided or already rated, or the key was used with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn feedback(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(folio): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let fingerprint = [b"POST feedback ", folio.as_bytes(), b" ", &bytes[..]].concat();
+    idempotency::once(&state, caller.client.id, &headers, &fingerprint, || async {
+        let given: NewFeedback = match body(&headers, &bytes) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let rid = request_id(&headers);
+        let comment = given.comment.unwrap_or_default();
+        match agency_api::rate(
+            &state,
+            &caller.me,
+            &folio,
+            &given.rating.to_string(),
+            &comment,
+            rid.as_deref(),
+        )
+        .await
+        {
+            Ok(()) => ok(
+                StatusCode::CREATED,
+                &FeedbackRecorded {
+                    folio,
+                    rating: given.rating,
+                    channel: "agency".into(),
+                },
+            ),
+            Err(e) => problem(e, &headers),
+        }
+    })
+    .await
+}
+
 /// Which coverage figures.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

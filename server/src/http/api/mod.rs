@@ -59,6 +59,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
         handlers::enrollment,
         handlers::change_status,
         handlers::refer,
+        handlers::feedback,
         handlers::coverage,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
@@ -186,6 +187,7 @@ pub fn router(state: AppState, burst: u32, per_second: u32) -> Router<AppState> 
         .route("/enrollments/{folio}", get(handlers::enrollment))
         .route("/enrollments/{folio}/status", post(handlers::change_status))
         .route("/enrollments/{folio}/referrals", post(handlers::refer))
+        .route("/enrollments/{folio}/feedback", post(handlers::feedback))
         .route("/coverage", get(handlers::coverage))
         .route_layer(axum::middleware::from_fn_with_state(gate_state, gate));
     Router::new()
