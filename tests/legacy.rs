@@ -62,7 +62,16 @@ async fn run(
     bytes: &[u8],
     options: Options,
 ) -> (Summary, Vec<csv::StringRecord>) {
-    let mapping = cli::mapping(MAPPING).expect("the mapping reads");
+    run_with(state, bytes, MAPPING, options).await
+}
+
+async fn run_with(
+    state: &AppState,
+    bytes: &[u8],
+    mapping: &str,
+    options: Options,
+) -> (Summary, Vec<csv::StringRecord>) {
+    let mapping = cli::mapping(mapping).expect("the mapping reads");
     let checked = cli::check(bytes, Some(&mapping))
         .map_err(|p| format!("{p:?}"))
         .expect("the file passes the checks");
@@ -300,6 +309,89 @@ async fn an_agency_file_is_standardized_matched_and_imported_once() {
         matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)),
         "{verdict}"
     );
+}
+
+/// Rows of one chunk about the same people are decided in file order against what the rows
+/// before them wrote: an existing person filled twice (each fill a new version), a person
+/// created and then matched, and a probable duplicate of someone created two rows earlier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_one_chunk_see_what_the_rows_before_them_did() {
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let today = registry::today(state.clock.now());
+    let curp_eva = curp("SAGE700707MDFNRV0");
+    let eva = PersonForm {
+        given_names: "Eva".into(),
+        first_surname: "Sánchez".into(),
+        second_surname: "Gómez".into(),
+        birth_date: "1970-07-07".into(),
+        sex: "M".into(),
+        birth_state: "DF".into(),
+        curp: curp_eva.clone(),
+        borough: "09007".into(),
+        colonia: "Centro".into(),
+        postal_code: "09000".into(),
+        ..PersonForm::default()
+    }
+    .validate(today)
+    .expect("a valid person");
+    let eva_id = registry::insert(
+        &state,
+        None,
+        &eva,
+        borough_id(&test_db, "09007").await,
+        Origin::default(),
+        None,
+        false,
+    )
+    .await
+    .expect("registered");
+    let curp_leo = curp("MOLL850505HDFRRN0");
+    let mapping = MAPPING.replace(
+        "OBSERVACIONES = \"ignore\"",
+        "OBSERVACIONES = \"ignore\"\nCALLE = \"street\"",
+    );
+    let text = format!(
+        "FOLIO;NOMBRE;PATERNO;MATERNO;FEC NAC;SEXO;CURP;ENTIDAD;DELEGACIÓN;COLONIA;CP;TEL;CALLE;OBSERVACIONES\n\
+         B1;Eva;Sánchez;Gómez;07/07/1970;2;{curp_eva};;09007;Centro;09000;5511112222;;\n\
+         B2;Eva;Sánchez;Gómez;07/07/1970;2;{curp_eva};;09007;Centro;09000;;Calle Dos 4;\n\
+         B3;Pedro;Ramírez;Soto;03/03/1990;1;;DF;Tlalpan;Centro;14000;;;\n\
+         B4;Pedro;Ramires;Soto;03/03/1990;1;;DF;Tlalpan;Centro;14000;;;\n\
+         B5;Leo;Moreno;Luna;05/05/1985;1;{curp_leo};;Coyoacán;Del Carmen;04100;;;\n\
+         B6;Leo;Moreno;Luna;05/05/1985;1;{curp_leo};;Coyoacán;Del Carmen;04100;5533334444;;\n"
+    );
+    let (done, report) = run_with(&state, &latin1(&text), &mapping, Options::default()).await;
+    assert_eq!(
+        outcomes(&report),
+        [
+            (2, "updated"),
+            (3, "updated"),
+            (4, "created"),
+            (5, "created_review"),
+            (6, "created"),
+            (7, "updated"),
+        ]
+        .map(|(l, o)| (l, o.to_owned()))
+    );
+    assert_eq!(
+        (done.new_people(), done.for_review, done.updated),
+        (3, 1, 3)
+    );
+    let eva_now = person::Entity::find_by_id(eva_id)
+        .one(&test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(eva_now.version, 3, "two edits, one after the other");
+    assert_eq!(test_db.count("person_change").await, 3);
+    assert_eq!(
+        test_db.count("duplicate_review").await,
+        1,
+        "the two Pedros, created in the same chunk"
+    );
+    assert_eq!(test_db.count("legacy_link").await, 6);
+    let verdict = angel_app::ssr::audit::verify(&test_db.db).await.unwrap();
+    assert!(matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)));
 }
 
 async fn borough_id(test_db: &angel_tests::TestDb, code: &str) -> i32 {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use angel_entity::audit_event;
 use chrono::{DateTime, SubsecRound as _, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryFilter as _, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter as _, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -116,6 +116,10 @@ fn chain_hash(prev_hash: &str, row: &audit_event::Model) -> String {
     sha256_hex(&format!("{prev_hash}\n{json}"))
 }
 
+/// Events written per statement by [`AuditTx::record_all`] (15 columns: far below either
+/// engine's limit on bound parameters).
+const BATCH: usize = 500;
+
 /// The chain's lock inside this process. Across processes on PostgreSQL, a transaction-level
 /// advisory lock serializes writers; SQLite has one writer at a time and a single process.
 #[derive(Debug, Clone, Default)]
@@ -168,39 +172,61 @@ impl AuditTx {
     /// # Errors
     /// Database errors.
     pub async fn record(&self, event: NewEvent) -> Result<(), ServiceError> {
+        self.record_all(vec![event]).await
+    }
+
+    /// Appends events in their order, chained as one by one, written with one statement per
+    /// [`BATCH`] events (the legacy import registers hundreds of people per transaction).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_all(&self, events: Vec<NewEvent>) -> Result<(), ServiceError> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let known = self.head.lock().expect("not poisoned").clone();
-        let (seq, prev_hash) = match known {
-            Some((seq, hash)) => (seq + 1, hash),
+        let (mut seq, mut prev_hash) = match known {
+            Some(head) => head,
             None => audit_event::Entity::find()
                 .order_by_desc(audit_event::Column::Seq)
                 .limit(1)
                 .one(&self.txn)
                 .await?
-                .map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash)),
+                .map_or((0, GENESIS.to_owned()), |l| (l.seq, l.hash)),
         };
-        let mut row = audit_event::Model {
-            id: 0,
-            seq,
-            occurred_at: event.occurred_at,
-            action: event.action,
-            actor_staff_id: event.actor_staff_id,
-            actor_role: event.actor_role,
-            agency_id: event.agency_id,
-            office_id: event.office_id,
-            subject_type: event.subject_type,
-            subject_id: event.subject_id,
-            purpose: event.purpose,
-            request_id: event.request_id,
-            detail: event.detail,
-            prev_hash: prev_hash.clone(),
-            hash: String::new(),
-        };
-        row.hash = chain_hash(&prev_hash, &row);
-        let hash = row.hash.clone();
-        let mut active: audit_event::ActiveModel = row.into();
-        active.id = sea_orm::ActiveValue::NotSet;
-        active.insert(&self.txn).await?;
-        *self.head.lock().expect("not poisoned") = Some((seq, hash));
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            seq += 1;
+            let mut row = audit_event::Model {
+                id: 0,
+                seq,
+                occurred_at: event.occurred_at,
+                action: event.action,
+                actor_staff_id: event.actor_staff_id,
+                actor_role: event.actor_role,
+                agency_id: event.agency_id,
+                office_id: event.office_id,
+                subject_type: event.subject_type,
+                subject_id: event.subject_id,
+                purpose: event.purpose,
+                request_id: event.request_id,
+                detail: event.detail,
+                prev_hash: prev_hash.clone(),
+                hash: String::new(),
+            };
+            row.hash = chain_hash(&prev_hash, &row);
+            prev_hash.clone_from(&row.hash);
+            let mut active: audit_event::ActiveModel = row.into();
+            active.id = sea_orm::ActiveValue::NotSet;
+            rows.push(active);
+        }
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            audit_event::Entity::insert_many(rows.by_ref().take(BATCH))
+                .exec_without_returning(&self.txn)
+                .await?;
+        }
+        *self.head.lock().expect("not poisoned") = Some((seq, prev_hash));
         Ok(())
     }
 

@@ -782,6 +782,42 @@ async fn finish(
     tx.commit().await
 }
 
+/// Rows per multi-row statement: far below both engines' limits on bound parameters (the
+/// person row has 23 columns).
+const STATEMENT_ROWS: usize = 500;
+
+/// A new person of the chunk, written when the chunk flushes.
+struct NewPerson {
+    row: Row,
+    parts: NameParts,
+    name_key: String,
+    key: Vec<u8>,
+    borough_id: i32,
+    /// Probable duplicates already in the registry, with their scores.
+    found: Vec<(person::Model, f64)>,
+    /// Probable duplicates among the chunk's new people before this one (their positions).
+    earlier: Vec<(usize, f64)>,
+}
+
+/// Inserts rows with one statement per [`STATEMENT_ROWS`].
+async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), ServiceError>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        A::Entity::insert_many(rows.by_ref().take(STATEMENT_ROWS))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The CURP a new person's row carries.
+fn curp_of(row: &Row) -> Option<String> {
+    row.valid.curp.as_ref().map(|c| c.as_str().to_owned())
+}
+
 /// A random card number already taken, or a profile edited meanwhile: the chunk is tried again.
 fn retryable(error: &ServiceError) -> bool {
     matches!(error, ServiceError::Conflict) || registry::card_number_taken(error)
@@ -798,11 +834,9 @@ impl Run<'_> {
     ) -> Result<Vec<RowReport>, ServiceError> {
         if self.options.dry_run {
             let state = self.state;
-            let mut reports = Vec::with_capacity(rows.len());
-            for (line, cells) in rows {
-                let r = self.one(&state.db, None, *line, cells).await?;
+            let reports = self.decide(&state.db, None, rows).await?;
+            for r in &reports {
                 summary.count(r.outcome);
-                reports.push(r);
             }
             return Ok(reports);
         }
@@ -828,11 +862,9 @@ impl Run<'_> {
         done_before: u64,
     ) -> Result<Vec<RowReport>, ServiceError> {
         let tx = self.state.audit.begin(&self.state.db).await?;
-        let mut reports = Vec::with_capacity(rows.len());
-        for (line, cells) in rows {
-            let r = self.one(&*tx, Some(&tx), *line, cells).await?;
+        let reports = self.decide(&*tx, Some(&tx), rows).await?;
+        for r in &reports {
             summary.count(r.outcome);
-            reports.push(r);
         }
         let import = self.import.expect("a real run has its row");
         checkpoint(&tx, import, done_before + rows.len() as u64, summary).await?;
@@ -859,104 +891,326 @@ impl Run<'_> {
             .blind_index("legacy", &format!("{}:{identity}", self.agency_id))
     }
 
-    /// One row. `tx` is `None` in a dry run: nothing is written and `conn` is the pool.
-    async fn one(
+    /// The rows of one chunk, in file order. `tx` is `None` in a dry run: nothing is written
+    /// and `conn` is the pool. The database is asked what the whole chunk needs in a few
+    /// queries (records linked before, the CURPs' holders); new people are written together
+    /// at the end ([`Run::flush`]), or before a later row of the chunk needs one of them.
+    async fn decide(
         &mut self,
         conn: &impl ConnectionTrait,
         tx: Option<&AuditTx>,
-        line: u64,
-        cells: &[String],
-    ) -> Result<RowReport, ServiceError> {
-        let row = match self.layout.row(cells, &self.boroughs, self.today) {
-            Ok(row) => row,
-            Err(notes) => {
-                return Ok(RowReport {
-                    line,
-                    outcome: Outcome::Refused,
-                    masked_id: self.masked_cell(cells),
-                    notes,
-                });
-            }
-        };
-        let masked_id = match (&row.valid.curp, &row.record_id) {
-            (Some(curp), _) => curp.masked(),
-            (None, Some(id)) => registry::masked_id("record", id),
-            (None, None) => String::new(),
-        };
-        let report = |outcome, notes| RowReport {
-            line,
-            outcome,
-            masked_id: masked_id.clone(),
-            notes,
-        };
-        let key = self.record_key(&row);
-        let linked = legacy_link::Entity::find_by_id((self.agency_id, key.clone()))
-            .one(conn)
+        rows: &[(u64, Vec<String>)],
+    ) -> Result<Vec<RowReport>, ServiceError> {
+        let parsed: Vec<Result<Row, Vec<FieldError>>> = rows
+            .iter()
+            .map(|(_, cells)| self.layout.row(cells, &self.boroughs, self.today))
+            .collect();
+        let keys: Vec<Option<Vec<u8>>> = parsed
+            .iter()
+            .map(|r| r.as_ref().ok().map(|row| self.record_key(row)))
+            .collect();
+        let linked = self.linked(conn, keys.iter().flatten()).await?;
+        let mut holders = self
+            .holders(
+                conn,
+                parsed
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| r.valid.curp.as_ref()),
+            )
             .await?;
-        if linked.is_some() || (tx.is_none() && !self.seen_keys.insert(key.clone())) {
-            return Ok(report(Outcome::AlreadyImported, Vec::new()));
-        }
-        let existing = match &row.valid.curp {
-            Some(curp) => registry::by_curp(&self.state.vault, conn, curp).await?,
-            None => None,
-        };
-        if let Some(p) = existing {
-            let (outcome, notes) = self.match_existing(conn, tx, &p, &row).await?;
-            self.link(tx, key, p.id).await?;
-            return Ok(report(outcome, notes));
-        }
-        if tx.is_none()
-            && let Some(curp) = &row.valid.curp
-            && !self.seen_curps.insert(curp.as_str().to_owned())
-        {
-            // Earlier in this file: the real run would match the profile it creates.
-            return Ok(report(Outcome::Matched, Vec::new()));
-        }
-        let candidates = if self.options.fuzzy {
+
+        let mut reports = Vec::with_capacity(rows.len());
+        let mut pending: Vec<NewPerson> = Vec::new();
+        let mut pending_curps: HashMap<String, usize> = HashMap::new();
+        let mut links: Vec<(Vec<u8>, i32)> = Vec::new();
+        let mut chunk_keys: HashSet<Vec<u8>> = HashSet::new();
+        for (((line, cells), parsed), key) in rows.iter().zip(parsed).zip(keys) {
+            let line = *line;
+            let row = match parsed {
+                Ok(row) => row,
+                Err(notes) => {
+                    reports.push(RowReport {
+                        line,
+                        outcome: Outcome::Refused,
+                        masked_id: self.masked_cell(cells),
+                        notes,
+                    });
+                    continue;
+                }
+            };
+            // Computed above for every row that parsed.
+            let key = key.unwrap_or_else(|| self.record_key(&row));
+            let masked_id = match (&row.valid.curp, &row.record_id) {
+                (Some(curp), _) => curp.masked(),
+                (None, Some(id)) => registry::masked_id("record", id),
+                (None, None) => String::new(),
+            };
+            let report = |outcome, notes| RowReport {
+                line,
+                outcome,
+                masked_id: masked_id.clone(),
+                notes,
+            };
+            let first_time = chunk_keys.insert(key.clone())
+                && (tx.is_some() || self.seen_keys.insert(key.clone()));
+            if linked.contains(&key) || !first_time {
+                reports.push(report(Outcome::AlreadyImported, Vec::new()));
+                continue;
+            }
+            let curp = row.valid.curp.as_ref().map(|c| c.as_str().to_owned());
+            if let Some(curp) = &curp
+                && !holders.contains_key(curp)
+            {
+                let earlier = pending_curps.contains_key(curp) || self.seen_curps.contains(curp);
+                match tx {
+                    // Earlier in this file: the real run would match the profile it creates.
+                    None if earlier => {
+                        reports.push(report(Outcome::Matched, Vec::new()));
+                        continue;
+                    }
+                    // Created earlier in this chunk: write it now, then match against it.
+                    Some(tx) if earlier => {
+                        let written = self
+                            .flush(tx, std::mem::take(&mut pending), &mut links)
+                            .await?;
+                        pending_curps.clear();
+                        for p in written {
+                            holders.extend(curp_of(&p.1).map(|c| (c, p.0.clone())));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((curp, p)) = curp
+                .as_ref()
+                .and_then(|c| holders.get(c).map(|p| (c, p.clone())))
+            {
+                let (outcome, notes) = self.match_existing(conn, tx, &p, &row).await?;
+                if outcome == Outcome::Updated && tx.is_some() {
+                    // Filled: a later row of the chunk about this person sees its new version.
+                    let now = person::Entity::find_by_id(p.id).one(conn).await?;
+                    holders.extend(now.map(|n| (curp.clone(), n)));
+                }
+                links.push((key, p.id));
+                reports.push(report(outcome, notes));
+                continue;
+            }
+            let borough_id = self.borough_ids[row.valid.borough.as_str()];
+            let (found, earlier) = if self.options.fuzzy {
+                let v = &row.valid;
+                let parts = NameParts::new(
+                    &v.given_names,
+                    &v.first_surname,
+                    v.second_surname.as_deref().unwrap_or(""),
+                );
+                let key = v.name_key();
+                let found =
+                    registry::probable_duplicates(conn, &parts, v.birth_date, &key, None).await?;
+                let earlier: Vec<(usize, f64)> = pending
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| {
+                        registry::likely_same(
+                            (&parts, v.birth_date, &key),
+                            (&n.parts, n.row.valid.birth_date, &n.name_key),
+                        )
+                        .map(|score| (i, score))
+                    })
+                    .collect();
+                (found, earlier)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            let outcome = if found.is_empty() && earlier.is_empty() {
+                Outcome::Created
+            } else {
+                Outcome::CreatedForReview
+            };
+            reports.push(report(outcome, Vec::new()));
+            if let Some(curp) = curp {
+                if tx.is_none() {
+                    self.seen_curps.insert(curp.clone());
+                }
+                pending_curps.insert(curp, pending.len());
+            }
             let v = &row.valid;
-            let parts = NameParts::new(
-                &v.given_names,
-                &v.first_surname,
-                v.second_surname.as_deref().unwrap_or(""),
+            pending.push(NewPerson {
+                parts: NameParts::new(
+                    &v.given_names,
+                    &v.first_surname,
+                    v.second_surname.as_deref().unwrap_or(""),
+                ),
+                name_key: v.name_key(),
+                row,
+                key,
+                borough_id,
+                found,
+                earlier,
+            });
+        }
+        if let Some(tx) = tx {
+            self.flush(tx, pending, &mut links).await?;
+            self.link_all(tx, links).await?;
+        }
+        Ok(reports)
+    }
+
+    /// The chunk's record keys the agency imported before.
+    async fn linked<'k>(
+        &self,
+        conn: &impl ConnectionTrait,
+        keys: impl Iterator<Item = &'k Vec<u8>>,
+    ) -> Result<HashSet<Vec<u8>>, ServiceError> {
+        let keys: Vec<Vec<u8>> = keys.cloned().collect();
+        let mut found = HashSet::new();
+        for part in keys.chunks(STATEMENT_ROWS) {
+            found.extend(
+                legacy_link::Entity::find()
+                    .filter(legacy_link::Column::AgencyId.eq(self.agency_id))
+                    .filter(legacy_link::Column::RecordKey.is_in(part.iter().cloned()))
+                    .all(conn)
+                    .await?
+                    .into_iter()
+                    .map(|l| l.record_key),
             );
-            registry::probable_duplicates(conn, &parts, v.birth_date, &v.name_key(), None).await?
-        } else {
-            Vec::new()
-        };
-        let outcome = if candidates.is_empty() {
-            Outcome::Created
-        } else {
-            Outcome::CreatedForReview
-        };
-        let Some(tx) = tx else {
-            return Ok(report(outcome, Vec::new()));
-        };
-        let borough_id = self.borough_ids[row.valid.borough.as_str()];
+        }
+        Ok(found)
+    }
+
+    /// The registry's people holding the chunk's CURPs (through their blind indexes; the
+    /// survivor of a merge), by CURP.
+    async fn holders<'c>(
+        &self,
+        conn: &impl ConnectionTrait,
+        curps: impl Iterator<Item = &'c Curp>,
+    ) -> Result<HashMap<String, person::Model>, ServiceError> {
+        let by_index: HashMap<Vec<u8>, String> = curps
+            .map(|c| {
+                (
+                    self.state
+                        .vault
+                        .blind_index(IdKind::Curp.code(), c.as_str()),
+                    c.as_str().to_owned(),
+                )
+            })
+            .collect();
+        let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();
+        let mut holders = HashMap::new();
+        for part in indexes.chunks(STATEMENT_ROWS) {
+            let ids: Vec<person_identifier::Model> = person_identifier::Entity::find()
+                .filter(person_identifier::Column::Kind.eq(IdKind::Curp.code()))
+                .filter(person_identifier::Column::BlindIndex.is_in(part.iter().cloned()))
+                .all(conn)
+                .await?;
+            let people: HashMap<i32, person::Model> = person::Entity::find()
+                .filter(person::Column::Id.is_in(ids.iter().map(|i| i.person_id)))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect();
+            for i in ids {
+                if let (Some(curp), Some(p)) =
+                    (by_index.get(&i.blind_index), people.get(&i.person_id))
+                {
+                    holders.insert(curp.clone(), registry::survivor(conn, p.clone()).await?);
+                }
+            }
+        }
+        Ok(holders)
+    }
+
+    /// Writes the chunk's new people: their rows, contacts and ID numbers with one statement
+    /// each per [`STATEMENT_ROWS`], their registration events, the duplicate pairs to review,
+    /// and queues their record links. Returns each person with the row it came from.
+    async fn flush(
+        &self,
+        tx: &AuditTx,
+        pending: Vec<NewPerson>,
+        links: &mut Vec<(Vec<u8>, i32)>,
+    ) -> Result<Vec<(person::Model, Row)>, ServiceError> {
+        if pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db: &sea_orm::DatabaseTransaction = tx;
         let origin = Origin {
             synthetic: false,
             import: self.import,
         };
-        let id = registry::insert_in(
-            tx,
-            self.state,
-            None,
-            &row.valid,
-            borough_id,
-            origin,
-            None,
-            !candidates.is_empty(),
-        )
-        .await?;
-        let scored: Vec<(i32, u8, Vec<String>)> = candidates
+        let rows: Vec<person::ActiveModel> = pending
             .iter()
-            .map(|(p, score)| {
-                let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
-                (p.id, score, registry::agreeing(&row.valid, borough_id, p))
-            })
+            .map(|n| registry::person_row(&n.row.valid, n.borough_id, origin, None, self.now))
             .collect();
-        merge::enqueue(&**tx, id, &scored, self.now).await?;
-        self.link(Some(tx), key, id).await?;
-        Ok(report(outcome, Vec::new()))
+        let cards: Vec<String> = rows
+            .iter()
+            .map(|r| r.card_number.clone().unwrap())
+            .collect();
+        let mut by_card: HashMap<String, person::Model> = HashMap::with_capacity(rows.len());
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let part: Vec<person::ActiveModel> = rows.by_ref().take(STATEMENT_ROWS).collect();
+            by_card.extend(
+                person::Entity::insert_many(part)
+                    .exec_with_returning(db)
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.card_number.clone(), p)),
+            );
+        }
+        let people: Vec<person::Model> = cards
+            .iter()
+            .map(|c| by_card.remove(c))
+            .collect::<Option<_>>()
+            .ok_or(ServiceError::Internal(
+                "an inserted person was not returned",
+            ))?;
+
+        let mut contacts = Vec::new();
+        let mut identifiers = Vec::new();
+        let mut events = Vec::with_capacity(people.len());
+        for (p, n) in people.iter().zip(&pending) {
+            contacts.extend(registry::contact_of(self.state, p.id, &n.row.valid));
+            let (ids, kinds) = registry::identifier_rows(self.state, p.id, &n.row.valid, self.now);
+            identifiers.extend(ids);
+            let reviewed = !(n.found.is_empty() && n.earlier.is_empty());
+            events.push(registry::registration_event(
+                p.id,
+                &kinds,
+                origin,
+                None,
+                (None, reviewed),
+                self.now,
+            ));
+        }
+        insert_all::<person_contact::ActiveModel>(db, contacts).await?;
+        insert_all::<person_identifier::ActiveModel>(db, identifiers).await?;
+        tx.record_all(events).await?;
+        for (p, n) in people.iter().zip(&pending) {
+            let scored: Vec<(i32, u8, Vec<String>)> = n
+                .found
+                .iter()
+                .map(|(other, score)| (other, *score))
+                .chain(n.earlier.iter().map(|(i, score)| (&people[*i], *score)))
+                .map(|(other, score)| {
+                    let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
+                    (
+                        other.id,
+                        score,
+                        registry::agreeing(&n.row.valid, n.borough_id, other),
+                    )
+                })
+                .collect();
+            merge::enqueue(db, p.id, &scored, self.now).await?;
+        }
+        Ok(people
+            .into_iter()
+            .zip(pending)
+            .map(|(p, n)| {
+                links.push((n.key, p.id));
+                (p, n.row)
+            })
+            .collect())
     }
 
     /// A refused row's ID for the report: its CURP cell masked when it has the CURP's shape.
@@ -979,24 +1233,20 @@ impl Run<'_> {
         }
     }
 
-    async fn link(
-        &self,
-        tx: Option<&AuditTx>,
-        key: Vec<u8>,
-        person_id: i32,
-    ) -> Result<(), ServiceError> {
-        let (Some(tx), Some(import)) = (tx, self.import) else {
+    /// Links the agency's records to their people (one statement per [`STATEMENT_ROWS`]).
+    async fn link_all(&self, tx: &AuditTx, links: Vec<(Vec<u8>, i32)>) -> Result<(), ServiceError> {
+        let Some(import) = self.import else {
             return Ok(());
         };
-        legacy_link::ActiveModel {
-            agency_id: Set(self.agency_id),
-            record_key: Set(key),
-            person_id: Set(person_id),
-            import_id: Set(import),
-        }
-        .insert(&**tx)
-        .await?;
-        Ok(())
+        let rows = links
+            .into_iter()
+            .map(|(key, person_id)| legacy_link::ActiveModel {
+                agency_id: Set(self.agency_id),
+                record_key: Set(key),
+                person_id: Set(person_id),
+                import_id: Set(import),
+            });
+        insert_all::<legacy_link::ActiveModel>(&**tx, rows.collect()).await
     }
 
     /// The CURP's profile: what differs is a conflict (never overwritten); empty contact

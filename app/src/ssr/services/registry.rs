@@ -400,14 +400,27 @@ pub async fn probable_duplicates(
     let mut scored: Vec<(person::Model, f64)> = block
         .into_iter()
         .filter_map(|p| {
-            let same_date = to_date(p.birth_date) == birth_date;
-            let near_date = near_date(to_date(p.birth_date), birth_date);
-            let score = similarity(parts, &NameParts::of(&p));
-            (score >= THRESHOLD && (same_date || near_date)).then_some((p, score))
+            let score = likely_same(
+                (parts, birth_date, name_key),
+                (&NameParts::of(&p), to_date(p.birth_date), &p.name_key),
+            )?;
+            Some((p, score))
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
     Ok(scored)
+}
+
+/// The registry's duplicate rule for two people (names, birth date, name key): the same birth
+/// date or name key (the blocking), a birth date equal or a typo apart, and names at least
+/// [`THRESHOLD`] alike. The score when they are probably one person.
+pub(crate) fn likely_same(a: (&NameParts, Date, &str), b: (&NameParts, Date, &str)) -> Option<f64> {
+    let same_date = a.1 == b.1;
+    if !same_date && a.2 != b.2 {
+        return None;
+    }
+    let score = similarity(a.0, b.0);
+    (score >= THRESHOLD && (same_date || near_date(a.1, b.1))).then_some(score)
 }
 
 pub(crate) fn agreeing(valid: &ValidPerson, borough_id: i32, p: &person::Model) -> Vec<String> {
@@ -700,7 +713,38 @@ pub async fn insert_in(
 ) -> Result<i32, ServiceError> {
     let now = state.clock.now();
     let db: &sea_orm::DatabaseTransaction = tx;
-    let created = person::ActiveModel {
+    let created = person_row(valid, borough_id, origin, actor, now)
+        .insert(db)
+        .await?;
+    let id = created.id;
+    if let Some(contact) = contact_of(state, id, valid) {
+        contact.insert(db).await?;
+    }
+    let (identifiers, kinds) = identifier_rows(state, id, valid, now);
+    for row in identifiers {
+        row.insert(db).await?;
+    }
+    tx.record(registration_event(
+        id,
+        &kinds,
+        origin,
+        actor,
+        (request_id, confirmed_new),
+        now,
+    ))
+    .await?;
+    Ok(id)
+}
+
+/// The row of a new person (a fresh card number and token; the caller inserts it).
+pub(crate) fn person_row(
+    valid: &ValidPerson,
+    borough_id: i32,
+    origin: Origin,
+    actor: Option<&SignedIn>,
+    now: DateTime<Utc>,
+) -> person::ActiveModel {
+    person::ActiveModel {
         id: NotSet,
         card_number: Set(new_card_number()),
         card_token: Set(card_token()),
@@ -725,26 +769,44 @@ pub async fn insert_in(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(db)
-    .await?;
-    let id = created.id;
-    if valid.street.is_some() || valid.phone.is_some() {
-        contact_row(state, id, valid.street.as_deref(), valid.phone.as_deref())
-            .insert(db)
-            .await?;
-    }
-    let ids = valid
+}
+
+/// The sealed contact row of new person `id`, when there is a street or a phone.
+pub(crate) fn contact_of(
+    state: &AppState,
+    id: i32,
+    valid: &ValidPerson,
+) -> Option<person_contact::ActiveModel> {
+    (valid.street.is_some() || valid.phone.is_some())
+        .then(|| contact_row(state, id, valid.street.as_deref(), valid.phone.as_deref()))
+}
+
+/// The sealed ID number rows of new person `id` (the CURP first) and their kinds.
+pub(crate) fn identifier_rows(
+    state: &AppState,
+    id: i32,
+    valid: &ValidPerson,
+    now: DateTime<Utc>,
+) -> (Vec<person_identifier::ActiveModel>, Vec<&'static str>) {
+    valid
         .curp
         .iter()
         .map(|c| (IdKind::Curp, c.as_str().to_owned()))
-        .chain(valid.other_ids.iter().cloned());
-    let mut kinds = Vec::new();
-    for (kind, value) in ids {
-        identifier_row(state, id, kind, &value, now)
-            .insert(db)
-            .await?;
-        kinds.push(kind.code());
-    }
+        .chain(valid.other_ids.iter().cloned())
+        .map(|(kind, value)| (identifier_row(state, id, kind, &value, now), kind.code()))
+        .unzip()
+}
+
+/// The `person.registered` event of new person `id` (`request`: the request id, and whether
+/// the caseworker confirmed a new person despite probable duplicates).
+pub(crate) fn registration_event(
+    id: i32,
+    kinds: &[&str],
+    origin: Origin,
+    actor: Option<&SignedIn>,
+    (request_id, confirmed_new): (Option<&str>, bool),
+    now: DateTime<Utc>,
+) -> NewEvent {
     let mut detail = serde_json::json!({
         "ids": kinds, "confirmed_new": confirmed_new, "synthetic": origin.synthetic,
     });
@@ -758,8 +820,7 @@ pub async fn insert_in(
     if let Some(actor) = actor {
         event = event.by(&actor.actor);
     }
-    tx.record(event).await?;
-    Ok(id)
+    event
 }
 
 /// Finds people: by CURP (blind index) or card number (at most one), or by name and birth date
