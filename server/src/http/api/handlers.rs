@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::idempotency;
 use super::problem::{Kind, Problem, request_id};
@@ -42,6 +42,33 @@ pub fn problem(error: ServiceError, headers: &HeaderMap) -> Response {
     .into_response()
 }
 
+/// What any call may answer: no valid credential, or over the client's rate.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum Always {
+    /// No valid credential (missing, unknown, revoked or expired)
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Over the client's rate limit; see `Retry-After`
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(Problem),
+}
+
+/// What a call with a JSON body may answer about the body itself.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum JsonBody {
+    /// Malformed JSON, a missing or mistyped field, or an unknown one
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// Larger than 16 KiB
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Not `application/json`
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+}
+
 /// A JSON body of type `T`: `application/json`, unknown fields refused (400).
 fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Response> {
     let json = headers
@@ -57,6 +84,44 @@ fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Re
             .detail(format!("The body is not valid: {e}."))
             .into_response()
     })
+}
+
+/// A write about request `folio` (`what` names the operation): the `Idempotency-Key` honoured
+/// over the operation, the folio and the body, the body read as `T`, then `write`.
+async fn write_on<T, F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    (what, folio): (&str, &str),
+    bytes: &Bytes,
+    write: F,
+) -> Response
+where
+    T: DeserializeOwned,
+    F: FnOnce(T) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let fingerprint = [
+        b"POST ",
+        what.as_bytes(),
+        b" ",
+        folio.as_bytes(),
+        b" ",
+        &bytes[..],
+    ]
+    .concat();
+    idempotency::once(state, caller.client.id, headers, &fingerprint, || async {
+        match body::<T>(headers, bytes) {
+            Ok(parsed) => write(parsed).await,
+            Err(refused) => refused,
+        }
+    })
+    .await
+}
+
+/// The note's sensitivity code.
+fn sensitivity(restricted: bool) -> String {
+    if restricted { "restricted" } else { "general" }.to_owned()
 }
 
 fn query<T>(headers: &HeaderMap, q: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
@@ -124,12 +189,10 @@ pub struct FindPerson {
     request_body = FindPerson,
     responses(
         (status = 200, description = "The person and their requests in your agency's programs", body = PersonRecord),
-        (status = 400, description = "Malformed body or unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Nobody your agency serves holds it", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Malformed CURP or card number", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
+        JsonBody,
     ),
     security(("bearer" = []))
 )]
@@ -168,10 +231,9 @@ pub async fn find_person(
     params(("card_number" = String, Path, description = "Ten digits", example = "0012345678", pattern = "^[0-9]{10}$")),
     responses(
         (status = 200, description = "The person and their requests in your agency's programs", body = PersonRecord),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Nobody your agency serves holds it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Malformed card number", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
     ),
     security(("bearer" = []))
 )]
@@ -230,10 +292,9 @@ const MAX_LIMIT: u32 = 500;
     responses(
         (status = 200, description = "A page of requests", body = EnrollmentPage),
         (status = 400, description = "Unknown or malformed parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The program is not one of your agency's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown status, bad cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
     ),
     security(("bearer" = []))
 )]
@@ -298,9 +359,8 @@ pub async fn list_enrollments(
     params(("folio" = String, Path, description = "The request's folio", example = "PAAM-2026-000001")),
     responses(
         (status = 200, description = "The request and its history", body = EnrollmentDetail),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a request of your agency", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
     ),
     security(("bearer" = []))
 )]
@@ -360,13 +420,11 @@ pub struct StatusChanged {
     request_body = StatusChange,
     responses(
         (status = 200, description = "Changed", body = StatusChanged),
-        (status = 400, description = "Malformed body or unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a request of your agency", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Changed since `version`, or the same key is in flight", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Transition or reason not allowed, or the key was used with another body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
+        JsonBody,
     ),
     security(("bearer" = []))
 )]
@@ -377,40 +435,39 @@ pub async fn change_status(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let fingerprint = [b"POST status ", folio.as_bytes(), b" ", &bytes[..]].concat();
-    idempotency::once(&state, caller.client.id, &headers, &fingerprint, || async {
-        let change: StatusChange = match body(&headers, &bytes) {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        let form = DecisionForm {
-            to: change.to,
-            reason: change.reason,
-            note: change.note.unwrap_or_default(),
-            sensitivity: if change.restricted {
-                "restricted"
-            } else {
-                "general"
+    let (state, caller, headers, folio) = (&state, &caller, &headers, &folio);
+    write_on(
+        state,
+        caller,
+        headers,
+        ("status", folio),
+        &bytes,
+        move |change: StatusChange| async move {
+            let form = DecisionForm {
+                to: change.to,
+                reason: change.reason,
+                note: change.note.unwrap_or_default(),
+                sensitivity: sensitivity(change.restricted),
+                version: change.version.to_string(),
+            };
+            let rid = request_id(&headers);
+            match agency_api::change_status(&state, &caller.me, &folio, &form, rid.as_deref()).await
+            {
+                Ok(r) => ok(
+                    StatusCode::OK,
+                    &StatusChanged {
+                        folio: r.folio,
+                        program: r.program,
+                        status: r.status,
+                        version: r.version,
+                        decided_on: r.decided_on,
+                        updated_at: r.updated_at,
+                    },
+                ),
+                Err(e) => problem(e, &headers),
             }
-            .into(),
-            version: change.version.to_string(),
-        };
-        let rid = request_id(&headers);
-        match agency_api::change_status(&state, &caller.me, &folio, &form, rid.as_deref()).await {
-            Ok(r) => ok(
-                StatusCode::OK,
-                &StatusChanged {
-                    folio: r.folio,
-                    program: r.program,
-                    status: r.status,
-                    version: r.version,
-                    decided_on: r.decided_on,
-                    updated_at: r.updated_at,
-                },
-            ),
-            Err(e) => problem(e, &headers),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -452,13 +509,11 @@ pub struct ReferralMade {
     request_body = NewReferral,
     responses(
         (status = 201, description = "Referred", body = ReferralMade),
-        (status = 400, description = "Malformed body or unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a request of your agency", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The same key is in flight", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown program or reason, already referred, or the key was used with another body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
+        JsonBody,
     ),
     security(("bearer" = []))
 )]
@@ -469,37 +524,35 @@ pub async fn refer(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let fingerprint = [b"POST referral ", folio.as_bytes(), b" ", &bytes[..]].concat();
-    idempotency::once(&state, caller.client.id, &headers, &fingerprint, || async {
-        let made: NewReferral = match body(&headers, &bytes) {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        let program = made.program.trim().to_uppercase();
-        let form = ReferralForm {
-            program: program.clone(),
-            reason: made.reason,
-            note: made.note.unwrap_or_default(),
-            sensitivity: if made.restricted {
-                "restricted"
-            } else {
-                "general"
+    let (state, caller, headers, folio) = (&state, &caller, &headers, &folio);
+    write_on(
+        state,
+        caller,
+        headers,
+        ("referral", folio),
+        &bytes,
+        move |made: NewReferral| async move {
+            let program = made.program.trim().to_uppercase();
+            let form = ReferralForm {
+                program: program.clone(),
+                reason: made.reason,
+                note: made.note.unwrap_or_default(),
+                sensitivity: sensitivity(made.restricted),
+            };
+            let rid = request_id(&headers);
+            match agency_api::refer(&state, &caller.me, &folio, &form, rid.as_deref()).await {
+                Ok(id) => ok(
+                    StatusCode::CREATED,
+                    &ReferralMade {
+                        id,
+                        program,
+                        status: "open".into(),
+                    },
+                ),
+                Err(e) => problem(e, &headers),
             }
-            .into(),
-        };
-        let rid = request_id(&headers);
-        match agency_api::refer(&state, &caller.me, &folio, &form, rid.as_deref()).await {
-            Ok(id) => ok(
-                StatusCode::CREATED,
-                &ReferralMade {
-                    id,
-                    program,
-                    status: "open".into(),
-                },
-            ),
-            Err(e) => problem(e, &headers),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -536,13 +589,11 @@ pub struct FeedbackRecorded {
     request_body = NewFeedback,
     responses(
         (status = 201, description = "Recorded", body = FeedbackRecorded),
-        (status = 400, description = "Malformed body or unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a request of your agency", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The same key is in flight", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Rating out of range, comment too long, request not decided or already rated, or the key was used with another body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
+        JsonBody,
     ),
     security(("bearer" = []))
 )]
@@ -553,35 +604,39 @@ pub async fn feedback(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let fingerprint = [b"POST feedback ", folio.as_bytes(), b" ", &bytes[..]].concat();
-    idempotency::once(&state, caller.client.id, &headers, &fingerprint, || async {
-        let given: NewFeedback = match body(&headers, &bytes) {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        let rid = request_id(&headers);
-        let comment = given.comment.unwrap_or_default();
-        match agency_api::rate(
-            &state,
-            &caller.me,
-            &folio,
-            &given.rating.to_string(),
-            &comment,
-            rid.as_deref(),
-        )
-        .await
-        {
-            Ok(()) => ok(
-                StatusCode::CREATED,
-                &FeedbackRecorded {
-                    folio,
-                    rating: given.rating,
-                    channel: "agency".into(),
-                },
-            ),
-            Err(e) => problem(e, &headers),
-        }
-    })
+    let (state, caller, headers, folio) = (&state, &caller, &headers, &folio);
+    write_on(
+        state,
+        caller,
+        headers,
+        ("feedback", folio),
+        &bytes,
+        move |given: NewFeedback| async move {
+            let rid = request_id(&headers);
+            let comment = given.comment.unwrap_or_default();
+            let rating = given.rating.to_string();
+            match agency_api::rate(
+                &state,
+                &caller.me,
+                &folio,
+                &rating,
+                &comment,
+                rid.as_deref(),
+            )
+            .await
+            {
+                Ok(()) => ok(
+                    StatusCode::CREATED,
+                    &FeedbackRecorded {
+                        folio: folio.clone(),
+                        rating: given.rating,
+                        channel: "agency".into(),
+                    },
+                ),
+                Err(e) => problem(e, &headers),
+            }
+        },
+    )
     .await
 }
 
@@ -652,9 +707,8 @@ fn coverage_cell(b: angel_app::coverage::dto::BoroughCoverage) -> CoverageCell {
     responses(
         (status = 200, description = "Coverage by borough", body = Coverage),
         (status = 400, description = "Unknown or malformed parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown indicator, or no target population for the year", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit of the client", body = Problem, content_type = "application/problem+json"),
+        Always,
     ),
     security(("bearer" = []))
 )]
