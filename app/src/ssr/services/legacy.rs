@@ -862,6 +862,15 @@ impl Run<'_> {
         done_before: u64,
     ) -> Result<Vec<RowReport>, ServiceError> {
         let tx = self.state.audit.begin(&self.state.db).await?;
+        if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // The chunk's lookups (`record_key IN (…)`, `blind_index IN (…)`) are prepared
+            // statements run once per chunk: after five runs PostgreSQL may keep a generic plan
+            // made while the tables were small (a sequential scan), and every later chunk then
+            // reads the whole table — 170 ms per chunk at 20,000 rows here. A plan per run uses
+            // the indexes.
+            tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+        }
         let reports = self.decide(&*tx, Some(&tx), rows).await?;
         for r in &reports {
             summary.count(r.outcome);
