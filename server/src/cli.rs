@@ -281,6 +281,15 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Field errors of a command's input, one `field: code` each.
+fn invalid(errors: &[angel_app::error::FieldError]) -> anyhow::Error {
+    let list: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.code))
+        .collect();
+    anyhow::anyhow!("invalid: {}", list.join(", "))
+}
+
 /// Runs one command with validated settings.
 ///
 /// # Errors
@@ -472,11 +481,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     println!("Elige la contraseña en / choose the password at: /activar");
                 }
                 Err(angel_app::ssr::ServiceError::Invalid(errors)) => {
-                    let list: Vec<String> = errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.code))
-                        .collect();
-                    anyhow::bail!("invalid: {}", list.join(", "));
+                    return Err(invalid(&errors));
                 }
                 Err(other) => return Err(anyhow::anyhow!("{other}")),
             }
@@ -567,11 +572,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     println!("{}", made.credential);
                 }
                 Err(angel_app::ssr::ServiceError::Invalid(errors)) => {
-                    let list: Vec<String> = errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.code))
-                        .collect();
-                    anyhow::bail!("invalid: {}", list.join(", "));
+                    return Err(invalid(&errors));
                 }
                 Err(other) => return Err(anyhow::anyhow!("{other}")),
             }

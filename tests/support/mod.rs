@@ -460,8 +460,8 @@ impl Browser<'_> {
 
 impl TestDb {
     /// Everything stored about people, as text: on SQLite the database file and its WAL, byte
-    /// for byte; on PostgreSQL every row of the tables that hold personal data or secrets. A value found in
-    /// it is stored in clear.
+    /// for byte; on PostgreSQL every row of the tables that hold personal data or secrets. A
+    /// value found in it is stored in clear.
     pub async fn stored_text(&self) -> String {
         if self.is_postgres() {
             let mut all = String::new();

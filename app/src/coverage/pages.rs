@@ -7,21 +7,13 @@ use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_query_map;
 
 use super::dto::{BoroughCoverage, CoverageReport};
-use crate::domain::disclosure::Cell;
 use crate::i18n::*;
 
 /// Five shades, light to dark (each passes 3:1 against its neighbours' borders; the values
 /// are in the table and in each area's title, never in the colour alone).
 const SHADES: usize = 5;
 
-/// How a published count reads on screen.
-pub(crate) fn shown(c: Cell) -> String {
-    match c {
-        Cell::Count(n) => n.to_string(),
-        Cell::Small => "<5".to_owned(),
-        Cell::Hidden => "*".to_owned(),
-    }
-}
+pub(crate) use crate::domain::disclosure::shown;
 
 /// Per thousand as a percentage with one decimal (`123` → "12.3 %").
 pub(crate) fn percent(per_thousand: u64) -> String {
@@ -304,6 +296,7 @@ fn coverage_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::disclosure::Cell;
 
     #[test]
     fn five_equal_shades_from_zero_to_the_largest() {

@@ -28,6 +28,16 @@ impl Cell {
     }
 }
 
+/// How a published count reads (screens and the agency API): the count, "<5", or "*" when
+/// hidden.
+pub fn shown(c: Cell) -> String {
+    match c {
+        Cell::Count(n) => n.to_string(),
+        Cell::Small => "<5".to_owned(),
+        Cell::Hidden => "*".to_owned(),
+    }
+}
+
 /// One count on its own (no total published beside it).
 pub fn one(n: u64) -> Cell {
     if (1..SMALL).contains(&n) {

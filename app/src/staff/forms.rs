@@ -145,6 +145,19 @@ fn has_control(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
+/// What is wrong with a required one-line text (a name shown on screens), if anything.
+fn label_error(text: &str, max: usize) -> Option<&'static str> {
+    if text.is_empty() {
+        Some("required")
+    } else if text.chars().count() > max {
+        Some("too_long")
+    } else if has_control(text) {
+        Some("control_characters")
+    } else {
+        None
+    }
+}
+
 impl StaffForm {
     /// Validates the fields of an account. `with_username` is false on edits (the username
     /// never changes).
@@ -168,12 +181,8 @@ impl StaffForm {
             }
         }
         let display_name = self.display_name.trim().to_owned();
-        if display_name.is_empty() {
-            errors.push(error("display_name", "required"));
-        } else if display_name.chars().count() > MAX_NAME {
-            errors.push(error("display_name", "too_long"));
-        } else if has_control(&display_name) {
-            errors.push(error("display_name", "control_characters"));
+        if let Some(code) = label_error(&display_name, MAX_NAME) {
+            errors.push(error("display_name", code));
         }
         let role = Role::from_code(self.role.trim()).filter(|r| Role::STAFF.contains(r));
         if role.is_none() {
@@ -269,12 +278,8 @@ impl ApiClientForm {
             }),
         };
         let name = self.name.trim().to_owned();
-        if name.is_empty() {
-            errors.push(error("name", "required"));
-        } else if name.chars().count() > MAX_CLIENT_NAME {
-            errors.push(error("name", "too_long"));
-        } else if name.chars().any(char::is_control) {
-            errors.push(error("name", "control_characters"));
+        if let Some(code) = label_error(&name, MAX_CLIENT_NAME) {
+            errors.push(error("name", code));
         }
         let days = match self.days.trim() {
             "" => DEFAULT_CLIENT_DAYS,

@@ -12,7 +12,7 @@ use angel_app::{
     policy::{self, Access, Kind, Method},
     ssr::{
         AppState,
-        auth::{AuthSettings, SignedIn, citizen, random_token, session},
+        auth::{AuthSettings, SignedIn, citizen, random_token, same_token, session},
     },
     staff::form_state::CsrfToken,
 };
@@ -166,15 +166,6 @@ fn split_csrf(body: &[u8]) -> (Option<String>, String) {
         }
     }
     (token, rest.finish())
-}
-
-/// Compares two tokens in time independent of where they differ.
-fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// The access layer (see the module documentation).

@@ -90,6 +90,15 @@ pub fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
+/// Compares two secrets (tokens, hashes) in time independent of where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// Usernames are compared in lower case without surrounding spaces.
 pub fn normalize_username(username: &str) -> String {
     username.trim().to_lowercase()

@@ -1,17 +1,19 @@
 //! What the agency API (`/api/v1`) does beyond the exports: find a person the agency serves,
 //! read one request with its history, move it through the status machine, refer its person to
-//! another program, record a rating collected on the agency's own channels. Each operation runs as the client's service account (an agency staff
-//! member), through the same services, checks and audit events as the screens; objects outside
-//! the agency are `NotFound`, whether they exist or not.
+//! another program, record a rating collected on the agency's own channels, read aggregate
+//! coverage. Each operation runs as the client's service account (an agency staff member),
+//! through the same services, checks and audit events as the screens; objects outside the
+//! agency are `NotFound`, whether they exist or not.
 
-use angel_entity::{enrollment, enrollment_event, person};
+use angel_entity::{enrollment, enrollment_event};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use super::exchange::{EnrollmentRecord, ExportFilter, reached, records};
-use super::registry::{by_curp, full_name, survivor, to_date, today};
+use super::exchange::{EnrollmentRecord, ExportFilter, Reached, reached, records};
+use super::registry::{by_card, by_curp, full_name, to_date, today};
 use super::tracking::{Units, agency_of, serves};
 use crate::citizen::forms::AccountFeedbackForm;
+use crate::coverage::dto::CoverageReport;
 use crate::domain::access::Permission;
 use crate::error::FieldError;
 use crate::registry::forms::{Search, SearchForm};
@@ -105,17 +107,7 @@ pub async fn find_person(
     })?;
     let (by, found) = match &search {
         Search::Curp(curp) => ("curp", by_curp(&state.vault, db, curp).await?),
-        Search::Card(number) => {
-            let found = person::Entity::find()
-                .filter(person::Column::CardNumber.eq(number.as_str()))
-                .one(db)
-                .await?;
-            let found = match found {
-                Some(p) => Some(survivor(db, p).await?),
-                None => None,
-            };
-            ("card", found)
-        }
+        Search::Card(number) => ("card", by_card(db, number).await?),
         Search::Name { .. } => return Err(ServiceError::NotFound),
     };
     let served = match found {
@@ -145,32 +137,30 @@ pub async fn find_person(
         .order_by_asc(enrollment::Column::Id)
         .all(db)
         .await?;
-    let requests = records(db, &reach, theirs).await?;
     Ok(PersonRecord {
         card_number: who.card_number.clone(),
         name: full_name(&who),
         birth_date: to_date(who.birth_date).to_string(),
-        borough: requests
-            .first()
-            .map(|r| r.borough.clone())
-            .unwrap_or_default(),
-        requests,
+        borough: reach.borough_code(who.borough_id),
+        requests: records(db, &reach, theirs).await?,
     })
 }
 
-/// Request `folio` when it is in one of the actor's agency's programs (`NotFound` otherwise).
+/// Request `folio` when it is in one of the actor's agency's programs (`NotFound` otherwise),
+/// with what the agency reaches.
 async fn own_request(
     state: &AppState,
     actor: &SignedIn,
     folio: &str,
-) -> Result<enrollment::Model, ServiceError> {
+) -> Result<(enrollment::Model, Reached), ServiceError> {
     let reach = reached(&state.db, &actor.actor, &ExportFilter::default()).await?;
-    enrollment::Entity::find()
+    let e = enrollment::Entity::find()
         .filter(enrollment::Column::Folio.eq(folio))
         .one(&state.db)
         .await?
         .filter(|e| reach.programs.contains_key(&e.program_id))
-        .ok_or(ServiceError::NotFound)
+        .ok_or(ServiceError::NotFound)?;
+    Ok((e, reach))
 }
 
 /// Request `folio` of the actor's agency with its status history. Audited as a view of the
@@ -185,8 +175,7 @@ pub async fn enrollment(
     request_id: Option<&str>,
 ) -> Result<EnrollmentDetail, ServiceError> {
     let db = &state.db;
-    let e = own_request(state, actor, folio).await?;
-    let reach = reached(db, &actor.actor, &ExportFilter::default()).await?;
+    let (e, reach) = own_request(state, actor, folio).await?;
     let events = enrollment_event::Entity::find()
         .filter(enrollment_event::Column::EnrollmentId.eq(e.id))
         .order_by_asc(enrollment_event::Column::At)
@@ -236,9 +225,8 @@ pub async fn change_status(
     form: &DecisionForm,
     request_id: Option<&str>,
 ) -> Result<EnrollmentRecord, ServiceError> {
-    let e = own_request(state, actor, folio).await?;
+    let (e, reach) = own_request(state, actor, folio).await?;
     super::tracking::transition(state, actor, e.id, form, request_id).await?;
-    let reach = reached(&state.db, &actor.actor, &ExportFilter::default()).await?;
     let now = enrollment::Entity::find_by_id(e.id)
         .one(&state.db)
         .await?
@@ -261,7 +249,7 @@ pub async fn refer(
     form: &ReferralForm,
     request_id: Option<&str>,
 ) -> Result<i32, ServiceError> {
-    let e = own_request(state, actor, folio).await?;
+    let (e, _) = own_request(state, actor, folio).await?;
     super::referral::refer_from_request(state, actor, e.id, form, request_id).await
 }
 
@@ -279,7 +267,7 @@ pub async fn rate(
     comment: &str,
     request_id: Option<&str>,
 ) -> Result<(), ServiceError> {
-    let e = own_request(state, actor, folio).await?;
+    let (e, _) = own_request(state, actor, folio).await?;
     let form = AccountFeedbackForm {
         folio: e.folio.clone(),
         rating: rating.to_owned(),
@@ -294,4 +282,30 @@ pub async fn rate(
         request_id,
     )
     .await
+}
+
+/// Coverage of `indicator` by borough, as the policy dashboard shows it (small cells
+/// suppressed). Audited (`coverage.viewed`, purpose `agency_api`).
+///
+/// # Errors
+/// As [`super::coverage::by_borough`]; database errors.
+pub async fn coverage(
+    state: &AppState,
+    actor: &SignedIn,
+    indicator: &str,
+    year: Option<i32>,
+    request_id: Option<&str>,
+) -> Result<CoverageReport, ServiceError> {
+    let report = super::coverage::by_borough(&state.db, indicator, year).await?;
+    let tx = state.audit.begin(&state.db).await?;
+    tx.record(
+        NewEvent::new("coverage.viewed", state.clock.now())
+            .by(&actor.actor)
+            .purpose("agency_api")
+            .request(request_id)
+            .detail(serde_json::json!({ "indicator": report.indicator, "year": report.year })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
 }

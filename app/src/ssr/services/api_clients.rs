@@ -10,21 +10,21 @@
 //! screens. Staff screens do not list or change service accounts.
 
 use angel_entity::{agency, api_client, staff};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, ExprTrait as _},
 };
 use serde::{Deserialize, Serialize};
 
-use crate::staff::dto::ClientRow;
-use crate::staff::forms::ApiClientForm;
-
+use super::tracking::stamp;
 use crate::domain::access::{Actor, Permission, Role, authorize};
 use crate::error::FieldError;
 use crate::ssr::audit::NewEvent;
-use crate::ssr::auth::{SignedIn, random_token, sha256_hex};
+use crate::ssr::auth::{SignedIn, random_token, same_token, sha256_hex};
 use crate::ssr::{AppState, ServiceError};
+use crate::staff::dto::ClientRow;
+use crate::staff::forms::ApiClientForm;
 
 /// Usernames of service accounts start with this (never valid for a person's account).
 pub const SERVICE_PREFIX: &str = "api:";
@@ -33,11 +33,6 @@ pub const TOKEN_PREFIX: &str = "angel_";
 const KEY_ID_LEN: usize = 12;
 /// `last_used_at` is written at most this often per client (not one write per call).
 const LAST_USED_EVERY: TimeDelta = TimeDelta::minutes(5);
-
-/// True for the staff row of an API client.
-pub fn is_service_account(username: &str) -> bool {
-    username.starts_with(SERVICE_PREFIX)
-}
 
 /// The staff rows of people, not of API clients: what staff screens list, count and assign.
 pub fn people_only() -> sea_orm::Condition {
@@ -51,10 +46,6 @@ pub struct NewClient {
     pub key_id: String,
     pub credential: String,
     pub expires_at: String,
-}
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Every client, newest first. Administrators only.
@@ -237,14 +228,6 @@ pub enum Refused {
     Expired,
 }
 
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Splits `angel_<key id>_<secret>`.
 pub fn parse_credential(credential: &str) -> Option<(&str, &str)> {
     let rest = credential.strip_prefix(TOKEN_PREFIX)?;
@@ -273,7 +256,7 @@ pub async fn authenticate(
     else {
         return Ok(Err(Refused::Unknown));
     };
-    if !same_secret(&sha256_hex(secret), &client.secret_sha256) {
+    if !same_token(&sha256_hex(secret), &client.secret_sha256) {
         return Ok(Err(Refused::Unknown));
     }
     if client.revoked_at.is_some() {
@@ -338,10 +321,5 @@ mod tests {
         ] {
             assert_eq!(parse_credential(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn service_accounts_are_told_from_people() {
-        assert!(is_service_account("api:abc") && !is_service_account("rosa.api"));
     }
 }

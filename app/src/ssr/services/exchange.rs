@@ -77,6 +77,13 @@ pub(super) struct Reached {
     boroughs: HashMap<i32, String>,
 }
 
+impl Reached {
+    /// The INEGI code of borough `id` (empty if unknown).
+    pub(super) fn borough_code(&self, id: i32) -> String {
+        self.boroughs.get(&id).cloned().unwrap_or_default()
+    }
+}
+
 /// The reach of an agency actor under `filter`.
 ///
 /// # Errors
@@ -157,7 +164,7 @@ pub(super) async fn records(
                 card_number: who.map(|p| p.card_number.clone()).unwrap_or_default(),
                 person_name: who.map(full_name).unwrap_or_default(),
                 borough: who
-                    .and_then(|p| reached.boroughs.get(&p.borough_id).cloned())
+                    .map(|p| reached.borough_code(p.borough_id))
                     .unwrap_or_default(),
                 folio: e.folio,
                 status: e.status,

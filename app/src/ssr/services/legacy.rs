@@ -1006,22 +1006,23 @@ impl Run<'_> {
                 continue;
             }
             let borough_id = self.borough_ids[row.valid.borough.as_str()];
+            let v = &row.valid;
+            let parts = NameParts::new(
+                &v.given_names,
+                &v.first_surname,
+                v.second_surname.as_deref().unwrap_or(""),
+            );
+            let name_key = v.name_key();
             let (found, earlier) = if self.options.fuzzy {
-                let v = &row.valid;
-                let parts = NameParts::new(
-                    &v.given_names,
-                    &v.first_surname,
-                    v.second_surname.as_deref().unwrap_or(""),
-                );
-                let key = v.name_key();
                 let found =
-                    registry::probable_duplicates(conn, &parts, v.birth_date, &key, None).await?;
+                    registry::probable_duplicates(conn, &parts, v.birth_date, &name_key, None)
+                        .await?;
                 let earlier: Vec<(usize, f64)> = pending
                     .iter()
                     .enumerate()
                     .filter_map(|(i, n)| {
                         registry::likely_same(
-                            (&parts, v.birth_date, &key),
+                            (&parts, v.birth_date, &name_key),
                             (&n.parts, n.row.valid.birth_date, &n.name_key),
                         )
                         .map(|score| (i, score))
@@ -1043,14 +1044,9 @@ impl Run<'_> {
                 }
                 pending_curps.insert(curp, pending.len());
             }
-            let v = &row.valid;
             pending.push(NewPerson {
-                parts: NameParts::new(
-                    &v.given_names,
-                    &v.first_surname,
-                    v.second_surname.as_deref().unwrap_or(""),
-                ),
-                name_key: v.name_key(),
+                parts,
+                name_key,
                 row,
                 key,
                 borough_id,

@@ -362,6 +362,21 @@ pub async fn by_curp(
     }
 }
 
+/// The person holding this card number (the survivor of a merge), if any.
+pub async fn by_card(
+    db: &impl ConnectionTrait,
+    number: &str,
+) -> Result<Option<person::Model>, ServiceError> {
+    match person::Entity::find()
+        .filter(person::Column::CardNumber.eq(number))
+        .one(db)
+        .await?
+    {
+        Some(p) => Ok(Some(survivor(db, p).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Birth dates that a typo could turn into each other: two of year, month and day equal, day
 /// and month transposed (05/10 for 10/05), or a day apart across a month or year boundary.
 fn near_date(a: Date, b: Date) -> bool {
@@ -845,17 +860,10 @@ pub async fn find(
                 .into_iter()
                 .collect(),
         ),
-        Search::Card(number) => {
-            let found = person::Entity::find()
-                .filter(person::Column::CardNumber.eq(number.as_str()))
-                .one(&state.db)
-                .await?;
-            let found = match found {
-                Some(p) => Some(survivor(&state.db, p).await?),
-                None => None,
-            };
-            ("card", found.into_iter().collect())
-        }
+        Search::Card(number) => (
+            "card",
+            by_card(&state.db, number).await?.into_iter().collect(),
+        ),
         Search::Name {
             given_names,
             first_surname,

@@ -2,14 +2,14 @@
 //! the application's services (same checks, state machine and audit events as the screens) and
 //! answers JSON, or a [`Problem`] on error.
 
-use angel_app::domain::disclosure::Cell;
+use angel_app::domain::disclosure::shown;
 use angel_app::domain::lifecycle::{Reason, Status};
 use angel_app::domain::referral::ReferReason;
 use angel_app::error::FieldError;
 use angel_app::ssr::services::agency_api::{self, EnrollmentDetail, Lookup, PersonRecord};
 use angel_app::ssr::services::api_clients::Caller;
 use angel_app::ssr::services::exchange::{self, EnrollmentRecord, ExportFilter};
-use angel_app::ssr::{AppState, ServiceError, audit::NewEvent};
+use angel_app::ssr::{AppState, ServiceError};
 use angel_app::tracking::forms::{DecisionForm, ReferralForm};
 use axum::Json;
 use axum::body::Bytes;
@@ -69,20 +69,25 @@ enum JsonBody {
     NotJson(Problem),
 }
 
-/// A JSON body of type `T`: `application/json`, unknown fields refused (400).
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Response> {
+/// A JSON body of type `T`: `application/json`, unknown fields refused (400). The refusal is
+/// boxed: a response is large, the parsed body small.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Box<Response>> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !json {
-        return Err(Problem::new(Kind::UnsupportedMediaType, headers).into_response());
+        return Err(Box::new(
+            Problem::new(Kind::UnsupportedMediaType, headers).into_response(),
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
-        Problem::new(Kind::MalformedBody, headers)
-            .detail(format!("The body is not valid: {e}."))
-            .into_response()
+        Box::new(
+            Problem::new(Kind::MalformedBody, headers)
+                .detail(format!("The body is not valid: {e}."))
+                .into_response(),
+        )
     })
 }
 
@@ -113,7 +118,7 @@ where
     idempotency::once(state, caller.client.id, headers, &fingerprint, || async {
         match body::<T>(headers, bytes) {
             Ok(parsed) => write(parsed).await,
-            Err(refused) => refused,
+            Err(refused) => *refused,
         }
     })
     .await
@@ -124,11 +129,13 @@ fn sensitivity(restricted: bool) -> String {
     if restricted { "restricted" } else { "general" }.to_owned()
 }
 
-fn query<T>(headers: &HeaderMap, q: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
+fn query<T>(headers: &HeaderMap, q: Result<Query<T>, QueryRejection>) -> Result<T, Box<Response>> {
     q.map(|Query(q)| q).map_err(|e| {
-        Problem::new(Kind::MalformedQuery, headers)
-            .detail(e.body_text())
-            .into_response()
+        Box::new(
+            Problem::new(Kind::MalformedQuery, headers)
+                .detail(e.body_text())
+                .into_response(),
+        )
     })
 }
 
@@ -204,7 +211,7 @@ pub async fn find_person(
 ) -> Response {
     let found: FindPerson = match body(&headers, &bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lookup = match (found.curp, found.card_number) {
         (Some(curp), None) => Lookup::Curp(curp),
@@ -306,7 +313,7 @@ pub async fn list_enrollments(
 ) -> Response {
     let q = match query(&headers, q) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut errors = Vec::new();
     let status = q.status.unwrap_or_default().trim().to_owned();
@@ -450,9 +457,8 @@ pub async fn change_status(
                 sensitivity: sensitivity(change.restricted),
                 version: change.version.to_string(),
             };
-            let rid = request_id(&headers);
-            match agency_api::change_status(&state, &caller.me, &folio, &form, rid.as_deref()).await
-            {
+            let rid = request_id(headers);
+            match agency_api::change_status(state, &caller.me, folio, &form, rid.as_deref()).await {
                 Ok(r) => ok(
                     StatusCode::OK,
                     &StatusChanged {
@@ -464,7 +470,7 @@ pub async fn change_status(
                         updated_at: r.updated_at,
                     },
                 ),
-                Err(e) => problem(e, &headers),
+                Err(e) => problem(e, headers),
             }
         },
     )
@@ -539,8 +545,8 @@ pub async fn refer(
                 note: made.note.unwrap_or_default(),
                 sensitivity: sensitivity(made.restricted),
             };
-            let rid = request_id(&headers);
-            match agency_api::refer(&state, &caller.me, &folio, &form, rid.as_deref()).await {
+            let rid = request_id(headers);
+            match agency_api::refer(state, &caller.me, folio, &form, rid.as_deref()).await {
                 Ok(id) => ok(
                     StatusCode::CREATED,
                     &ReferralMade {
@@ -549,7 +555,7 @@ pub async fn refer(
                         status: "open".into(),
                     },
                 ),
-                Err(e) => problem(e, &headers),
+                Err(e) => problem(e, headers),
             }
         },
     )
@@ -612,18 +618,11 @@ pub async fn feedback(
         ("feedback", folio),
         &bytes,
         move |given: NewFeedback| async move {
-            let rid = request_id(&headers);
+            let rid = request_id(headers);
             let comment = given.comment.unwrap_or_default();
             let rating = given.rating.to_string();
-            match agency_api::rate(
-                &state,
-                &caller.me,
-                &folio,
-                &rating,
-                &comment,
-                rid.as_deref(),
-            )
-            .await
+            match agency_api::rate(state, &caller.me, folio, &rating, &comment, rid.as_deref())
+                .await
             {
                 Ok(()) => ok(
                     StatusCode::CREATED,
@@ -633,7 +632,7 @@ pub async fn feedback(
                         channel: "agency".into(),
                     },
                 ),
-                Err(e) => problem(e, &headers),
+                Err(e) => problem(e, headers),
             }
         },
     )
@@ -659,8 +658,8 @@ pub struct CoverageCell {
     pub name: String,
     /// People reached; absent when suppressed.
     pub reached: Option<u64>,
-    /// How to show it: the count, `<5` (1–4 people) or `—` (hidden so a small cell cannot be
-    /// worked out from the total).
+    /// How to show it: the count, `<5` (1–4 people) or `*` (hidden so a small cell cannot be
+    /// worked out from the total), as the policy dashboard shows it.
     pub shown: String,
     /// The target population, when loaded.
     pub target: Option<i64>,
@@ -684,16 +683,11 @@ pub struct Coverage {
 }
 
 fn coverage_cell(b: angel_app::coverage::dto::BoroughCoverage) -> CoverageCell {
-    let (reached, shown) = match b.reached {
-        Cell::Count(n) => (Some(n), n.to_string()),
-        Cell::Small => (None, "<5".to_owned()),
-        Cell::Hidden => (None, "—".to_owned()),
-    };
     CoverageCell {
         code: b.code,
         name: b.name,
-        reached,
-        shown,
+        reached: b.reached.count(),
+        shown: shown(b.reached),
         target: b.target,
         per_thousand: b.per_thousand,
     }
@@ -720,30 +714,15 @@ pub async fn coverage(
 ) -> Response {
     let q = match query(&headers, q) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let indicator = q.indicator.unwrap_or_default().trim().to_owned();
+    let rid = request_id(&headers);
     let report =
-        match angel_app::ssr::services::coverage::by_borough(&state.db, &indicator, q.year).await {
+        match agency_api::coverage(&state, &caller.me, &indicator, q.year, rid.as_deref()).await {
             Ok(r) => r,
             Err(e) => return problem(e, &headers),
         };
-    let rid = request_id(&headers);
-    let audited = async {
-        let tx = state.audit.begin(&state.db).await?;
-        tx.record(
-            NewEvent::new("coverage.viewed", state.clock.now())
-                .by(&caller.me.actor)
-                .purpose("agency_api")
-                .request(rid.as_deref())
-                .detail(serde_json::json!({ "indicator": report.indicator, "year": report.year })),
-        )
-        .await?;
-        tx.commit().await
-    };
-    if let Err(e) = audited.await {
-        return problem(e, &headers);
-    }
     ok(
         StatusCode::OK,
         &Coverage {

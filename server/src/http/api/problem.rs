@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use angel_app::error::FieldError;
+
+pub(super) use crate::http::forms::request_id;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Serialize;
@@ -245,14 +247,6 @@ pub fn field(error: &FieldError) -> FieldProblem {
         message: message(en),
         message_es: message(es),
     }
-}
-
-/// The request id of a call, as the request id layer set it.
-pub fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 impl Problem {
