@@ -690,3 +690,252 @@ async fn no_curp_in_clear_after_importing_searching_and_exporting_200_people() {
         }
     }
 }
+
+const REQUESTS_MAPPING: &str = r#"
+[columns]
+FOLIO = "record_id"
+NOMBRE = "given_names"
+PATERNO = "first_surname"
+"FEC NAC" = "birth_date"
+SEXO = "sex"
+CURP = "curp"
+"DELEGACIÓN" = "borough"
+COLONIA = "colonia"
+CP = "postal_code"
+PROGRAMA = "program"
+ESTATUS = "status"
+"FECHA SOLICITUD" = "requested_on"
+
+[sex]
+1 = "H"
+2 = "M"
+
+[program]
+"UNIFORMES 2025" = "UNIFOR"
+
+[status]
+B = "exited"
+"#;
+
+fn request_of(report: &[csv::StringRecord], line: u64) -> (String, String) {
+    let r = report
+        .iter()
+        .find(|r| r[0] == *line.to_string())
+        .expect("a report line");
+    (r[7].to_owned(), r[8].to_owned())
+}
+
+/// Rows that are also program requests: each person's requests for the agency's programs are
+/// created in the file's status with a folio, its first event and audit event, and counted in
+/// coverage; a status unlike the registry's open request is listed, never applied; a program
+/// of another agency, an unknown status or a future date refuses the row; the same file again
+/// creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn program_requests_are_imported_with_their_people_once() {
+    use angel_entity::{enrollment, enrollment_event, program};
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let curp_maria = curp("PERM500305MDFXZR0");
+    let curp_rosa = curp("DILR751212MDFZNS0");
+    let curp_luis = curp("GOML800101HDFMMS0");
+    let header = "FOLIO;NOMBRE;PATERNO;FEC NAC;SEXO;CURP;DELEGACIÓN;COLONIA;CP;PROGRAMA;ESTATUS;FECHA SOLICITUD\n";
+    let text = format!(
+        "{header}\
+         A1;María;Peña;05/03/1950;2;{curp_maria};Iztapalapa;Centro;09000;UTILES;Activo;15/01/2025\n\
+         A2;María;Peña;05/03/1950;2;{curp_maria};Iztapalapa;Centro;09000;Uniformes 2025;B;2024-02-01\n\
+         A3;Rosa;Díaz;12/12/1975;2;{curp_rosa};Coyoacán;Centro;04100;UTILES;En trámite;\n\
+         A4;Rosa;Díaz;12/12/1975;2;{curp_rosa};Coyoacán;Centro;04100;SMMG;Activo;\n\
+         A5;Rosa;Díaz;12/12/1975;2;{curp_rosa};Coyoacán;Centro;04100;UTILES;Raro;\n\
+         A6;Rosa;Díaz;12/12/1975;2;{curp_rosa};Coyoacán;Centro;04100;UTILES;Activo;01/01/2030\n\
+         A7;Rosa;Díaz;12/12/1975;2;{curp_rosa};Coyoacán;Centro;04100;;Activo;\n\
+         A8;Luis;Gómez;01/01/1980;1;{curp_luis};Tlalpan;Centro;14000;;;\n"
+    );
+    let bytes = latin1(&text);
+    let before = test_db.row_counts().await;
+
+    let dry = Options {
+        dry_run: true,
+        ..Options::default()
+    };
+    let (planned, dry_report) = run_with(&state, &bytes, REQUESTS_MAPPING, dry).await;
+    assert_eq!(
+        test_db.row_counts().await,
+        before,
+        "a dry run writes nothing"
+    );
+
+    let (done, report) = run_with(&state, &bytes, REQUESTS_MAPPING, Options::default()).await;
+    let expected = [
+        (2, "created"),
+        (3, "matched"),
+        (4, "created"),
+        (5, "refused"),
+        (6, "refused"),
+        (7, "refused"),
+        (8, "refused"),
+        (9, "created"),
+    ]
+    .map(|(l, o)| (l, o.to_owned()));
+    assert_eq!(outcomes(&report), expected);
+    assert_eq!(outcomes(&dry_report), expected, "the dry run foretold it");
+    assert_eq!(
+        (
+            done.requests_created,
+            done.requests_existing,
+            done.request_conflicts
+        ),
+        (3, 0, 0)
+    );
+    assert_eq!(
+        (
+            planned.requests_created,
+            planned.requests_existing,
+            planned.request_conflicts
+        ),
+        (3, 0, 0),
+        "the dry run counted the same requests"
+    );
+    assert_eq!(
+        reasons(&report, 5),
+        [("program".into(), "program_unknown".into())]
+    );
+    assert_eq!(
+        reasons(&report, 6),
+        [("status".into(), "status_unknown".into())]
+    );
+    assert_eq!(
+        reasons(&report, 7),
+        [("requested_on".into(), "date_future".into())]
+    );
+    assert_eq!(reasons(&report, 8), [("program".into(), "required".into())]);
+    assert_eq!(
+        request_of(&report, 9),
+        (String::new(), String::new()),
+        "no program, no request"
+    );
+    assert_eq!(
+        request_of(&dry_report, 2),
+        ("request_created".into(), String::new())
+    );
+
+    // The requests as written: the file's status and date, a folio of the year asked for, no
+    // decision date, Ángel's verdict not claimed, one first event "imported", one audit event.
+    let codes: std::collections::HashMap<i32, String> = program::Entity::find()
+        .all(&test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.code))
+        .collect();
+    let mut requests: Vec<(String, String, String, String)> = enrollment::Entity::find()
+        .all(&test_db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.verdict, "needs_information");
+            assert_eq!(e.decided_at, None);
+            assert_eq!(e.requested_by, None);
+            (
+                codes[&e.program_id].clone(),
+                e.status,
+                e.requested_at.date_naive().to_string(),
+                e.folio,
+            )
+        })
+        .collect();
+    requests.sort();
+    assert_eq!(requests.len(), 3);
+    let (utiles_maria, unifor_maria, utiles_rosa) = (&requests[1], &requests[0], &requests[2]);
+    assert_eq!(
+        (&utiles_maria.1[..], &utiles_maria.2[..]),
+        ("active", "2025-01-15")
+    );
+    assert!(
+        utiles_maria.3.starts_with("UTILES-25-"),
+        "{}",
+        utiles_maria.3
+    );
+    assert_eq!(
+        (
+            &unifor_maria.0[..],
+            &unifor_maria.1[..],
+            &unifor_maria.2[..]
+        ),
+        ("UNIFOR", "exited", "2024-02-01")
+    );
+    assert!(unifor_maria.3.starts_with("UNIFOR-24-"));
+    assert_eq!(
+        (&utiles_rosa.1[..], &utiles_rosa.2[..]),
+        ("requested", "2026-11-23"),
+        "no date: asked for the day it was imported"
+    );
+    assert_eq!(
+        request_of(&report, 2),
+        ("request_created".into(), utiles_maria.3.clone())
+    );
+    let events = enrollment_event::Entity::find()
+        .all(&test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.reason == legacy::IMPORTED && e.from_status.is_none())
+    );
+    let audited = angel_entity::audit_event::Entity::find()
+        .filter(angel_entity::audit_event::Column::Action.eq("enrollment.imported"))
+        .all(&test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 3);
+    // Coverage counts the active one only.
+    assert_eq!(test_db.count("coverage_member").await, 1);
+
+    // A newer extract: Rosa's request is active there, still requested here: listed, not
+    // applied; everything else already there.
+    let newer = latin1(&text.replace("UTILES;En trámite;", "UTILES;Vigente;"));
+    let (later, report) = run_with(&state, &newer, REQUESTS_MAPPING, Options::default()).await;
+    assert_eq!(later.new_people(), 0);
+    assert_eq!(
+        (
+            later.requests_created,
+            later.requests_existing,
+            later.request_conflicts
+        ),
+        (0, 2, 1)
+    );
+    assert_eq!(reasons(&report, 4), [("status".into(), "conflict".into())]);
+    assert_eq!(
+        request_of(&report, 4),
+        ("request_conflict".into(), utiles_rosa.3.clone())
+    );
+    let rosa_request = enrollment::Entity::find()
+        .filter(enrollment::Column::Folio.eq(&utiles_rosa.3))
+        .one(&test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rosa_request.status, "requested", "never overwritten");
+
+    // The first file again: nothing new at all.
+    let (again, _) = run_with(&state, &bytes, REQUESTS_MAPPING, Options::default()).await;
+    assert_eq!(
+        (
+            again.new_people(),
+            again.requests_created,
+            again.requests_existing
+        ),
+        (0, 0, 3)
+    );
+    assert_eq!(test_db.count("enrollment").await, 3);
+
+    let verdict = angel_app::ssr::audit::verify(&test_db.db).await.unwrap();
+    assert!(
+        matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)),
+        "{verdict}"
+    );
+}

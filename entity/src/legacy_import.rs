@@ -18,6 +18,12 @@ pub struct Model {
     pub conflicts: i64,
     pub already_imported: i64,
     pub refused: i64,
+    /// Program requests the file's rows created.
+    pub enrollments_created: i64,
+    /// Requests the registry already had with the file's status.
+    pub enrollments_existing: i64,
+    /// Requests the registry has with another status than the file's: listed, not changed.
+    pub enrollment_conflicts: i64,
     pub started_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
 }

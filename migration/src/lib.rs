@@ -33,6 +33,7 @@ mod m20261122_000022_coverage_gap;
 mod m20261123_000023_legacy_import;
 mod m20261123_000024_api_clients;
 mod m20261123_000025_feedback_from_agencies;
+mod m20261123_000026_import_enrollments;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000023_legacy_import::Migration),
             Box::new(m20261123_000024_api_clients::Migration),
             Box::new(m20261123_000025_feedback_from_agencies::Migration),
+            Box::new(m20261123_000026_import_enrollments::Migration),
         ]
     }
 }

@@ -228,7 +228,7 @@ pub async fn run_cli(
     Ok(())
 }
 
-const REPORT_HEADER: [&str; 7] = [
+const REPORT_HEADER: [&str; 9] = [
     "linea_line",
     "resultado_outcome",
     "id_enmascarado_masked_id",
@@ -236,6 +236,8 @@ const REPORT_HEADER: [&str; 7] = [
     "codigo_code",
     "mensaje",
     "message",
+    "solicitud_request",
+    "folio",
 ];
 
 fn written(e: csv::Error) -> ServiceError {
@@ -247,24 +249,32 @@ fn report_header(out: &mut csv::Writer<impl Write>) -> Result<(), ServiceError> 
     out.write_record(REPORT_HEADER).map_err(written)
 }
 
-/// One report line per note (a row without notes gets one line): codes, masked IDs and
-/// messages only — never a name or a clear ID.
+/// One report line per note (a row without notes gets one line): codes, masked IDs, messages
+/// and the program request's outcome and folio only — never a name or a clear ID.
 fn report_row(out: &mut csv::Writer<impl Write>, r: &RowReport) -> Result<(), ServiceError> {
     let line = r.line.to_string();
     let base: [&str; 3] = [&line, r.outcome.code(), &r.masked_id];
+    let request: [&str; 2] = match &r.request {
+        Some(q) => [q.outcome.code(), q.folio.as_deref().unwrap_or("")],
+        None => ["", ""],
+    };
     if r.notes.is_empty() {
         return out
-            .write_record(base.iter().copied().chain(["", "", "", ""]))
+            .write_record(base.into_iter().chain(["", "", "", ""]).chain(request))
             .map_err(written);
     }
     for note in &r.notes {
         let (es, en) = describe(&note.code);
-        out.write_record(base.iter().copied().chain([
-            note.field.as_str(),
-            note.code.as_str(),
-            es.as_str(),
-            en.as_str(),
-        ]))
+        out.write_record(
+            base.into_iter()
+                .chain([
+                    note.field.as_str(),
+                    note.code.as_str(),
+                    es.as_str(),
+                    en.as_str(),
+                ])
+                .chain(request),
+        )
         .map_err(written)?;
     }
     Ok(())

@@ -267,6 +267,7 @@ pub fn action_name(i18n: I18nContext<Locale>, action: &str) -> String {
         "enrollment.requested" | "enrollment.requested_override" => {
             t_string!(i18n, access_requested)
         }
+        "enrollment.imported" => t_string!(i18n, access_imported),
         "enrollment.status_changed" => t_string!(i18n, access_status_changed),
         "enrollment.assigned" | "enrollment.reassigned" => t_string!(i18n, access_assigned),
         "case_note.added" => t_string!(i18n, access_note),

@@ -4,6 +4,7 @@
 //! Pure: "today" is an argument.
 
 use super::curp::{Date, Sex};
+use super::lifecycle::Status;
 use super::names::{fold_upper, match_words};
 
 /// A name as the registry displays it: upper case with its accents and Ñ kept, spaces trimmed
@@ -186,6 +187,35 @@ pub fn sex(raw: &str) -> Result<Sex, SexError> {
     }
 }
 
+/// A request's status as agencies' systems write it: our codes, or the words their screens
+/// use in Spanish (`ACTIVO`, `BAJA`, `EN TRÁMITE`…) or English. `None` when unknown: the
+/// import's mapping file (`[status]`) says what an agency's own values mean.
+pub fn status(raw: &str) -> Option<Status> {
+    let folded = fold_upper(raw.trim()).replace(['_', '-'], " ");
+    let folded = folded.trim_end_matches('.');
+    Some(match folded {
+        "REQUESTED" | "SOLICITADO" | "SOLICITADA" | "SOLICITUD" | "EN TRAMITE" | "PENDIENTE"
+        | "REGISTRADO" | "REGISTRADA" => Status::Requested,
+        "IN REVIEW" | "EN REVISION" | "EN ESTUDIO" | "EN VALIDACION" => Status::InReview,
+        "APPROVED" | "APROBADO" | "APROBADA" | "AUTORIZADO" | "AUTORIZADA" | "PROCEDENTE" => {
+            Status::Approved
+        }
+        "ACTIVE" | "ACTIVO" | "ACTIVA" | "VIGENTE" | "ALTA" | "BENEFICIARIO" | "BENEFICIARIA" => {
+            Status::Active
+        }
+        "SUSPENDED" | "SUSPENDIDO" | "SUSPENDIDA" | "SUSPENSION" => Status::Suspended,
+        "EXITED" | "BAJA" | "BAJA DEFINITIVA" | "EGRESADO" | "EGRESADA" | "CONCLUIDO"
+        | "CONCLUIDA" => Status::Exited,
+        "REJECTED" | "RECHAZADO" | "RECHAZADA" | "NEGADO" | "NEGADA" | "IMPROCEDENTE" => {
+            Status::Rejected
+        }
+        "WITHDRAWN" | "DESISTIDO" | "DESISTIDA" | "DESISTIMIENTO" | "CANCELADO" | "CANCELADA" => {
+            Status::Withdrawn
+        }
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +381,32 @@ mod tests {
         }
         for text in ["", "?", "otro"] {
             assert_eq!(sex(text), Err(SexError::Unknown), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_read_as_agencies_write_them() {
+        for (raw, want) in [
+            ("active", Status::Active),
+            ("Activo", Status::Active),
+            (" VIGENTE ", Status::Active),
+            ("baja", Status::Exited),
+            ("Baja definitiva", Status::Exited),
+            ("En trámite", Status::Requested),
+            ("EN_REVISION", Status::InReview),
+            ("in_review", Status::InReview),
+            ("Negada", Status::Rejected),
+            ("cancelado.", Status::Withdrawn),
+            ("suspendida", Status::Suspended),
+        ] {
+            assert_eq!(status(raw), Some(want), "{raw}");
+        }
+        for raw in ["", "1", "A", "ACTIVE?", "de baja temporal"] {
+            assert_eq!(status(raw), None, "{raw}");
+        }
+        // Every code of ours reads back as itself.
+        for s in Status::ALL {
+            assert_eq!(status(s.code()), Some(s));
         }
     }
 }

@@ -24,6 +24,7 @@ pub fn reason_name(i18n: I18nContext<Locale>, code: &str) -> String {
         "eligible" => t_string!(i18n, why_eligible),
         "override" => t_string!(i18n, why_override),
         "referral_accepted" => t_string!(i18n, why_referral_accepted),
+        "imported" => t_string!(i18n, why_imported),
         "review_started" => t_string!(i18n, why_review_started),
         "documents_complete" => t_string!(i18n, why_documents_complete),
         "meets_requirements" => t_string!(i18n, why_meets_requirements),

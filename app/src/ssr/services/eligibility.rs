@@ -675,7 +675,7 @@ pub async fn answer(
 }
 
 /// The next folio of a program for a year: one upsert, serialized by the counter's row.
-async fn next_folio(
+pub(crate) async fn next_folio(
     db: &impl ConnectionTrait,
     program_id: i32,
     code: &str,

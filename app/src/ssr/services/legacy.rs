@@ -15,11 +15,11 @@
 //! - Every created or filled profile is audited like a registration or an edit; a run resumes
 //!   after its last committed chunk (same agency, same file digest).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use angel_entity::{
-    agency, borough, legacy_import, legacy_link, person, person_change, person_contact,
-    person_identifier,
+    agency, borough, enrollment, enrollment_event, legacy_import, legacy_link, person,
+    person_change, person_contact, person_identifier, program,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -33,11 +33,16 @@ use super::super::{
     audit::{AuditTx, NewEvent},
 };
 use super::{
+    coverage,
+    eligibility::{self, RuleVersion},
     merge,
     registry::{self, NameParts, Origin},
 };
 use crate::domain::{
+    calendar::add_business_days,
     curp::{Curp, Date, Sex},
+    eligibility::Verdict,
+    lifecycle::Status,
     names::fold_upper,
     standardize,
 };
@@ -68,10 +73,18 @@ pub enum Field {
     /// When the agency last changed the record: empty fields are filled only from records not
     /// older than the profile.
     RecordDate,
+    /// The code of one of the agency's programs (or the agency's own value, see
+    /// [`Mapping::program`]): the row is also a request for that program.
+    Program,
+    /// The request's status: our codes, common words, or [`Mapping::status`]. Without this
+    /// column every request is `active` (a list of beneficiaries).
+    Status,
+    /// When the person asked for the program.
+    RequestedOn,
 }
 
 impl Field {
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 21] = [
         Field::GivenNames,
         Field::FirstSurname,
         Field::SecondSurname,
@@ -90,6 +103,9 @@ impl Field {
         Field::Phone,
         Field::RecordId,
         Field::RecordDate,
+        Field::Program,
+        Field::Status,
+        Field::RequestedOn,
     ];
 
     /// The field's code: the intake form's field name, `record_id`, `record_date`.
@@ -113,6 +129,9 @@ impl Field {
             Field::Phone => "phone",
             Field::RecordId => "record_id",
             Field::RecordDate => "record_date",
+            Field::Program => "program",
+            Field::Status => "status",
+            Field::RequestedOn => "requested_on",
         }
     }
 
@@ -149,6 +168,10 @@ const MAX_RECORD_ID: usize = 64;
 /// [sex]
 /// "1" = "H"
 /// "2" = "M"
+/// [program]
+/// "PROG-07" = "UTILES"
+/// [status]
+/// "B" = "exited"
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +182,12 @@ pub struct Mapping {
     /// Their values for sex → `H`, `M` or `X` (the CURP's letters).
     #[serde(default)]
     pub sex: BTreeMap<String, String>,
+    /// Their program names or numbers → our program codes.
+    #[serde(default)]
+    pub program: BTreeMap<String, String>,
+    /// Their values for a request's status → our status codes (`active`, `exited`…).
+    #[serde(default)]
+    pub status: BTreeMap<String, String>,
 }
 
 /// A problem of the file as a whole (line 0), of its header (line 1) or of a row.
@@ -235,6 +264,22 @@ pub fn message(code: &str) -> Option<(&'static str, &'static str)> {
             "An ambiguous value (M may mean mujer or masculino): say which under [sex] in the mapping file.",
         ),
         "sex_unknown" => ("Valor de sexo desconocido.", "Unknown value for sex."),
+        "status_mapping" => (
+            "En [status] cada valor debe corresponder a un estado de Ángel (requested, in_review, approved, active, suspended, exited, rejected, withdrawn).",
+            "In [status] every value must map to an Ángel status (requested, in_review, approved, active, suspended, exited, rejected, withdrawn).",
+        ),
+        "status_unknown" => (
+            "Estado de solicitud desconocido: dígalo en [status] del archivo de correspondencias.",
+            "Unknown request status: say which under [status] in the mapping file.",
+        ),
+        "program_unknown" => (
+            "No es un programa de esta dependencia.",
+            "Not a program of this agency.",
+        ),
+        "program_no_rule" => (
+            "El programa no tiene reglas publicadas: no puede recibir solicitudes.",
+            "The program has no published rules: it cannot take requests.",
+        ),
         "borough_unknown" => (
             "Alcaldía desconocida (ni clave INEGI ni nombre de una de las 16).",
             "Unknown borough (neither an INEGI code nor the name of one of the 16).",
@@ -264,6 +309,8 @@ fn fold(text: &str) -> String {
 pub struct Layout {
     columns: Vec<Option<Field>>,
     sex: HashMap<String, Sex>,
+    program: HashMap<String, String>,
+    status: HashMap<String, Status>,
 }
 
 impl Layout {
@@ -321,6 +368,10 @@ impl Layout {
         if !has(Field::BirthState) && !has(Field::Curp) {
             problems.push(Problem::new(1, Field::BirthState.code(), "column_missing"));
         }
+        // A status or a date of request says nothing without the program.
+        if (has(Field::Status) || has(Field::RequestedOn)) && !has(Field::Program) {
+            problems.push(Problem::new(1, Field::Program.code(), "column_missing"));
+        }
         let mut sex = HashMap::new();
         for (theirs, ours) in mapping.map(|m| &m.sex).into_iter().flatten() {
             match forms::sex_from_code(&ours.trim().to_uppercase()) {
@@ -330,8 +381,30 @@ impl Layout {
                 None => problems.push(Problem::new(1, theirs, "sex_mapping")),
             }
         }
+        let mut status = HashMap::new();
+        for (theirs, ours) in mapping.map(|m| &m.status).into_iter().flatten() {
+            match Status::from_code(ours.trim()) {
+                Some(s) => {
+                    status.insert(fold(theirs), s);
+                }
+                None => problems.push(Problem::new(1, theirs, "status_mapping")),
+            }
+        }
+        let program = mapping
+            .map(|m| {
+                m.program
+                    .iter()
+                    .map(|(theirs, ours)| (fold(theirs), fold(ours)))
+                    .collect()
+            })
+            .unwrap_or_default();
         if problems.is_empty() {
-            Ok(Layout { columns, sex })
+            Ok(Layout {
+                columns,
+                sex,
+                program,
+                status,
+            })
         } else {
             Err(problems)
         }
@@ -351,6 +424,7 @@ impl Layout {
         let mut errors: Vec<FieldError> = Vec::new();
         let mut record_id = None;
         let mut record_date = None;
+        let (mut program, mut status, mut requested_on) = (None, None, None);
         for (cell, field) in cells.iter().zip(&self.columns) {
             let Some(field) = *field else { continue };
             let raw = cell.trim();
@@ -398,15 +472,71 @@ impl Layout {
                     Ok(d) => record_date = Some(d),
                     Err(e) => refuse(e.code()),
                 },
+                Field::Program if !raw.is_empty() => {
+                    let folded = fold(raw);
+                    program = Some(self.program.get(&folded).cloned().unwrap_or(folded));
+                }
+                Field::Status if !raw.is_empty() => {
+                    let read = self
+                        .status
+                        .get(&fold(raw))
+                        .copied()
+                        .or_else(|| standardize::status(raw));
+                    match read {
+                        Some(s) => status = Some(s),
+                        None => refuse("status_unknown"),
+                    }
+                }
+                Field::RequestedOn if !raw.is_empty() => {
+                    match standardize::parse_date(raw, today) {
+                        Ok(d) if d > today => refuse("date_future"),
+                        Ok(d) => requested_on = Some(d),
+                        Err(e) => refuse(e.code()),
+                    }
+                }
                 // Empty dates, sexes, boroughs and record numbers: the form says "required"
                 // where it is.
                 Field::BirthDate
                 | Field::Sex
                 | Field::Borough
                 | Field::RecordId
-                | Field::RecordDate => {}
+                | Field::RecordDate
+                | Field::Program
+                | Field::Status
+                | Field::RequestedOn => {}
             }
         }
+        let has_status_column = self.columns.contains(&Some(Field::Status));
+        let refused =
+            |field: Field, errors: &[FieldError]| errors.iter().any(|e| e.field == field.code());
+        let enrollment = match program {
+            Some(program) => match status {
+                Some(status) => Some(Wanted {
+                    program,
+                    status,
+                    requested_on,
+                }),
+                // A list of beneficiaries has no status column: they are active.
+                None if !has_status_column => Some(Wanted {
+                    program,
+                    status: Status::Active,
+                    requested_on,
+                }),
+                None => {
+                    if !refused(Field::Status, &errors) {
+                        errors.push(FieldError::new(Field::Status.code(), "required"));
+                    }
+                    None
+                }
+            },
+            None if (status.is_some() || requested_on.is_some())
+                && !refused(Field::Program, &errors) =>
+            {
+                errors.push(FieldError::new(Field::Program.code(), "required"));
+                None
+            }
+            None => None,
+        };
         // Many systems do not keep the birth state: the CURP carries it.
         let state_from_curp = form.birth_state.is_empty() && !form.curp.trim().is_empty();
         if state_from_curp && let Ok(curp) = Curp::parse(&form.curp, today) {
@@ -417,6 +547,7 @@ impl Layout {
                 valid,
                 record_id,
                 record_date,
+                enrollment,
             }),
             Ok(_) => Err(errors),
             Err(more) => {
@@ -456,6 +587,17 @@ pub struct Row {
     pub valid: ValidPerson,
     pub record_id: Option<String>,
     pub record_date: Option<Date>,
+    /// The program request the row also carries, if any.
+    pub enrollment: Option<Wanted>,
+}
+
+/// A request for one of the agency's programs, as a row states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// Our program code (upper case), not yet checked against the agency's programs.
+    pub program: String,
+    pub status: Status,
+    pub requested_on: Option<Date>,
 }
 
 /// What became of one row.
@@ -491,6 +633,37 @@ impl Outcome {
     }
 }
 
+/// What became of a row's program request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestOutcome {
+    /// A new request, with its folio, in the file's status.
+    Created,
+    /// The person's request for the program is already in the registry with the file's status
+    /// (the same file imported again finds all of them).
+    Existing,
+    /// The registry's open request has another status than the file's: listed, not changed
+    /// (status changes go through the screens or the API, with their reasons).
+    Conflict,
+}
+
+impl RequestOutcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            RequestOutcome::Created => "request_created",
+            RequestOutcome::Existing => "request_existing",
+            RequestOutcome::Conflict => "request_conflict",
+        }
+    }
+}
+
+/// A row's program request in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestReport {
+    pub outcome: RequestOutcome,
+    /// The request's folio (none in a dry run for a request it would create).
+    pub folio: Option<String>,
+}
+
 /// One line of the import report: never a name, IDs masked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowReport {
@@ -500,6 +673,8 @@ pub struct RowReport {
     pub masked_id: String,
     /// Why refused; which fields conflicted or were filled.
     pub notes: Vec<FieldError>,
+    /// The row's program request, when it has one and was not refused.
+    pub request: Option<RequestReport>,
 }
 
 /// The counts of a run (a resumed run's include the chunks committed before).
@@ -518,9 +693,26 @@ pub struct Summary {
     pub conflicts: u64,
     pub already_imported: u64,
     pub refused: u64,
+    /// Program requests created.
+    pub requests_created: u64,
+    /// Program requests the registry had already, in the file's status.
+    pub requests_existing: u64,
+    /// Program requests the registry has in another status: listed, not changed.
+    pub request_conflicts: u64,
 }
 
 impl Summary {
+    fn count_row(&mut self, row: &RowReport) {
+        self.count(row.outcome);
+        if let Some(r) = &row.request {
+            *match r.outcome {
+                RequestOutcome::Created => &mut self.requests_created,
+                RequestOutcome::Existing => &mut self.requests_existing,
+                RequestOutcome::Conflict => &mut self.request_conflicts,
+            } += 1;
+        }
+    }
+
     fn count(&mut self, outcome: Outcome) {
         let n = match outcome {
             Outcome::Created => &mut self.created,
@@ -554,6 +746,14 @@ impl std::fmt::Display for Summary {
             self.already_imported,
             self.refused
         )?;
+        let requests = self.requests_created + self.requests_existing + self.request_conflicts;
+        if requests > 0 {
+            write!(
+                f,
+                "; {requests} program requests: {} created, {} already there, {} with another status",
+                self.requests_created, self.requests_existing, self.request_conflicts
+            )?;
+        }
         if self.resumed_after > 0 {
             write!(f, " (resumed after row {})", self.resumed_after)?;
         }
@@ -596,6 +796,27 @@ struct Run<'a> {
     /// A dry run writes nothing: what earlier rows of the file would have created.
     seen_keys: HashSet<Vec<u8>>,
     seen_curps: HashSet<String>,
+    /// The agency's programs by code: the only ones a row may request.
+    programs: HashMap<String, program::Model>,
+    /// Every program's rule versions: an imported request names the one in force.
+    versions: Vec<RuleVersion>,
+    holidays: BTreeSet<Date>,
+}
+
+/// A row's program request, waiting for its person to be written.
+struct Wish {
+    /// The row's position in the chunk's reports.
+    report: usize,
+    /// The row's record key: which person it is once the chunk is written.
+    key: Vec<u8>,
+    wanted: Wanted,
+}
+
+/// A request of the registry, as the import compares it.
+struct Held {
+    status: Status,
+    folio: String,
+    requested_on: Date,
 }
 
 /// Imports the rows of one file for an agency. `rows` yields each data row's line number and
@@ -628,6 +849,13 @@ where
         .await?
         .ok_or_else(|| ServiceError::Invalid(vec![FieldError::new("agency", "invalid_choice")]))?;
     let known = borough::Entity::find().all(db).await?;
+    let programs = program::Entity::find()
+        .filter(program::Column::AgencyId.eq(agency.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (fold(&p.code), p))
+        .collect();
     let now = state.clock.now();
     let mut summary = Summary {
         rows: total,
@@ -654,6 +882,9 @@ where
         now,
         seen_keys: HashSet::new(),
         seen_curps: HashSet::new(),
+        programs,
+        versions: eligibility::versions(db).await?,
+        holidays: eligibility::holidays(db).await?,
     };
     let skip = summary.resumed_after;
     let mut done = skip;
@@ -704,6 +935,9 @@ async fn start_or_resume(
         summary.conflicts = n(run.conflicts);
         summary.already_imported = n(run.already_imported);
         summary.refused = n(run.refused);
+        summary.requests_created = n(run.enrollments_created);
+        summary.requests_existing = n(run.enrollments_existing);
+        summary.request_conflicts = n(run.enrollment_conflicts);
         return Ok(run.id);
     }
     let created = legacy_import::ActiveModel {
@@ -719,6 +953,9 @@ async fn start_or_resume(
         conflicts: Set(0),
         already_imported: Set(0),
         refused: Set(0),
+        enrollments_created: Set(0),
+        enrollments_existing: Set(0),
+        enrollment_conflicts: Set(0),
         started_at: Set(now),
         finished_at: Set(None),
     }
@@ -743,6 +980,18 @@ async fn checkpoint(tx: &AuditTx, import: i32, done: u64, s: &Summary) -> Result
         .col_expr(C::Conflicts, Expr::value(signed(s.conflicts)))
         .col_expr(C::AlreadyImported, Expr::value(signed(s.already_imported)))
         .col_expr(C::Refused, Expr::value(signed(s.refused)))
+        .col_expr(
+            C::EnrollmentsCreated,
+            Expr::value(signed(s.requests_created)),
+        )
+        .col_expr(
+            C::EnrollmentsExisting,
+            Expr::value(signed(s.requests_existing)),
+        )
+        .col_expr(
+            C::EnrollmentConflicts,
+            Expr::value(signed(s.request_conflicts)),
+        )
         .filter(C::Id.eq(import))
         .exec(&**tx)
         .await?;
@@ -775,11 +1024,34 @@ async fn finish(
                 "conflicts": s.conflicts,
                 "already_imported": s.already_imported,
                 "refused": s.refused,
+                "requests_created": s.requests_created,
+                "requests_existing": s.requests_existing,
+                "request_conflicts": s.request_conflicts,
                 "resumed_after": s.resumed_after,
             })),
     )
     .await?;
     tx.commit().await
+}
+
+/// The first event's reason of a request brought by the import.
+pub const IMPORTED: &str = "imported";
+
+/// Which of the person's requests for the program the file's row is, and whether it has the
+/// row's status: the open one (at most one exists), else a closed one in the row's status
+/// (asked for on the row's date when it gives one). `None`: the registry has no such request.
+fn fitting(list: &[Held], wanted: &Wanted) -> Option<(String, bool)> {
+    if let Some(open) = list.iter().find(|h| h.status.is_open()) {
+        return Some((open.folio.clone(), open.status == wanted.status));
+    }
+    if wanted.status.is_open() {
+        return None;
+    }
+    list.iter()
+        .find(|h| {
+            h.status == wanted.status && wanted.requested_on.is_none_or(|d| d == h.requested_on)
+        })
+        .map(|h| (h.folio.clone(), true))
 }
 
 /// Rows per multi-row statement: far below both engines' limits on bound parameters (the
@@ -836,7 +1108,7 @@ impl Run<'_> {
             let state = self.state;
             let reports = self.decide(&state.db, None, rows).await?;
             for r in &reports {
-                summary.count(r.outcome);
+                summary.count_row(r);
             }
             return Ok(reports);
         }
@@ -873,7 +1145,7 @@ impl Run<'_> {
         }
         let reports = self.decide(&*tx, Some(&tx), rows).await?;
         for r in &reports {
-            summary.count(r.outcome);
+            summary.count_row(r);
         }
         let import = self.import.expect("a real run has its row");
         checkpoint(&tx, import, done_before + rows.len() as u64, summary).await?;
@@ -912,7 +1184,11 @@ impl Run<'_> {
     ) -> Result<Vec<RowReport>, ServiceError> {
         let parsed: Vec<Result<Row, Vec<FieldError>>> = rows
             .iter()
-            .map(|(_, cells)| self.layout.row(cells, &self.boroughs, self.today))
+            .map(|(_, cells)| {
+                self.layout
+                    .row(cells, &self.boroughs, self.today)
+                    .and_then(|row| self.check_request(row))
+            })
             .collect();
         let keys: Vec<Option<Vec<u8>>> = parsed
             .iter()
@@ -934,6 +1210,7 @@ impl Run<'_> {
         let mut pending_curps: HashMap<String, usize> = HashMap::new();
         let mut links: Vec<(Vec<u8>, i32)> = Vec::new();
         let mut chunk_keys: HashSet<Vec<u8>> = HashSet::new();
+        let mut wishes: Vec<Wish> = Vec::new();
         for (((line, cells), parsed), key) in rows.iter().zip(parsed).zip(keys) {
             let line = *line;
             let row = match parsed {
@@ -944,6 +1221,7 @@ impl Run<'_> {
                         outcome: Outcome::Refused,
                         masked_id: self.masked_cell(cells),
                         notes,
+                        request: None,
                     });
                     continue;
                 }
@@ -960,10 +1238,20 @@ impl Run<'_> {
                 outcome,
                 masked_id: masked_id.clone(),
                 notes,
+                request: None,
             };
+            // Exactly one report is pushed for this row below: the request is decided once
+            // the chunk's people are written.
+            if let Some(wanted) = &row.enrollment {
+                wishes.push(Wish {
+                    report: reports.len(),
+                    key: key.clone(),
+                    wanted: wanted.clone(),
+                });
+            }
             let first_time = chunk_keys.insert(key.clone())
                 && (tx.is_some() || self.seen_keys.insert(key.clone()));
-            if linked.contains(&key) || !first_time {
+            if linked.contains_key(&key) || !first_time {
                 reports.push(report(Outcome::AlreadyImported, Vec::new()));
                 continue;
             }
@@ -1056,9 +1344,244 @@ impl Run<'_> {
         }
         if let Some(tx) = tx {
             self.flush(tx, pending, &mut links).await?;
+        }
+        if !wishes.is_empty() {
+            // Every row's person: linked before, matched, or created just now (a dry run's new
+            // people have none).
+            let mut person_of = linked;
+            person_of.extend(links.iter().cloned());
+            self.requests(conn, tx, wishes, &person_of, &mut reports)
+                .await?;
+        }
+        if let Some(tx) = tx {
             self.link_all(tx, links).await?;
         }
         Ok(reports)
+    }
+
+    /// A row's request names one of the agency's programs, with a rule in force.
+    fn check_request(&self, row: Row) -> Result<Row, Vec<FieldError>> {
+        if let Some(w) = &row.enrollment {
+            let Some(p) = self.programs.get(&w.program) else {
+                return Err(vec![FieldError::new(
+                    Field::Program.code(),
+                    "program_unknown",
+                )]);
+            };
+            if self.rule_for(p.id, w.requested_on).is_none() {
+                return Err(vec![FieldError::new(
+                    Field::Program.code(),
+                    "program_no_rule",
+                )]);
+            }
+        }
+        Ok(row)
+    }
+
+    /// The program's rule version in force on the day of the request, else today's (a request
+    /// older than the program's first published rule).
+    fn rule_for(&self, program_id: i32, day: Option<Date>) -> Option<i32> {
+        let on = |d: Date| {
+            eligibility::current(&self.versions, d)
+                .get(&program_id)
+                .map(|v| v.id)
+        };
+        day.and_then(on).or_else(|| on(self.today))
+    }
+
+    /// The chunk's program requests, in file order: each is compared with the person's
+    /// requests for the program, and created when the registry has none that fits. In a real
+    /// run the new requests are written with their first event and audit event, and the
+    /// people's coverage brought up to date.
+    async fn requests(
+        &self,
+        conn: &impl ConnectionTrait,
+        tx: Option<&AuditTx>,
+        wishes: Vec<Wish>,
+        person_of: &HashMap<Vec<u8>, i32>,
+        reports: &mut [RowReport],
+    ) -> Result<(), ServiceError> {
+        // A record linked before to someone merged since is the survivor's.
+        let ids: HashSet<i32> = wishes
+            .iter()
+            .filter_map(|w| person_of.get(&w.key).copied())
+            .collect();
+        let mut survivor_of: HashMap<i32, i32> = HashMap::new();
+        for p in person::Entity::find()
+            .filter(person::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+        {
+            let id = p.id;
+            survivor_of.insert(id, registry::survivor(conn, p).await?.id);
+        }
+        let mut held: HashMap<(i32, i32), Vec<Held>> = HashMap::new();
+        let people: BTreeSet<i32> = survivor_of.values().copied().collect();
+        let programs: Vec<i32> = self.programs.values().map(|p| p.id).collect();
+        for part in people
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+            .chunks(STATEMENT_ROWS)
+        {
+            for e in enrollment::Entity::find()
+                .filter(enrollment::Column::PersonId.is_in(part.iter().copied()))
+                .filter(enrollment::Column::ProgramId.is_in(programs.iter().copied()))
+                .all(conn)
+                .await?
+            {
+                let Some(status) = Status::from_code(&e.status) else {
+                    continue;
+                };
+                held.entry((e.person_id, e.program_id))
+                    .or_default()
+                    .push(Held {
+                        status,
+                        folio: e.folio,
+                        requested_on: registry::today(e.requested_at),
+                    });
+            }
+        }
+
+        let mut events = Vec::new();
+        let mut touched = BTreeSet::new();
+        for w in wishes {
+            let program = &self.programs[&w.wanted.program];
+            let person = person_of
+                .get(&w.key)
+                .map(|id| survivor_of.get(id).copied().unwrap_or(*id));
+            let report = &mut reports[w.report];
+            let Some(person) = person else {
+                // A dry run's new person: every request of theirs would be new.
+                report.request = Some(RequestReport {
+                    outcome: RequestOutcome::Created,
+                    folio: None,
+                });
+                continue;
+            };
+            let list = held.entry((person, program.id)).or_default();
+            let found = fitting(list, &w.wanted);
+            report.request = Some(match found {
+                Some((folio, same)) => {
+                    if !same {
+                        report
+                            .notes
+                            .push(FieldError::new(Field::Status.code(), "conflict"));
+                    }
+                    RequestReport {
+                        outcome: if same {
+                            RequestOutcome::Existing
+                        } else {
+                            RequestOutcome::Conflict
+                        },
+                        folio: Some(folio),
+                    }
+                }
+                None => {
+                    let day = w.wanted.requested_on.unwrap_or(self.today);
+                    let folio = match tx {
+                        Some(tx) => {
+                            let (e, event) =
+                                self.open_imported(tx, person, program, &w.wanted).await?;
+                            events.push(event);
+                            touched.insert(person);
+                            Some(e.folio)
+                        }
+                        None => None,
+                    };
+                    list.push(Held {
+                        status: w.wanted.status,
+                        folio: folio.clone().unwrap_or_default(),
+                        requested_on: day,
+                    });
+                    RequestReport {
+                        outcome: RequestOutcome::Created,
+                        folio,
+                    }
+                }
+            });
+        }
+        if let Some(tx) = tx {
+            tx.record_all(events).await?;
+            for person in touched {
+                coverage::refresh_person(&**tx, person).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one imported request in the file's status: its folio (of the year it was asked
+    /// for), due date, the program's rule in force then with the verdict `needs_information`
+    /// (Ángel did not evaluate it), no decision date (the file does not say), and its first
+    /// event with the reason `imported`. Returns it with its audit event.
+    async fn open_imported(
+        &self,
+        tx: &AuditTx,
+        person_id: i32,
+        program: &program::Model,
+        wanted: &Wanted,
+    ) -> Result<(enrollment::Model, NewEvent), ServiceError> {
+        let db: &sea_orm::DatabaseTransaction = tx;
+        let day = wanted.requested_on.unwrap_or(self.today);
+        let requested_at = match wanted.requested_on {
+            Some(d) => registry::to_naive(d)
+                .and_hms_opt(12, 0, 0)
+                .expect("noon exists")
+                .and_utc(),
+            None => self.now,
+        };
+        let rule_id = self
+            .rule_for(program.id, wanted.requested_on)
+            .ok_or(ServiceError::Internal("a checked program lost its rule"))?;
+        let folio = eligibility::next_folio(db, program.id, &program.code, day.year).await?;
+        let due = add_business_days(day, program.sla_days.max(0) as u32, &self.holidays);
+        let status = wanted.status.code().to_owned();
+        let inserted = enrollment::ActiveModel {
+            id: NotSet,
+            folio: Set(folio),
+            person_id: Set(person_id),
+            applicant_id: Set(person_id),
+            program_id: Set(program.id),
+            status: Set(status.clone()),
+            rule_id: Set(rule_id),
+            verdict: Set(Verdict::NeedsInformation.code().to_owned()),
+            life_event_id: Set(None),
+            office_id: Set(None),
+            requested_by: Set(None),
+            requested_at: Set(requested_at),
+            due_on: Set(registry::to_naive(due)),
+            override_reason: Set(None),
+            escalation_level: Set(0),
+            escalated_at: Set(None),
+            decided_at: Set(None),
+            version: Set(1),
+            updated_at: Set(self.now),
+        }
+        .insert(db)
+        .await?;
+        enrollment_event::ActiveModel {
+            id: NotSet,
+            enrollment_id: Set(inserted.id),
+            from_status: Set(None),
+            to_status: Set(status.clone()),
+            reason: Set(IMPORTED.to_owned()),
+            actor_id: Set(None),
+            role: Set(None),
+            office_id: Set(None),
+            agency_id: Set(Some(self.agency_id)),
+            at: Set(self.now),
+        }
+        .insert(db)
+        .await?;
+        let event = NewEvent::new("enrollment.imported", self.now)
+            .subject("enrollment", inserted.id)
+            .detail(serde_json::json!({
+                "folio": inserted.folio,
+                "program": program.code,
+                "status": status,
+                "import": self.import,
+            }));
+        Ok((inserted, event))
     }
 
     /// The chunk's record keys the agency imported before.
@@ -1066,9 +1589,9 @@ impl Run<'_> {
         &self,
         conn: &impl ConnectionTrait,
         keys: impl Iterator<Item = &'k Vec<u8>>,
-    ) -> Result<HashSet<Vec<u8>>, ServiceError> {
+    ) -> Result<HashMap<Vec<u8>, i32>, ServiceError> {
         let keys: Vec<Vec<u8>> = keys.cloned().collect();
-        let mut found = HashSet::new();
+        let mut found = HashMap::new();
         for part in keys.chunks(STATEMENT_ROWS) {
             found.extend(
                 legacy_link::Entity::find()
@@ -1077,7 +1600,7 @@ impl Run<'_> {
                     .all(conn)
                     .await?
                     .into_iter()
-                    .map(|l| l.record_key),
+                    .map(|l| (l.record_key, l.person_id)),
             );
         }
         Ok(found)
@@ -1487,6 +2010,7 @@ mod tests {
                 .iter()
                 .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                 .collect(),
+            ..Mapping::default()
         }
     }
 
@@ -1636,6 +2160,103 @@ mod tests {
             !codes.contains(&("birth_date", "required")) && !codes.contains(&("sex", "required")),
             "{codes:?}"
         );
+    }
+
+    #[test]
+    fn a_row_may_also_be_a_program_request() {
+        let mut m = mapping();
+        for (theirs, ours) in [
+            ("ENTIDAD", "birth_state"),
+            ("PROGRAMA", "program"),
+            ("ESTATUS", "status"),
+            ("SOLICITUD", "requested_on"),
+        ] {
+            m.columns.insert(theirs.to_owned(), ours.to_owned());
+        }
+        m.program
+            .insert("Uniformes 2025".to_owned(), "unifor".to_owned());
+        m.status.insert("B".to_owned(), "exited".to_owned());
+        let mut headers = headers();
+        headers.extend(strings(&["Entidad", "Programa", "Estatus", "Solicitud"]));
+        let layout = Layout::new(&headers, Some(&m)).unwrap();
+        let read = |program: &str, status: &str, asked: &str| {
+            let mut cells = strings(&[
+                "Ana",
+                "López",
+                "",
+                "01/02/1960",
+                "2",
+                "",
+                "GAM",
+                "Centro",
+                "07000",
+                "A-1",
+                "",
+                "DF",
+            ]);
+            cells.extend(strings(&[program, status, asked]));
+            layout.row(&cells, &boroughs(), TODAY)
+        };
+        let wanted = |r: Result<Row, Vec<FieldError>>| r.expect("a valid row").enrollment;
+        assert_eq!(
+            wanted(read("Uniformes 2025", "b", "01/02/2025")),
+            Some(Wanted {
+                program: "UNIFOR".to_owned(),
+                status: Status::Exited,
+                requested_on: Date::new(2025, 2, 1),
+            }),
+            "their program and status through the mapping"
+        );
+        assert_eq!(
+            wanted(read("utiles", "Vigente", "")),
+            Some(Wanted {
+                program: "UTILES".to_owned(),
+                status: Status::Active,
+                requested_on: None,
+            })
+        );
+        assert_eq!(wanted(read("", "", "")), None, "not a request");
+        for (program, status, asked, field, code) in [
+            ("UTILES", "de baja temporal", "", "status", "status_unknown"),
+            ("UTILES", "", "", "status", "required"),
+            ("", "Activo", "", "program", "required"),
+            ("=cmd()", "Activo", "", "program", "formula"),
+            (
+                "UTILES",
+                "Activo",
+                "01/01/2030",
+                "requested_on",
+                "date_future",
+            ),
+            (
+                "UTILES",
+                "Activo",
+                "31/02/2025",
+                "requested_on",
+                "date_impossible",
+            ),
+        ] {
+            assert_eq!(
+                read(program, status, asked).expect_err(code),
+                vec![FieldError::new(field, code)],
+                "{program} {status} {asked}"
+            );
+        }
+
+        // A status or a date without a program column; a status mapped to no status of ours.
+        let mut bad = mapping();
+        bad.columns
+            .insert("ESTATUS".to_owned(), "status".to_owned());
+        bad.status.insert("V".to_owned(), "vigente".to_owned());
+        let mut headers = self::headers();
+        headers.push("Estatus".to_owned());
+        let problems = Layout::new(&headers, Some(&bad)).expect_err("no program column");
+        let codes: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.column.as_str(), p.code.as_str()))
+            .collect();
+        assert!(codes.contains(&("program", "column_missing")), "{codes:?}");
+        assert!(codes.contains(&("V", "status_mapping")), "{codes:?}");
     }
 
     #[test]
