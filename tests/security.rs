@@ -8,7 +8,7 @@ use angel_app::ssr::audit::{Broken, Verdict, verify};
 use angel_tests::{Anchor, Browser, Page, TestApp, TestDb};
 use chrono::TimeDelta;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
 
 const PASSWORD: &str = "las jacarandas moradas de marzo";
 
@@ -56,6 +56,8 @@ struct Objects {
     enrollment: i32,
     /// An open referral of that person to SVIOL (SEDESO).
     referral: i32,
+    /// A file uploaded at /admin/importar, previewed (it has a report).
+    upload: i32,
 }
 
 /// A concrete path for a pattern, with objects inside the SEDESO / MOD-09002 scope.
@@ -71,6 +73,8 @@ fn sample_path(pattern: &str, objects: &Objects) -> String {
         objects.pair
     } else if pattern.starts_with("/agencia/canalizacion/") {
         objects.referral
+    } else if pattern.starts_with("/admin/importar/") {
+        objects.upload
     } else {
         objects.staff
     };
@@ -98,6 +102,7 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
             vec![("id", objects.person.to_string())]
         }
         "/api/registry/pair" => vec![("id", objects.pair.to_string())],
+        "/api/admin/import" => vec![("id", objects.upload.to_string())],
         "/api/agency/case" => vec![("id", objects.enrollment.to_string())],
         "/api/agency/referral" => vec![("id", objects.referral.to_string())],
         "/api/registry/timeline" => vec![
@@ -140,6 +145,53 @@ fn sample_args(path: &str, objects: &Objects) -> Vec<(&'static str, String)> {
     }
 }
 
+/// A small file uploaded at /admin/importar by the administrator, once its preview is done.
+async fn previewed_upload(app: &TestApp, accounts: &[(Role, String)]) -> i32 {
+    let (_, username) = accounts
+        .iter()
+        .find(|(r, _)| *r == Role::Administrator)
+        .expect("an administrator");
+    let mut admin = app.browser();
+    admin.sign_in(username, PASSWORD).await;
+    let sedeso = angel_entity::agency::Entity::find()
+        .filter(angel_entity::agency::Column::Code.eq("SEDESO"))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                Ana,Ruiz,01/01/1990,M,DF,Tlalpan,Centro,14000\n";
+    let page = admin
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso)],
+            &[("file", "x.csv", file.as_bytes())],
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let id: i32 = page
+        .header("location")
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the upload's page");
+    for _ in 0..200 {
+        let row = angel_entity::legacy_upload::Entity::find_by_id(id)
+            .one(&app.test_db.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status == "previewed" {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the upload was never previewed");
+}
+
 async fn request(
     browser: &mut Browser<'_>,
     method: Method,
@@ -151,6 +203,7 @@ async fn request(
     match (method, kind) {
         (Method::Get, _) => browser.get(path).await,
         (Method::Post, Kind::Form) => browser.submit(path, &args).await,
+        (Method::Post, Kind::Upload) => browser.upload(path, &args, &[], true).await,
         (Method::Post, _) => browser.call(path, &args).await,
     }
 }
@@ -219,6 +272,7 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         .unwrap()
         .expect("a referral")
         .id;
+    let upload = previewed_upload(&app, &accounts).await;
     let objects = Objects {
         staff: colleague,
         person,
@@ -227,6 +281,7 @@ async fn every_role_gets_exactly_what_the_policy_allows_on_every_endpoint() {
         receipt,
         enrollment,
         referral,
+        upload,
     };
     let mut checked = 0;
     for endpoint in ENDPOINTS {
@@ -1171,6 +1226,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_csp() {
                     receipt: "/oficina/persona/1/recibo?ids=1".to_owned(),
                     enrollment: 1,
                     referral: 1,
+                    upload: 1,
                 },
             )
         })

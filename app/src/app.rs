@@ -109,6 +109,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/indicadores/:code") view=AdminIndicatorPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/sesiones") view=AdminSessionsPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/api") view=AdminApiClientsPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/importar") view=crate::staff::imports::AdminImportsPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/importar/:id") view=crate::staff::imports::AdminImportPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

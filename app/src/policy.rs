@@ -33,6 +33,10 @@ pub enum Kind {
     Form,
     /// A server function (POST, called by the hydrated app).
     ServerFn,
+    /// A multipart form post with a file, working without JavaScript: the CSRF token is one of
+    /// its fields, the permission is checked before the body is read, and the body may be as
+    /// large as an upload allows.
+    Upload,
     /// Anything else: probes, the language switch, static files.
     Other,
 }
@@ -56,7 +60,7 @@ const fn e(method: Method, path: &'static str, kind: Kind, access: Access) -> En
 }
 
 use Access::{Citizen, Needs, Public, SignedIn};
-use Kind::{Form, Other, Page, ServerFn};
+use Kind::{Form, Other, Page, ServerFn, Upload};
 use Method::{Get, Post};
 use Permission::*;
 
@@ -334,6 +338,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(Get, "/admin/api", Page, Needs(ManageStaff)),
     e(Post, "/admin/api", Form, Needs(ManageStaff)),
     e(Post, "/api/admin/api_clients", ServerFn, Needs(ManageStaff)),
+    e(Get, "/admin/importar", Page, Needs(ManageStaff)),
+    e(Post, "/admin/importar", Upload, Needs(ManageStaff)),
+    e(Post, "/api/admin/imports", ServerFn, Needs(ManageStaff)),
+    e(Get, "/admin/importar/{id}", Page, Needs(ManageStaff)),
+    e(Post, "/admin/importar/{id}", Form, Needs(ManageStaff)),
+    e(Post, "/api/admin/import", ServerFn, Needs(ManageStaff)),
+    e(
+        Get,
+        "/admin/importar/{id}/informe.csv",
+        Other,
+        Needs(ManageStaff),
+    ),
     e(Get, "/admin/sesiones", Page, Needs(ManageSessions)),
     e(Post, "/admin/sesiones", Form, Needs(ManageSessions)),
     e(Post, "/api/admin/sessions", ServerFn, Needs(ManageSessions)),
@@ -398,7 +414,9 @@ mod tests {
     fn no_mutation_on_get_and_server_fns_post_only() {
         for e in ENDPOINTS {
             match e.kind {
-                Kind::Form | Kind::ServerFn => assert_eq!(e.method, Method::Post, "{}", e.path),
+                Kind::Form | Kind::ServerFn | Kind::Upload => {
+                    assert_eq!(e.method, Method::Post, "{}", e.path)
+                }
                 Kind::Page => assert_eq!(e.method, Method::Get, "{}", e.path),
                 Kind::Other => {}
             }

@@ -32,6 +32,7 @@ pub mod indicator_tally;
 pub mod job_lease;
 pub mod legacy_import;
 pub mod legacy_link;
+pub mod legacy_upload;
 pub mod life_event;
 pub mod life_event_program;
 pub mod office;

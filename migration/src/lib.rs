@@ -34,6 +34,7 @@ mod m20261123_000023_legacy_import;
 mod m20261123_000024_api_clients;
 mod m20261123_000025_feedback_from_agencies;
 mod m20261123_000026_import_enrollments;
+mod m20261123_000027_legacy_upload;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000024_api_clients::Migration),
             Box::new(m20261123_000025_feedback_from_agencies::Migration),
             Box::new(m20261123_000026_import_enrollments::Migration),
+            Box::new(m20261123_000027_legacy_upload::Migration),
         ]
     }
 }
@@ -123,4 +125,5 @@ pub const TABLES: &[&str] = &[
     "legacy_link",
     "api_client",
     "api_idempotency",
+    "legacy_upload",
 ];

@@ -391,6 +391,61 @@ impl Browser<'_> {
         self.post_with(path, &fields, Some(&origin)).await
     }
 
+    /// A no-JS multipart form post (a file upload): same origin, the CSRF token as a field
+    /// unless `csrf` is false, then the fields and the files `(field, file name, bytes)`.
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+        csrf: bool,
+    ) -> Page {
+        const BOUNDARY: &str = "angel-test-boundary-7MA4YWxkTrZu0gW";
+        let token = self.csrf().await;
+        let mut body: Vec<u8> = Vec::new();
+        let mut part = |headers: String, value: &[u8]| {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\n{headers}\r\n\r\n").as_bytes());
+            body.extend_from_slice(value);
+            body.extend_from_slice(b"\r\n");
+        };
+        if csrf {
+            part(
+                "Content-Disposition: form-data; name=\"csrf\"".to_owned(),
+                token.as_bytes(),
+            );
+        }
+        for (name, value) in fields {
+            part(
+                format!("Content-Disposition: form-data; name=\"{name}\""),
+                value.as_bytes(),
+            );
+        }
+        for (name, file_name, bytes) in files {
+            part(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv"
+                ),
+                bytes,
+            );
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let response = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("origin", self.app.base.clone())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.read(response).await
+    }
+
     /// A server function call from the hydrated app.
     pub async fn call(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let origin = self.app.base.clone();

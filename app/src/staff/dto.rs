@@ -132,3 +132,78 @@ pub struct ClientRow {
     pub expired: bool,
     pub last_used_at: Option<String>,
 }
+
+/// The counts of an import or of its preview, as `/admin/importar` shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    pub rows: u64,
+    pub created: u64,
+    pub for_review: u64,
+    pub matched: u64,
+    pub updated: u64,
+    pub conflicts: u64,
+    pub already_imported: u64,
+    pub refused: u64,
+    pub requests_created: u64,
+    pub requests_existing: u64,
+    pub request_conflicts: u64,
+}
+
+/// A file uploaded at `/admin/importar`, as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRow {
+    pub id: i32,
+    /// The agency's code.
+    pub agency: String,
+    /// Who uploaded it (display name).
+    pub by: String,
+    pub rows: u64,
+    /// `previewing`, `previewed`, `running`, `done`, `failed`, `discarded`, or `expired` (a
+    /// preview not confirmed in time).
+    pub status: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    /// The preview's counts, then the import's.
+    pub counts: Option<ImportCounts>,
+}
+
+/// One line of an import's report (masked IDs and codes only; the message in both languages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportLine {
+    pub line: String,
+    pub outcome: String,
+    pub masked_id: String,
+    pub field: String,
+    pub code: String,
+    pub message_es: String,
+    pub message_en: String,
+    pub request: String,
+    pub folio: String,
+}
+
+/// One upload with its report's first lines and, while it is worked on, its progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadDetail {
+    pub row: UploadRow,
+    /// The first report lines (all of them are in the CSV download).
+    pub lines: Vec<ReportLine>,
+    /// Report lines in all.
+    pub total_lines: u64,
+    /// Rows done so far while this server works on it.
+    pub done: Option<u64>,
+    /// Previewing or importing, but no server is working on it (stopped by a restart): it may
+    /// be resumed.
+    pub interrupted: bool,
+}
+
+/// A problem that refuses a whole uploaded file (its header, its mapping, a malformed line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProblem {
+    /// Line number, 0 for the file or the mapping as a whole.
+    pub line: u64,
+    /// Their header or our field code; empty when about the whole file.
+    pub column: String,
+    pub code: String,
+    pub message_es: String,
+    pub message_en: String,
+}

@@ -71,6 +71,8 @@ pub enum Notice {
     },
     /// An API client was revoked.
     ApiRevoked,
+    /// An uploaded file refused whole (`/admin/importar`): every problem, in both languages.
+    ImportRefused(Vec<crate::staff::dto::ImportProblem>),
 }
 
 impl FormState {

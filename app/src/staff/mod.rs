@@ -5,4 +5,5 @@ pub mod api;
 pub mod dto;
 pub mod form_state;
 pub mod forms;
+pub mod imports;
 pub mod pages;

@@ -102,6 +102,27 @@ pub fn NoticeBox(state: FormState) -> impl IntoView {
             </div>
         }
         .into_any(),
+        Notice::ImportRefused(problems) => view! {
+            <div class="error import-problems" role="alert">
+                <p>{t!(i18n, import_refused)}</p>
+                <ul>
+                    {problems.into_iter().map(|p| {
+                        let message = match i18n.get_locale() {
+                            crate::i18n::Locale::en => p.message_en,
+                            crate::i18n::Locale::es_MX => p.message_es,
+                        };
+                        let place = match (p.line, p.column.is_empty()) {
+                            (0, true) => String::new(),
+                            (0, false) => format!("{}: ", p.column),
+                            (line, true) => format!("{line}: "),
+                            (line, false) => format!("{line}, {}: ", p.column),
+                        };
+                        view! { <li data-code=p.code>{place}{message}</li> }
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+        .into_any(),
         // Shown by the registry and portal pages where they belong.
         Notice::Found(_) | Notice::Candidates(_) | Notice::Revealed { .. } | Notice::Tracked(_) | Notice::Screened(_) | Notice::AccountActive => ().into_any(),
     });
@@ -550,6 +571,8 @@ pub fn AdminPage() -> impl IntoView {
             <a href="/admin/indicadores">{t!(i18n, indicators_title)}</a>
             " "
             <a href="/admin/api">{t!(i18n, admin_api_title)}</a>
+            " "
+            <a href="/admin/importar">{t!(i18n, admin_imports_title)}</a>
         </p>
         <h2>{t!(i18n, admin_staff_title)}</h2>
         <Suspense>

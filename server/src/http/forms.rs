@@ -384,16 +384,18 @@ pub(super) fn me(request: &Request) -> Option<SignedIn> {
 
 /// A form post by a signed-in staff member: who, the request (body consumed), the parsed form
 /// and the request id.
-struct Posted<T> {
-    me: SignedIn,
-    request: Request,
-    form: T,
-    rid: Option<String>,
+pub(super) struct Posted<T> {
+    pub(super) me: SignedIn,
+    pub(super) request: Request,
+    pub(super) form: T,
+    pub(super) rid: Option<String>,
 }
 
 /// The common start of a staff form post: 401 without a session (the access layer normally
 /// answered already), 413/422 for a body that does not parse.
-async fn signed_post<T: DeserializeOwned>(request: Request) -> Result<Posted<T>, Response> {
+pub(super) async fn signed_post<T: DeserializeOwned>(
+    request: Request,
+) -> Result<Posted<T>, Response> {
     let Some(me) = me(&request) else {
         return Err(refusal(StatusCode::UNAUTHORIZED, request.headers()));
     };

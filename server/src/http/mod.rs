@@ -6,6 +6,7 @@ mod citizen;
 mod exchange;
 pub mod forms;
 mod health;
+pub mod imports;
 mod language;
 mod reports;
 pub mod security;
@@ -197,6 +198,9 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         .route("/admin/personal/{id}", post(forms::change_staff))
         .route("/admin/sesiones", post(forms::end_session))
         .route("/admin/api", post(forms::api_clients_post))
+        .route("/admin/importar", post(imports::upload))
+        .route("/admin/importar/{id}", post(imports::decide))
+        .route("/admin/importar/{id}/informe.csv", get(imports::report))
         .route("/admin/reglas/{code}", post(forms::rule_post))
         .route("/admin/indicadores/{code}", post(forms::indicator_post))
         .route("/oficina/personas", post(forms::search_people))

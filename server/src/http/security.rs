@@ -27,6 +27,19 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 /// Form posts and server function calls are small; anything larger is refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// An upload: the file, the mapping and the form's fields around them.
+pub const MAX_UPLOAD_BYTES: usize =
+    angel_app::ssr::services::uploads::MAX_UPLOAD_BYTES + 256 * 1024;
+
+/// Whether a signed-in staff member (or anyone) may use an endpoint of this access.
+fn may(access: Access, signed_in: Option<&SignedIn>) -> bool {
+    match (access, signed_in) {
+        (Access::Public, _) => true,
+        (Access::SignedIn, Some(_)) => true,
+        (Access::Needs(permission), Some(me)) => me.actor.role.has(permission),
+        _ => false,
+    }
+}
 
 /// The CSRF field every no-JS form carries.
 pub const CSRF_FIELD: &str = "csrf";
@@ -225,10 +238,42 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
             tracing::warn!(path, "cross-origin write refused");
             return refusal(StatusCode::FORBIDDEN, &parts.headers);
         }
-        let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        // An upload is read only for someone who may make it (it may be megabytes).
+        let limit = if entry.kind == Kind::Upload {
+            if !may(entry.access, signed_in.as_ref()) {
+                let status = if signed_in.is_some() {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNAUTHORIZED
+                };
+                return refusal(status, &parts.headers);
+            }
+            MAX_UPLOAD_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+        let Ok(bytes) = to_bytes(body, limit).await else {
             return refusal(StatusCode::PAYLOAD_TOO_LARGE, &parts.headers);
         };
-        body = if entry.kind == Kind::Form {
+        body = if entry.kind == Kind::Upload {
+            let token = super::imports::fields(&parts.headers, bytes.clone())
+                .await
+                .and_then(|fields| {
+                    fields
+                        .into_iter()
+                        .find(|(name, _)| name == CSRF_FIELD)
+                        .map(|(_, value)| String::from_utf8_lossy(&value).into_owned())
+                });
+            let expected = cookie_value(&parts.headers, auth.csrf_cookie());
+            match (token, expected) {
+                (Some(t), Some(e)) if !e.is_empty() && same_token(&t, &e) => {}
+                _ => {
+                    tracing::warn!(path, "upload without a valid CSRF token refused");
+                    return refusal(StatusCode::FORBIDDEN, &parts.headers);
+                }
+            }
+            Body::from(bytes)
+        } else if entry.kind == Kind::Form {
             let (token, rest) = split_csrf(&bytes);
             let expected = cookie_value(&parts.headers, auth.csrf_cookie());
             match (token, expected) {

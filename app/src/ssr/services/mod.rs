@@ -21,5 +21,6 @@ pub mod registry;
 pub mod rules;
 pub mod staff;
 pub mod tracking;
+pub mod uploads;
 pub mod work;
 pub mod workload;

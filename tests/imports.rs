@@ -1,0 +1,363 @@
+//! `/admin/importar` on SQLite and PostgreSQL, through the real server: an administrator
+//! uploads an agency's file (multipart, no JavaScript), sees the preview (nothing written),
+//! confirms, and the import runs in the background; the file is kept sealed and dropped
+//! afterwards; a bad file is refused whole and nothing is kept; only administrators may upload,
+//! and only with the CSRF token; a preview left unconfirmed expires.
+
+use angel_app::domain::curp::check_digit;
+use angel_entity::{agency, audit_event, enrollment, legacy_upload};
+use angel_tests::{Anchor, Browser, Page, TestApp};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+const PASSWORD: &str = "una contraseña larga de prueba";
+
+fn curp(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        check_digit(first17).expect("CURP characters")
+    )
+}
+
+async fn agency_id(app: &TestApp, code: &str) -> String {
+    agency::Entity::find()
+        .filter(agency::Column::Code.eq(code))
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// The upload's id, from the redirect to its page.
+fn upload_id(page: &Page) -> i32 {
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    page.header("location")
+        .strip_prefix("/admin/importar/")
+        .and_then(|id| id.parse().ok())
+        .expect("a redirect to the upload's page")
+}
+
+/// Reads the upload's page until its status is `want` (the step runs in the background; at
+/// most 20 s).
+async fn wait_for(browser: &mut Browser<'_>, id: i32, want: &str) -> Page {
+    let marker = format!(r#"data-status="{want}""#);
+    for _ in 0..200 {
+        let page = browser.get(&format!("/admin/importar/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if page.body.contains(&marker) {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("upload {id} never reached {want}");
+}
+
+fn count(page: &Page, key: &str) -> u64 {
+    let marker = format!(r#"data-count="{key}">"#);
+    let start = page.body.find(&marker).expect(key) + marker.len();
+    let end = start + page.body[start..].find('<').unwrap();
+    page.body[start..end].parse().expect("a count")
+}
+
+async fn upload_row(app: &TestApp, id: i32) -> legacy_upload::Model {
+    legacy_upload::Entity::find_by_id(id)
+        .one(&app.test_db.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn actions(app: &TestApp, action: &str) -> usize {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .all(&app.test_db.db)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_uploads_previews_then_imports_a_file() {
+    let app = TestApp::spawn().await;
+    let mut admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let sedeso = agency_id(&app, "SEDESO").await;
+    let curp_maria = curp("PERM500305MDFXZR0");
+    let file = format!(
+        "given_names,first_surname,birth_date,sex,curp,birth_state,borough,colonia,postal_code,program,status\n\
+         María,Peña,05/03/1950,mujer,{curp_maria},,Iztapalapa,Centro,09000,UTILES,activo\n\
+         Luis,Gómez,01/01/1980,hombre,,DF,Tlalpan,Centro,14000,,\n\
+         Rosa,Díaz,31/02/1975,mujer,,DF,Coyoacán,Centro,04100,,\n"
+    );
+
+    let page = admin.get("/admin/importar").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"enctype="multipart/form-data""#));
+    let people = app.test_db.count("person").await;
+
+    let posted = admin
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso), ("fuzzy", "on")],
+            &[("file", "padron.csv", file.as_bytes())],
+            true,
+        )
+        .await;
+    let id = upload_id(&posted);
+    // Kept sealed: no CURP or name in clear in the row.
+    let row = upload_row(&app, id).await;
+    let stored = row.file.expect("the file is kept until it is imported");
+    for clear in [curp_maria.as_bytes(), "Peña".as_bytes(), b"Tlalpan"] {
+        assert!(
+            !stored.windows(clear.len()).any(|w| w == clear),
+            "the stored file shows {}",
+            String::from_utf8_lossy(clear)
+        );
+    }
+
+    // The preview: what the import will do, nothing written.
+    let preview = wait_for(&mut admin, id, "previewed").await;
+    assert_eq!(
+        app.test_db.count("person").await,
+        people,
+        "a preview writes nothing"
+    );
+    assert_eq!(app.test_db.count("enrollment").await, 0);
+    assert_eq!(
+        (
+            count(&preview, "rows"),
+            count(&preview, "created"),
+            count(&preview, "refused"),
+            count(&preview, "requests_created")
+        ),
+        (3, 2, 1, 1)
+    );
+    assert!(preview.body.contains(r#"data-outcome="refused""#));
+    assert!(preview.body.contains("date_impossible") || preview.body.contains("no existe"));
+    assert!(preview.body.contains(&format!(
+        "{}************{}",
+        &curp_maria[..4],
+        &curp_maria[16..]
+    )));
+    for secret in [curp_maria.as_str(), "PEÑA", "Peña", "GÓMEZ"] {
+        assert!(!preview.body.contains(secret), "the page shows {secret}");
+    }
+    assert!(preview.body.contains(r#"data-action="confirm""#));
+
+    // Confirmed: imported in the background, the file dropped, the report kept.
+    let confirmed = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "confirm")])
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.body
+    );
+    let done = wait_for(&mut admin, id, "done").await;
+    assert_eq!(count(&done, "created"), 2);
+    assert_eq!(app.test_db.count("person").await, people + 2);
+    let requests = enrollment::Entity::find()
+        .all(&app.test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].status, "active");
+    assert!(
+        done.body.contains(&requests[0].folio),
+        "the new folio is on the page"
+    );
+    let row = upload_row(&app, id).await;
+    assert_eq!(row.file, None, "the file is dropped once imported");
+    assert!(row.import_id.is_some());
+    assert!(row.confirmed_at.is_some() && row.finished_at.is_some());
+
+    // A second confirmation finds it imported.
+    let again = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "confirm")])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // The whole report as CSV: codes, masked IDs and folios, no names.
+    let csv = admin
+        .get(&format!("/admin/importar/{id}/informe.csv"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv.body.starts_with("linea_line,resultado_outcome"));
+    assert!(csv.body.contains("request_created"));
+    assert!(csv.body.contains(&requests[0].folio));
+    for secret in [curp_maria.as_str(), "PEÑA", "Peña", "LUIS"] {
+        assert!(!csv.body.contains(secret), "the report shows {secret}");
+    }
+
+    // The list shows it; every step is audited under the administrator.
+    let list = admin.get("/admin/importar").await;
+    assert!(list.body.contains(&format!(r#"data-upload="{id}""#)));
+    for action in [
+        "legacy.uploaded",
+        "legacy.confirmed",
+        "legacy.report_downloaded",
+        "legacy.imported",
+    ] {
+        assert_eq!(actions(&app, action).await, 1, "{action}");
+    }
+    let verdict = angel_app::ssr::audit::verify(&app.test_db.db)
+        .await
+        .unwrap();
+    assert!(
+        matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)),
+        "{verdict}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
+    let app = TestApp::spawn().await;
+    let mut admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let sedeso = agency_id(&app, "SEDESO").await;
+    let good = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
+
+    // A header that is not ours and no mapping: refused whole, every problem listed.
+    let page = admin
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso)],
+            &[("file", "x.csv", b"NOMBRE,PATERNO\nLuis,G\xf3mez\n")],
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains(r#"data-code="header_unknown""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"data-code="column_missing""#));
+    // A mapping that is not TOML.
+    let page = admin
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso), ("mapping", "[columns\nNOMBRE =")],
+            &[("file", "x.csv", good.as_bytes())],
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains(r#"data-code="mapping_syntax""#));
+    // No agency, no file: both fields named.
+    let page = admin.upload("/admin/importar", &[], &[], true).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("#f-agency") && page.body.contains("#f-file"));
+    // Too large for the browser: 413 before anything is read into the application.
+    let big = vec![b'a'; angel_app::ssr::services::uploads::MAX_UPLOAD_BYTES + 300 * 1024];
+    let page = admin
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso)],
+            &[("file", "big.csv", &big)],
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Without the CSRF field.
+    let page = admin
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso)],
+            &[("file", "x.csv", good.as_bytes())],
+            false,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // Another role, or nobody.
+    let mut head = app
+        .signed_in("i.jefa", "agency_head", Anchor::Agency("SEDESO"), PASSWORD)
+        .await;
+    let page = head
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso)],
+            &[("file", "x.csv", good.as_bytes())],
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let mut nobody = app.browser();
+    let page = nobody
+        .upload(
+            "/admin/importar",
+            &[("agency", &sedeso)],
+            &[("file", "x.csv", good.as_bytes())],
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.test_db.count("legacy_upload").await, 0, "nothing kept");
+
+    // Discarded: the file dropped, nothing imported, no confirming it afterwards.
+    let people = app.test_db.count("person").await;
+    let id = upload_id(
+        &admin
+            .upload(
+                "/admin/importar",
+                &[("agency", &sedeso)],
+                &[("file", "x.csv", good.as_bytes())],
+                true,
+            )
+            .await,
+    );
+    wait_for(&mut admin, id, "previewed").await;
+    let page = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "discard")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    wait_for(&mut admin, id, "discarded").await;
+    assert_eq!(upload_row(&app, id).await.file, None);
+    let page = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "confirm")])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    let page = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "explode")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A preview left a day unconfirmed expires: its file is dropped when the list is read, and
+    // it can no longer be confirmed.
+    let id = upload_id(
+        &admin
+            .upload(
+                "/admin/importar",
+                &[("agency", &sedeso)],
+                &[("file", "x.csv", good.as_bytes())],
+                true,
+            )
+            .await,
+    );
+    wait_for(&mut admin, id, "previewed").await;
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    // A day later the session is over too.
+    admin.sign_in("i.admin", PASSWORD).await;
+    let list = admin.get("/admin/importar").await;
+    assert!(
+        list.body
+            .contains(&format!(r#"data-upload="{id}" data-status="expired""#))
+    );
+    assert_eq!(upload_row(&app, id).await.file, None);
+    let page = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "confirm")])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.test_db.count("person").await,
+        people,
+        "nothing imported"
+    );
+}
