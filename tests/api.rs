@@ -7,8 +7,7 @@
 
 use angel_app::domain::lifecycle::Status;
 use angel_entity::{
-    agency, api_client, audit_event, enrollment, enrollment_event, feedback, person, referral,
-    staff,
+    api_client, audit_event, enrollment, enrollment_event, feedback, person, referral, staff,
 };
 use angel_tests::{Anchor, Browser, TestApp, person_form};
 use chrono::TimeDelta;
@@ -93,16 +92,6 @@ impl System<'_> {
     }
 }
 
-async fn agency_id(app: &TestApp, code: &str) -> i32 {
-    agency::Entity::find()
-        .filter(agency::Column::Code.eq(code))
-        .one(&app.test_db.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 /// Creates a client at /admin/api and returns its credential (read from the page: shown once).
 async fn create_client(admin: &mut Browser<'_>, agency: i32, name: &str, days: &str) -> String {
     let page = admin
@@ -178,18 +167,12 @@ async fn an_agency_system_works_its_requests_through_the_api() {
     // Clients are made at /admin/api; the page lists them without their secret.
     let iaam = System {
         app: &app,
-        credential: create_client(&mut admin, agency_id(&app, "IAAM").await, "Padrón IAAM", "")
-            .await,
+        credential: create_client(&mut admin, app.agency_id("IAAM").await, "Padrón IAAM", "").await,
     };
     let dif = System {
         app: &app,
-        credential: create_client(
-            &mut admin,
-            agency_id(&app, "DIF").await,
-            "Sistema DIF",
-            "30",
-        )
-        .await,
+        credential: create_client(&mut admin, app.agency_id("DIF").await, "Sistema DIF", "30")
+            .await,
     };
     let listed = admin.get("/admin/api").await;
     assert_eq!(listed.status, StatusCode::OK);
@@ -619,11 +602,11 @@ async fn a_client_over_its_rate_or_sending_too_much_is_refused() {
         .await;
     let sedeso = System {
         app: &app,
-        credential: create_client(&mut admin, agency_id(&app, "SEDESO").await, "Cocinas", "").await,
+        credential: create_client(&mut admin, app.agency_id("SEDESO").await, "Cocinas", "").await,
     };
     let dif = System {
         app: &app,
-        credential: create_client(&mut admin, agency_id(&app, "DIF").await, "DIF", "").await,
+        credential: create_client(&mut admin, app.agency_id("DIF").await, "DIF", "").await,
     };
 
     // 16 KiB at most: more is 413 before anything runs.

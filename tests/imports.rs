@@ -5,7 +5,7 @@
 //! and only with the CSRF token; a preview left unconfirmed expires.
 
 use angel_app::domain::curp::check_digit;
-use angel_entity::{agency, audit_event, enrollment, legacy_upload};
+use angel_entity::{audit_event, enrollment, legacy_upload};
 use angel_tests::{Anchor, Browser, Page, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -19,15 +19,16 @@ fn curp(first17: &str) -> String {
     )
 }
 
-async fn agency_id(app: &TestApp, code: &str) -> String {
-    agency::Entity::find()
-        .filter(agency::Column::Code.eq(code))
-        .one(&app.test_db.db)
+/// A well-formed file uploaded by `browser` for `agency`: its page's answer.
+async fn upload_file(browser: &mut Browser<'_>, agency: &str, file: &[u8]) -> Page {
+    browser
+        .upload(
+            "/admin/importar",
+            &[("agency", agency)],
+            &[("file", "padron.csv", file)],
+            true,
+        )
         .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
 }
 
 /// The upload's id, from the redirect to its page.
@@ -84,7 +85,7 @@ async fn an_administrator_uploads_previews_then_imports_a_file() {
     let mut admin = app
         .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
         .await;
-    let sedeso = agency_id(&app, "SEDESO").await;
+    let sedeso = app.agency_id("SEDESO").await.to_string();
     let curp_maria = curp("PERM500305MDFXZR0");
     let file = format!(
         "given_names,first_surname,birth_date,sex,curp,birth_state,borough,colonia,postal_code,program,status\n\
@@ -220,19 +221,12 @@ async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
     let mut admin = app
         .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
         .await;
-    let sedeso = agency_id(&app, "SEDESO").await;
+    let sedeso = app.agency_id("SEDESO").await.to_string();
     let good = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
                 Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
 
     // A header that is not ours and no mapping: refused whole, every problem listed.
-    let page = admin
-        .upload(
-            "/admin/importar",
-            &[("agency", &sedeso)],
-            &[("file", "x.csv", b"NOMBRE,PATERNO\nLuis,G\xf3mez\n")],
-            true,
-        )
-        .await;
+    let page = upload_file(&mut admin, &sedeso, b"NOMBRE,PATERNO\nLuis,G\xf3mez\n").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.body.contains(r#"data-code="header_unknown""#),
@@ -257,14 +251,7 @@ async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
     assert!(page.body.contains("#f-agency") && page.body.contains("#f-file"));
     // Too large for the browser: 413 before anything is read into the application.
     let big = vec![b'a'; angel_app::ssr::services::uploads::MAX_UPLOAD_BYTES + 300 * 1024];
-    let page = admin
-        .upload(
-            "/admin/importar",
-            &[("agency", &sedeso)],
-            &[("file", "big.csv", &big)],
-            true,
-        )
-        .await;
+    let page = upload_file(&mut admin, &sedeso, &big).await;
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Without the CSRF field.
     let page = admin
@@ -280,39 +267,16 @@ async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
     let mut head = app
         .signed_in("i.jefa", "agency_head", Anchor::Agency("SEDESO"), PASSWORD)
         .await;
-    let page = head
-        .upload(
-            "/admin/importar",
-            &[("agency", &sedeso)],
-            &[("file", "x.csv", good.as_bytes())],
-            true,
-        )
-        .await;
+    let page = upload_file(&mut head, &sedeso, good.as_bytes()).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     let mut nobody = app.browser();
-    let page = nobody
-        .upload(
-            "/admin/importar",
-            &[("agency", &sedeso)],
-            &[("file", "x.csv", good.as_bytes())],
-            true,
-        )
-        .await;
+    let page = upload_file(&mut nobody, &sedeso, good.as_bytes()).await;
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.test_db.count("legacy_upload").await, 0, "nothing kept");
 
     // Discarded: the file dropped, nothing imported, no confirming it afterwards.
     let people = app.test_db.count("person").await;
-    let id = upload_id(
-        &admin
-            .upload(
-                "/admin/importar",
-                &[("agency", &sedeso)],
-                &[("file", "x.csv", good.as_bytes())],
-                true,
-            )
-            .await,
-    );
+    let id = upload_id(&upload_file(&mut admin, &sedeso, good.as_bytes()).await);
     wait_for(&mut admin, id, "previewed").await;
     let page = admin
         .submit(&format!("/admin/importar/{id}"), &[("action", "discard")])
@@ -331,16 +295,7 @@ async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
 
     // A preview left a day unconfirmed expires: its file is dropped when the list is read, and
     // it can no longer be confirmed.
-    let id = upload_id(
-        &admin
-            .upload(
-                "/admin/importar",
-                &[("agency", &sedeso)],
-                &[("file", "x.csv", good.as_bytes())],
-                true,
-            )
-            .await,
-    );
+    let id = upload_id(&upload_file(&mut admin, &sedeso, good.as_bytes()).await);
     wait_for(&mut admin, id, "previewed").await;
     app.clock.advance(chrono::TimeDelta::hours(25));
     // A day later the session is over too.

@@ -8,7 +8,7 @@ use angel_app::ssr::audit::{Broken, Verdict, verify};
 use angel_tests::{Anchor, Browser, Page, TestApp, TestDb};
 use chrono::TimeDelta;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 const PASSWORD: &str = "las jacarandas moradas de marzo";
 
@@ -153,14 +153,7 @@ async fn previewed_upload(app: &TestApp, accounts: &[(Role, String)]) -> i32 {
         .expect("an administrator");
     let mut admin = app.browser();
     admin.sign_in(username, PASSWORD).await;
-    let sedeso = angel_entity::agency::Entity::find()
-        .filter(angel_entity::agency::Column::Code.eq("SEDESO"))
-        .one(&app.test_db.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
+    let sedeso = app.agency_id("SEDESO").await.to_string();
     let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
                 Ana,Ruiz,01/01/1990,M,DF,Tlalpan,Centro,14000\n";
     let page = admin

@@ -190,6 +190,18 @@ impl TestApp {
         (status, response.text().await.expect("body"))
     }
 
+    /// An agency's id, by its code.
+    pub async fn agency_id(&self, code: &str) -> i32 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        angel_entity::agency::Entity::find()
+            .filter(angel_entity::agency::Column::Code.eq(code))
+            .one(&self.test_db.db)
+            .await
+            .expect("agency lookup")
+            .expect("a seeded agency")
+            .id
+    }
+
     /// A browser of its own: a cookie jar and same-origin posts.
     pub fn browser(&self) -> Browser<'_> {
         Browser {

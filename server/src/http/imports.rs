@@ -26,7 +26,7 @@ use http::{HeaderMap, StatusCode, header};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 
-use super::forms::{Pages, Posted, failed, invalid, me, render, request_id, signed_post};
+use super::forms::{Pages, Posted, failed, me, render, request_id, signed_post};
 use super::security::refusal;
 use crate::legacy::{self, describe};
 
@@ -132,39 +132,29 @@ pub async fn upload(
         errors.push(angel_app::error::FieldError::new("file", "required"));
     }
     let (Some(agency_id), Some(file)) = (agency, form.file) else {
-        return render(
+        return failed(
             &state,
             &pages,
             request,
-            invalid(&pairs, errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Invalid(errors),
+            &pairs,
         )
         .await;
     };
     let mapping_text = Some(form.mapping.trim()).filter(|m| !m.is_empty());
-    let mapping = match mapping_text.map(legacy::mapping).transpose() {
-        Ok(m) => m,
-        Err(problems) => {
-            let state_ = problems_notice(&problems);
-            return render(
-                &state,
-                &pages,
-                request,
-                state_,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let checked = match legacy::check(&file, mapping.as_ref()) {
+    let checked = mapping_text
+        .map(legacy::mapping)
+        .transpose()
+        .and_then(|mapping| legacy::check(&file, mapping.as_ref()));
+    let checked = match checked {
         Ok(c) => c,
         Err(problems) => {
-            let state_ = problems_notice(&problems);
+            let refused = problems_notice(&problems);
             return render(
                 &state,
                 &pages,
                 request,
-                state_,
+                refused,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -184,18 +174,12 @@ pub async fn upload(
     {
         Ok(Some(_)) => {}
         Ok(None) => {
-            let errors = vec![angel_app::error::FieldError::new(
+            let unknown = vec![angel_app::error::FieldError::new(
                 "agency",
                 "invalid_choice",
             )];
-            return render(
-                &state,
-                &pages,
-                request,
-                invalid(&pairs, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let error = ServiceError::Invalid(unknown);
+            return failed(&state, &pages, request, error, &pairs).await;
         }
         Err(error) => return failed(&state, &pages, request, error.into(), &pairs).await,
     }
@@ -300,12 +284,13 @@ fn start(state: &AppState, id: i32, phase: Phase) {
 /// its counts and report kept.
 async fn run(state: &AppState, id: i32, phase: Phase, work: Work) -> Result<(), ServiceError> {
     let opened = uploads::open(state, id).await?;
-    let mapping = match opened.upload.mapping.as_deref().map(legacy::mapping) {
-        Some(Ok(m)) => Some(m),
-        Some(Err(_)) => return Err(ServiceError::Internal("a kept mapping no longer reads")),
-        None => None,
-    };
-    let checked = legacy::check(&opened.file, mapping.as_ref())
+    let checked = opened
+        .upload
+        .mapping
+        .as_deref()
+        .map(legacy::mapping)
+        .transpose()
+        .and_then(|mapping| legacy::check(&opened.file, mapping.as_ref()))
         .map_err(|_| ServiceError::Internal("a kept file no longer passes the checks"))?;
     let options = Options {
         dry_run: phase == Phase::Preview,
