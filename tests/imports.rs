@@ -316,3 +316,66 @@ async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
         "nothing imported"
     );
 }
+
+/// A step no server is working on any more (the server restarted mid-way) shows "resume": a
+/// preview runs again, a confirmed import goes on and finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_step_is_resumed_from_the_page() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+
+    let app = TestApp::spawn().await;
+    let mut admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let sedeso = app.agency_id("SEDESO").await.to_string();
+    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
+    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
+    wait_for(&mut admin, id, "previewed").await;
+    let people = app.test_db.count("person").await;
+
+    // As if the server had stopped during the preview: the status says previewing, no one works.
+    let set_status = |status: &'static str, confirmed: bool| {
+        let db = app.test_db.db.clone();
+        async move {
+            let mut row = legacy_upload::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .into_active_model();
+            row.status = Set(status.to_owned());
+            if confirmed {
+                row.confirmed_at = Set(Some(angel_tests::start_time()));
+            }
+            row.update(&db).await.unwrap();
+        }
+    };
+    set_status("previewing", false).await;
+    let page = wait_for(&mut admin, id, "previewing").await;
+    assert!(
+        page.body.contains(r#"data-action="resume""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"data-action="confirm""#));
+    let resumed = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "resume")])
+        .await;
+    assert_eq!(resumed.status, StatusCode::SEE_OTHER, "{}", resumed.body);
+    wait_for(&mut admin, id, "previewed").await;
+    assert_eq!(app.test_db.count("person").await, people, "still a preview");
+
+    // As if it had stopped during the confirmed import.
+    set_status("running", true).await;
+    let page = wait_for(&mut admin, id, "running").await;
+    assert!(page.body.contains(r#"data-action="resume""#));
+    let resumed = admin
+        .submit(&format!("/admin/importar/{id}"), &[("action", "resume")])
+        .await;
+    assert_eq!(resumed.status, StatusCode::SEE_OTHER);
+    wait_for(&mut admin, id, "done").await;
+    assert_eq!(app.test_db.count("person").await, people + 1);
+    assert_eq!(upload_row(&app, id).await.file, None);
+    assert_eq!(actions(&app, "legacy.resumed").await, 2);
+}
