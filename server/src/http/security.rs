@@ -181,6 +181,14 @@ fn split_csrf(body: &[u8]) -> (Option<String>, String) {
     (token, rest.finish())
 }
 
+/// Whether a posted CSRF token is the browser's own (its cookie, compared in constant time).
+fn csrf_holds(token: Option<String>, headers: &HeaderMap, auth: &AuthSettings) -> bool {
+    match (token, cookie_value(headers, auth.csrf_cookie())) {
+        (Some(t), Some(e)) => !e.is_empty() && same_token(&t, &e),
+        _ => false,
+    }
+}
+
 /// The access layer (see the module documentation).
 pub async fn access(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let auth = state.auth.clone();
@@ -264,24 +272,16 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
                         .find(|(name, _)| name == CSRF_FIELD)
                         .map(|(_, value)| String::from_utf8_lossy(&value).into_owned())
                 });
-            let expected = cookie_value(&parts.headers, auth.csrf_cookie());
-            match (token, expected) {
-                (Some(t), Some(e)) if !e.is_empty() && same_token(&t, &e) => {}
-                _ => {
-                    tracing::warn!(path, "upload without a valid CSRF token refused");
-                    return refusal(StatusCode::FORBIDDEN, &parts.headers);
-                }
+            if !csrf_holds(token, &parts.headers, &auth) {
+                tracing::warn!(path, "upload without a valid CSRF token refused");
+                return refusal(StatusCode::FORBIDDEN, &parts.headers);
             }
             Body::from(bytes)
         } else if entry.kind == Kind::Form {
             let (token, rest) = split_csrf(&bytes);
-            let expected = cookie_value(&parts.headers, auth.csrf_cookie());
-            match (token, expected) {
-                (Some(t), Some(e)) if !e.is_empty() && same_token(&t, &e) => {}
-                _ => {
-                    tracing::warn!(path, "form post without a valid CSRF token refused");
-                    return refusal(StatusCode::FORBIDDEN, &parts.headers);
-                }
+            if !csrf_holds(token, &parts.headers, &auth) {
+                tracing::warn!(path, "form post without a valid CSRF token refused");
+                return refusal(StatusCode::FORBIDDEN, &parts.headers);
             }
             parts
                 .headers
