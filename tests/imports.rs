@@ -379,3 +379,27 @@ async fn an_interrupted_step_is_resumed_from_the_page() {
     assert_eq!(upload_row(&app, id).await.file, None);
     assert_eq!(actions(&app, "legacy.resumed").await, 2);
 }
+
+/// An upload of several megabytes (beyond multipart's own 2 MB default) is read whole: its
+/// CSRF field is found and its file kept and previewed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_of_several_megabytes_is_read_whole() {
+    let app = TestApp::spawn().await;
+    let mut admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let sedeso = app.agency_id("SEDESO").await.to_string();
+    let file = format!(
+        "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code,street\n\
+         Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000,{}\n",
+        "Calle ".repeat(600_000)
+    );
+    assert!(file.len() > 3_000_000);
+    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
+    assert_eq!(upload_row(&app, id).await.bytes, file.len() as i64);
+    let preview = wait_for(&mut admin, id, "previewed").await;
+    assert_eq!(
+        (count(&preview, "rows"), count(&preview, "refused")),
+        (1, 1)
+    );
+}

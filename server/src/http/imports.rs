@@ -19,12 +19,13 @@ use angel_app::{
 };
 use axum::{
     body::{Body, Bytes},
-    extract::{FromRequest, Multipart, Path, Request, State},
+    extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State},
     response::{IntoResponse, Redirect, Response},
 };
 use http::{HeaderMap, StatusCode, header};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
+use tower::{Layer, ServiceExt};
 
 use super::forms::{Pages, Posted, failed, me, render, request_id, signed_post};
 use super::security::refusal;
@@ -39,6 +40,15 @@ pub async fn fields(headers: &HeaderMap, body: Bytes) -> Option<Vec<(String, Byt
             .headers_mut()
             .insert(header::CONTENT_TYPE, ct.clone());
     }
+    // Multipart's own limit (2 MB unless told otherwise) would cut an upload short: the access
+    // layer has already bounded the body.
+    let read = DefaultBodyLimit::disable().layer(tower::service_fn(|request: Request| async {
+        Ok::<_, std::convert::Infallible>(read_fields(request).await)
+    }));
+    read.oneshot(request).await.ok().flatten()
+}
+
+async fn read_fields(request: Request) -> Option<Vec<(String, Bytes)>> {
     let mut multipart = Multipart::from_request(request, &()).await.ok()?;
     let mut out = Vec::new();
     while let Some(field) = multipart.next_field().await.ok()? {
