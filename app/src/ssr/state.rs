@@ -12,6 +12,7 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::{AuthSettings, PasswordHasher};
 use crate::ssr::clock::{Clock, SystemClock};
 use crate::ssr::services::portal::PortalCache;
+use crate::ssr::services::uploads::Working;
 use crate::ssr::vault::Vault;
 
 #[derive(Clone, Debug)]
@@ -26,6 +27,8 @@ pub struct AppState {
     pub vault: Vault,
     /// What the anonymous check reads (catalog, rules, offices), kept in memory.
     pub portal: PortalCache,
+    /// The uploads (`/admin/importar`) this server is previewing or importing.
+    pub uploads: Working,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             vault,
             portal: PortalCache::default(),
+            uploads: Working::default(),
         }
     }
 }

@@ -273,7 +273,7 @@ pub async fn report(
 
 /// Starts a step in the background, unless this server is already working on the upload.
 fn start(state: &AppState, id: i32, phase: Phase) {
-    let Some(work) = Work::claim(id) else {
+    let Some(work) = Work::claim(state, id) else {
         return;
     };
     let state = state.clone();

@@ -7,14 +7,14 @@
 //!   bound to its row (`legacy_upload.file`) and dropped once imported or discarded. A preview
 //!   not confirmed within [`KEEP_HOURS`] is dropped when the list is next read.
 //! - The report (masked IDs and codes only) is kept sealed too, for the page and its CSV.
-//! - Previews and imports run in the server's background; this module keeps which uploads
-//!   this server is working on and how far it got. One that no server is working on while its
+//! - Previews and imports run in the server's background; the application state keeps which
+//!   uploads this server is working on and how far it got ([`Working`]). One that no server is working on while its
 //!   status says it should be (a restart) may be resumed: a preview runs again, an import goes
 //!   on after its last committed chunk.
 //! - Every upload, confirmation, discard and report download is audited.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use angel_entity::{agency, legacy_upload, staff};
 use chrono::TimeDelta;
@@ -58,40 +58,56 @@ impl Phase {
     }
 }
 
-/// Uploads this server is working on, with the rows done so far.
-static WORKING: LazyLock<Mutex<HashMap<i32, u64>>> = LazyLock::new(Mutex::default);
+/// The uploads this server is working on, with the rows done so far: part of the application
+/// state, shared by its clones.
+#[derive(Clone, Debug, Default)]
+pub struct Working(Arc<Mutex<HashMap<i32, u64>>>);
 
-fn working() -> std::sync::MutexGuard<'static, HashMap<i32, u64>> {
-    WORKING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl Working {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, u64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn busy(&self, id: i32) -> bool {
+        self.lock().contains_key(&id)
+    }
+
+    fn done(&self, id: i32) -> Option<u64> {
+        self.lock().get(&id).copied()
+    }
 }
 
 /// This server works on an upload while the guard lives.
 #[derive(Debug)]
 pub struct Work {
+    working: Working,
     id: i32,
 }
 
 impl Work {
     /// Claims an upload; `None` when this server is working on it already.
-    pub fn claim(id: i32) -> Option<Work> {
-        let mut w = working();
+    pub fn claim(state: &AppState, id: i32) -> Option<Work> {
+        let mut w = state.uploads.lock();
         if w.contains_key(&id) {
             return None;
         }
         w.insert(id, 0);
-        Some(Work { id })
+        Some(Work {
+            working: state.uploads.clone(),
+            id,
+        })
     }
 
     pub fn progress(&self, done: u64) {
-        working().insert(self.id, done);
+        self.working.lock().insert(self.id, done);
     }
 }
 
 impl Drop for Work {
     fn drop(&mut self) {
-        working().remove(&self.id);
+        self.working.lock().remove(&self.id);
     }
 }
 
@@ -327,7 +343,7 @@ pub async fn decide(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let now = state.clock.now();
-    let busy = working().contains_key(&id);
+    let busy = state.uploads.busy(id);
     let expired = expired(&upload, now);
     let (from, to, phase, action) = match (decision, upload.status.as_str()) {
         (Decision::Confirm, "previewed") if !expired => (
@@ -525,7 +541,7 @@ pub async fn detail(
             });
         }
     }
-    let done = working().get(&id).copied();
+    let done = state.uploads.done(id);
     let interrupted = matches!(u.status.as_str(), "previewing" | "running") && done.is_none();
     Ok(UploadDetail {
         row,
