@@ -249,6 +249,10 @@ async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
     let page = admin.upload("/admin/importar", &[], &[], true).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("#f-agency") && page.body.contains("#f-file"));
+    // An agency that does not exist.
+    let page = upload_file(&mut admin, "99999", good.as_bytes()).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("#f-agency"));
     // Too large for the browser: 413 before anything is read into the application.
     let big = vec![b'a'; angel_app::ssr::services::uploads::MAX_UPLOAD_BYTES + 300 * 1024];
     let page = upload_file(&mut admin, &sedeso, &big).await;

@@ -102,6 +102,16 @@ pub fn check(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Checked, Vec<Pro
     }
 }
 
+/// [`check`] with the mapping as text (TOML), read first: a mapping that does not read refuses
+/// the file as [`mapping`] says.
+///
+/// # Errors
+/// The mapping's problem, or every problem of the file.
+pub fn check_with(bytes: &[u8], mapping_text: Option<&str>) -> Result<Checked, Vec<Problem>> {
+    let mapping = mapping_text.map(self::mapping).transpose()?;
+    check(bytes, mapping.as_ref())
+}
+
 /// A line with the wrong number of fields: the next lines can still be checked.
 fn recoverable(e: &csv::Error) -> bool {
     matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. })

@@ -194,6 +194,8 @@ pub struct UploadDetail {
     /// Previewing or importing, but no server is working on it (stopped by a restart): it may
     /// be resumed.
     pub interrupted: bool,
+    /// The decisions that apply now (`confirm`, `resume`, `discard`): the page's buttons.
+    pub actions: Vec<String>,
 }
 
 /// A problem that refuses a whole uploaded file (its header, its mapping, a malformed line).

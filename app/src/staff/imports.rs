@@ -237,8 +237,8 @@ pub fn AdminImportPage() -> impl IntoView {
     }
 }
 
-fn decision(i18n: I18nContext<Locale>, id: i32, action: &'static str) -> impl IntoView {
-    let (label, class) = match action {
+fn decision(i18n: I18nContext<Locale>, id: i32, action: String) -> impl IntoView {
+    let (label, class) = match action.as_str() {
         "confirm" => (t_string!(i18n, import_confirm), ""),
         "discard" => (t_string!(i18n, import_discard), "danger"),
         _ => (t_string!(i18n, import_resume), ""),
@@ -246,7 +246,7 @@ fn decision(i18n: I18nContext<Locale>, id: i32, action: &'static str) -> impl In
     view! {
         <form method="post" action=format!("/admin/importar/{id}") class="inline">
             <CsrfField />
-            <input type="hidden" name="action" value=action />
+            <input type="hidden" name="action" value=action.clone() />
             <button type="submit" class=class data-action=action>{label}</button>
         </form>
     }
@@ -275,20 +275,6 @@ fn import_view(i18n: I18nContext<Locale>, d: UploadDetail) -> impl IntoView {
             {counts_view(i18n, c)}
         }
     });
-    let actions = {
-        let status = u.status.as_str();
-        let mut list: Vec<&'static str> = Vec::new();
-        if status == "previewed" {
-            list.push("confirm");
-        }
-        if d.interrupted || (status == "failed") {
-            list.push("resume");
-        }
-        if matches!(status, "previewed" | "failed") || (status == "previewing" && d.interrupted) {
-            list.push("discard");
-        }
-        list
-    };
     let interrupted = d
         .interrupted
         .then(|| view! { <p class="error" role="alert">{t!(i18n, import_interrupted)}</p> });
@@ -337,7 +323,7 @@ fn import_view(i18n: I18nContext<Locale>, d: UploadDetail) -> impl IntoView {
         {progress}
         {counts}
         <p class="actions">
-            {actions.into_iter().map(|a| decision(i18n, id, a)).collect_view()}
+            {d.actions.into_iter().map(|a| decision(i18n, id, a)).collect_view()}
         </p>
         {lines}
     }

@@ -23,13 +23,17 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use http::{HeaderMap, StatusCode, header};
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use tower::{Layer, ServiceExt};
 
 use super::forms::{Pages, Posted, failed, me, render, request_id, signed_post};
 use super::security::refusal;
 use crate::legacy::{self, describe};
+
+/// The fields of an upload, read by the access layer (which checked and removed the CSRF
+/// field): `(field name, its bytes)`, in order.
+#[derive(Debug, Clone)]
+pub struct Uploaded(pub Vec<(String, Bytes)>);
 
 /// The parts of a multipart body: `(field name, its bytes)`, in order. `None` when it is not a
 /// multipart body or does not parse.
@@ -80,8 +84,6 @@ impl UploadForm {
                 "mapping" | "mapping_file" => {}
                 "fuzzy" => form.fuzzy = !value.is_empty(),
                 "file" => form.file = Some(value).filter(|f| !f.is_empty()),
-                // Checked by the access layer.
-                super::security::CSRF_FIELD => {}
                 _ => return None,
             }
         }
@@ -119,16 +121,11 @@ pub async fn upload(
     let Some(me) = me(&request) else {
         return refusal(StatusCode::UNAUTHORIZED, request.headers());
     };
-    let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, super::security::MAX_UPLOAD_BYTES).await {
-        Ok(b) => b,
-        Err(_) => return refusal(StatusCode::PAYLOAD_TOO_LARGE, &parts.headers),
-    };
-    let rid = request_id(&parts.headers);
-    let parsed = fields(&parts.headers, bytes)
-        .await
-        .and_then(UploadForm::read);
-    let request = Request::from_parts(parts, Body::empty());
+    let rid = request_id(request.headers());
+    let parsed = request
+        .extensions()
+        .get::<Uploaded>()
+        .and_then(|u| UploadForm::read(u.0.clone()));
     let Some(form) = parsed else {
         return refusal(StatusCode::UNPROCESSABLE_ENTITY, request.headers());
     };
@@ -152,11 +149,7 @@ pub async fn upload(
         .await;
     };
     let mapping_text = Some(form.mapping.trim()).filter(|m| !m.is_empty());
-    let checked = mapping_text
-        .map(legacy::mapping)
-        .transpose()
-        .and_then(|mapping| legacy::check(&file, mapping.as_ref()));
-    let checked = match checked {
+    let checked = match legacy::check_with(&file, mapping_text) {
         Ok(c) => c,
         Err(problems) => {
             let refused = problems_notice(&problems);
@@ -178,21 +171,6 @@ pub async fn upload(
         mapping: mapping_text,
         file: &file,
     };
-    match angel_entity::agency::Entity::find_by_id(agency_id)
-        .one(&state.db)
-        .await
-    {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            let unknown = vec![angel_app::error::FieldError::new(
-                "agency",
-                "invalid_choice",
-            )];
-            let error = ServiceError::Invalid(unknown);
-            return failed(&state, &pages, request, error, &pairs).await;
-        }
-        Err(error) => return failed(&state, &pages, request, error.into(), &pairs).await,
-    }
     match uploads::store(&state, &me.actor, new, rid.as_deref()).await {
         Ok(id) => {
             start(&state, id, Phase::Preview);
@@ -294,13 +272,7 @@ fn start(state: &AppState, id: i32, phase: Phase) {
 /// its counts and report kept.
 async fn run(state: &AppState, id: i32, phase: Phase, work: Work) -> Result<(), ServiceError> {
     let opened = uploads::open(state, id).await?;
-    let checked = opened
-        .upload
-        .mapping
-        .as_deref()
-        .map(legacy::mapping)
-        .transpose()
-        .and_then(|mapping| legacy::check(&opened.file, mapping.as_ref()))
+    let checked = legacy::check_with(&opened.file, opened.upload.mapping.as_deref())
         .map_err(|_| ServiceError::Internal("a kept file no longer passes the checks"))?;
     let options = Options {
         dry_run: phase == Phase::Preview,

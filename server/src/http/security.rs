@@ -264,19 +264,20 @@ pub async fn access(State(state): State<AppState>, request: Request, next: Next)
             return refusal(StatusCode::PAYLOAD_TOO_LARGE, &parts.headers);
         };
         body = if entry.kind == Kind::Upload {
-            let token = super::imports::fields(&parts.headers, bytes.clone())
+            // Read once: the handler takes the fields from the request (the CSRF field removed).
+            let mut fields = super::imports::fields(&parts.headers, bytes)
                 .await
-                .and_then(|fields| {
-                    fields
-                        .into_iter()
-                        .find(|(name, _)| name == CSRF_FIELD)
-                        .map(|(_, value)| String::from_utf8_lossy(&value).into_owned())
-                });
+                .unwrap_or_default();
+            let token = fields
+                .iter()
+                .position(|(name, _)| name == CSRF_FIELD)
+                .map(|at| String::from_utf8_lossy(&fields.remove(at).1).into_owned());
             if !csrf_holds(token, &parts.headers, &auth) {
                 tracing::warn!(path, "upload without a valid CSRF token refused");
                 return refusal(StatusCode::FORBIDDEN, &parts.headers);
             }
-            Body::from(bytes)
+            parts.extensions.insert(super::imports::Uploaded(fields));
+            Body::empty()
         } else if entry.kind == Kind::Form {
             let (token, rest) = split_csrf(&bytes);
             if !csrf_holds(token, &parts.headers, &auth) {

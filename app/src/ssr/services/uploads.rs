@@ -19,14 +19,17 @@ use std::sync::{Arc, Mutex};
 use angel_entity::{agency, legacy_upload, staff};
 use chrono::TimeDelta;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::NotSet,
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait as _},
 };
 use zeroize::Zeroizing;
 
 use super::legacy::Summary;
 use super::tracking::stamp;
 use crate::domain::access::{Actor, Permission, authorize};
+use crate::error::FieldError;
 use crate::ssr::audit::NewEvent;
 use crate::ssr::vault::Slot;
 use crate::ssr::{AppState, ServiceError};
@@ -129,6 +132,53 @@ fn unsigned(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// An upload as the page and the decisions read it: everything but the file and the report
+/// (megabytes each), and whether the file is still kept.
+#[derive(Debug, Clone, FromQueryResult)]
+struct Upload {
+    id: i32,
+    agency_id: i32,
+    staff_id: i32,
+    rows: i64,
+    status: String,
+    summary: Option<String>,
+    has_file: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
+    confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The uploads (one, or all newest first), without their file and report.
+async fn uploads(state: &AppState, id: Option<i32>) -> Result<Vec<Upload>, ServiceError> {
+    use legacy_upload::Column as C;
+    let mut query = legacy_upload::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::AgencyId,
+            C::StaffId,
+            C::Rows,
+            C::Status,
+            C::Summary,
+            C::CreatedAt,
+            C::ConfirmedAt,
+            C::FinishedAt,
+        ])
+        .column_as(Expr::col(C::File).is_not_null(), "has_file")
+        .order_by_desc(C::Id);
+    if let Some(id) = id {
+        query = query.filter(C::Id.eq(id));
+    }
+    Ok(query.into_model::<Upload>().all(&state.db).await?)
+}
+
+async fn upload(state: &AppState, id: i32) -> Result<Upload, ServiceError> {
+    uploads(state, Some(id))
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound)
+}
+
 fn file_slot(id: i32) -> Slot<'static> {
     Slot::new(TABLE, "file", i64::from(id))
 }
@@ -146,7 +196,7 @@ fn admin(actor: &Actor) -> Result<(), ServiceError> {
 /// Keeps a checked file, sealed, in status `previewing`; audited. Returns its id.
 ///
 /// # Errors
-/// `NotFound` for other roles; database errors.
+/// `NotFound` for other roles; `Invalid` for an unknown agency; database errors.
 pub async fn store(
     state: &AppState,
     actor: &Actor,
@@ -156,6 +206,16 @@ pub async fn store(
     admin(actor)?;
     let now = state.clock.now();
     let tx = state.audit.begin(&state.db).await?;
+    if agency::Entity::find_by_id(new.agency_id)
+        .one(&*tx)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "agency",
+            "invalid_choice",
+        )]));
+    }
     let row = legacy_upload::ActiveModel {
         id: NotSet,
         agency_id: Set(new.agency_id),
@@ -314,13 +374,53 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn from_code(code: &str) -> Option<Decision> {
-        match code {
-            "confirm" => Some(Decision::Confirm),
-            "discard" => Some(Decision::Discard),
-            "resume" => Some(Decision::Resume),
-            _ => None,
+    pub const ALL: [Decision; 3] = [Decision::Confirm, Decision::Resume, Decision::Discard];
+
+    /// The form's value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Decision::Confirm => "confirm",
+            Decision::Discard => "discard",
+            Decision::Resume => "resume",
         }
+    }
+
+    pub fn from_code(code: &str) -> Option<Decision> {
+        Decision::ALL.into_iter().find(|d| d.code() == code)
+    }
+}
+
+/// What a decision does to an upload as it is now: the status it moves to, the step it starts
+/// and its audit action; `None` when it does not apply. The page offers exactly the decisions
+/// this allows.
+fn plan(
+    decision: Decision,
+    u: &Upload,
+    busy: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<(&'static str, Option<Phase>, &'static str)> {
+    // Something to work on: the file, and not a preview left past its time.
+    let live = u.has_file && !expired(u, now);
+    match (decision, u.status.as_str()) {
+        (Decision::Confirm, "previewed") if live => {
+            Some(("running", Some(Phase::Import), "legacy.confirmed"))
+        }
+        (Decision::Discard, "previewing" | "previewed" | "failed") if !busy => {
+            Some(("discarded", None, "legacy.discarded"))
+        }
+        (Decision::Resume, "previewing") if live && !busy => {
+            Some(("previewing", Some(Phase::Preview), "legacy.resumed"))
+        }
+        (Decision::Resume, "running") if live && !busy => {
+            Some(("running", Some(Phase::Import), "legacy.resumed"))
+        }
+        // A failed step goes back to where it was: an import that had been confirmed resumes.
+        (Decision::Resume, "failed") if live && !busy => Some(if u.confirmed_at.is_some() {
+            ("running", Some(Phase::Import), "legacy.resumed")
+        } else {
+            ("previewing", Some(Phase::Preview), "legacy.resumed")
+        }),
+        _ => None,
     }
 }
 
@@ -338,42 +438,10 @@ pub async fn decide(
     request_id: Option<&str>,
 ) -> Result<Option<Phase>, ServiceError> {
     admin(actor)?;
-    let upload = legacy_upload::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let upload = upload(state, id).await?;
     let now = state.clock.now();
-    let busy = state.uploads.busy(id);
-    let expired = expired(&upload, now);
-    let (from, to, phase, action) = match (decision, upload.status.as_str()) {
-        (Decision::Confirm, "previewed") if !expired => (
-            "previewed",
-            "running",
-            Some(Phase::Import),
-            "legacy.confirmed",
-        ),
-        (Decision::Discard, s @ ("previewing" | "previewed" | "failed")) if !busy => {
-            (s, "discarded", None, "legacy.discarded")
-        }
-        (Decision::Resume, s @ ("previewing" | "running")) if !busy => {
-            let phase = if s == "running" {
-                Phase::Import
-            } else {
-                Phase::Preview
-            };
-            (s, s, Some(phase), "legacy.resumed")
-        }
-        // A failed step goes back to where it was: an import that had been confirmed resumes.
-        (Decision::Resume, "failed") if !busy && upload.file.is_some() => {
-            let (status, phase) = if upload.confirmed_at.is_some() {
-                ("running", Phase::Import)
-            } else {
-                ("previewing", Phase::Preview)
-            };
-            ("failed", status, Some(phase), "legacy.resumed")
-        }
-        _ => return Err(ServiceError::Conflict),
-    };
+    let (to, phase, action) =
+        plan(decision, &upload, state.uploads.busy(id), now).ok_or(ServiceError::Conflict)?;
     let tx = state.audit.begin(&state.db).await?;
     let mut update = legacy_upload::Entity::update_many()
         .col_expr(legacy_upload::Column::Status, Expr::value(to));
@@ -387,7 +455,7 @@ pub async fn decide(
     }
     let changed = update
         .filter(legacy_upload::Column::Id.eq(id))
-        .filter(legacy_upload::Column::Status.eq(from))
+        .filter(legacy_upload::Column::Status.eq(upload.status.as_str()))
         .exec(&*tx)
         .await?;
     if changed.rows_affected != 1 {
@@ -405,7 +473,7 @@ pub async fn decide(
 }
 
 /// A preview left unconfirmed past [`KEEP_HOURS`].
-fn expired(upload: &legacy_upload::Model, now: chrono::DateTime<chrono::Utc>) -> bool {
+fn expired(upload: &Upload, now: chrono::DateTime<chrono::Utc>) -> bool {
     matches!(
         upload.status.as_str(),
         "previewing" | "previewed" | "failed"
@@ -429,7 +497,7 @@ async fn drop_expired(state: &AppState) -> Result<(), ServiceError> {
 
 fn row_of(
     state: &AppState,
-    u: &legacy_upload::Model,
+    u: &Upload,
     names: &HashMap<i32, String>,
     codes: &HashMap<i32, String>,
 ) -> UploadRow {
@@ -454,10 +522,13 @@ fn row_of(
     }
 }
 
+/// The names of the uploads' staff and the agencies' codes.
 async fn names_and_codes(
     state: &AppState,
+    uploads: &[Upload],
 ) -> Result<(HashMap<i32, String>, HashMap<i32, String>), ServiceError> {
     let names = staff::Entity::find()
+        .filter(staff::Column::Id.is_in(uploads.iter().map(|u| u.staff_id)))
         .all(&state.db)
         .await?
         .into_iter()
@@ -479,30 +550,34 @@ async fn names_and_codes(
 pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<UploadRow>, ServiceError> {
     admin(actor)?;
     drop_expired(state).await?;
-    let (names, codes) = names_and_codes(state).await?;
-    let mut rows = Vec::new();
-    for u in legacy_upload::Entity::find()
-        .order_by_desc(legacy_upload::Column::Id)
-        .all(&state.db)
-        .await?
-    {
-        rows.push(row_of(state, &u, &names, &codes));
-    }
-    Ok(rows)
+    let listed = uploads(state, None).await?;
+    let (names, codes) = names_and_codes(state, &listed).await?;
+    Ok(listed
+        .iter()
+        .map(|u| row_of(state, u, &names, &codes))
+        .collect())
 }
 
 /// The stored report, opened (empty before the first step ends).
 async fn report_bytes(
     state: &AppState,
-    u: &legacy_upload::Model,
-) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
-    match &u.report {
-        Some(sealed) => state
-            .vault
-            .open(report_slot(u.id), sealed)
-            .map_err(|_| ServiceError::Internal("an import report did not open")),
-        None => Ok(Zeroizing::new(Vec::new())),
-    }
+    id: i32,
+) -> Result<Option<Zeroizing<Vec<u8>>>, ServiceError> {
+    let sealed: Option<Option<Vec<u8>>> = legacy_upload::Entity::find_by_id(id)
+        .select_only()
+        .column(legacy_upload::Column::Report)
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    sealed
+        .flatten()
+        .map(|sealed| {
+            state
+                .vault
+                .open(report_slot(id), &sealed)
+                .map_err(|_| ServiceError::Internal("an import report did not open"))
+        })
+        .transpose()
 }
 
 /// One upload: its counts, its report's first lines, its progress (administrators).
@@ -515,13 +590,10 @@ pub async fn detail(
     id: i32,
 ) -> Result<UploadDetail, ServiceError> {
     admin(actor)?;
-    let u = legacy_upload::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let (names, codes) = names_and_codes(state).await?;
+    let u = upload(state, id).await?;
+    let (names, codes) = names_and_codes(state, std::slice::from_ref(&u)).await?;
     let row = row_of(state, &u, &names, &codes);
-    let report = report_bytes(state, &u).await?;
+    let report = report_bytes(state, id).await?.unwrap_or_default();
     let mut lines = Vec::new();
     let mut total_lines = 0u64;
     let mut reader = csv::Reader::from_reader(&report[..]);
@@ -543,12 +615,19 @@ pub async fn detail(
     }
     let done = state.uploads.done(id);
     let interrupted = matches!(u.status.as_str(), "previewing" | "running") && done.is_none();
+    let now = state.clock.now();
+    let actions = Decision::ALL
+        .into_iter()
+        .filter(|d| plan(*d, &u, done.is_some(), now).is_some())
+        .map(|d| d.code().to_owned())
+        .collect();
     Ok(UploadDetail {
         row,
         lines,
         total_lines,
         done,
         interrupted,
+        actions,
     })
 }
 
@@ -563,14 +642,9 @@ pub async fn report_csv(
     request_id: Option<&str>,
 ) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
     admin(actor)?;
-    let u = legacy_upload::Entity::find_by_id(id)
-        .one(&state.db)
+    let report = report_bytes(state, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if u.report.is_none() {
-        return Err(ServiceError::NotFound);
-    }
-    let report = report_bytes(state, &u).await?;
     let tx = state.audit.begin(&state.db).await?;
     tx.record(
         NewEvent::new("legacy.report_downloaded", state.clock.now())
