@@ -10,6 +10,7 @@
 #   ANGEL_BENCH_SKIP_TRACKING   load the request histories, skip the tracking measurements
 #   ANGEL_BENCH_SKIP_GAP        skip P5's eligibility gap job (the longest part at 1.2M people)
 #   ANGEL_BENCH_IMPORT_ROWS     rows of P6's synthetic agency file (default 100000)
+#   ANGEL_BENCH_IMPORT_CHUNK    rows per committed chunk of P6's import (default: the import's, 2000)
 #   ANGEL_BENCH_SKIP_IMPORT     skip P6 (the legacy import)
 # The portal's goals (P8 screener under load, P10 bundle sizes) run first: .ci/bench-portal.sh.
 set -euo pipefail

@@ -668,7 +668,12 @@ async fn no_curp_in_clear_after_importing_searching_and_exporting_200_people() {
         )
         .await;
     let csv_export = sedeso.get("/agencia/solicitudes.csv").await;
-    assert_eq!(csv_export.body.lines().count(), 1 + 5);
+    // The file's school supplies requests and the five asked for just now.
+    assert!(summary.requests_created > 0, "{summary}");
+    assert_eq!(
+        csv_export.body.lines().count() as u64,
+        1 + summary.requests_created + 5
+    );
     let json_export = sedeso.get("/agencia/solicitudes.json").await;
     assert_eq!(json_export.status, reqwest::StatusCode::OK);
 
@@ -938,4 +943,71 @@ async fn program_requests_are_imported_with_their_people_once() {
         matches!(verdict, angel_app::ssr::audit::Verdict::Intact(_)),
         "{verdict}"
     );
+}
+
+/// Requests of one chunk are written together: a later row for the same person and program is
+/// the request an earlier row created (same folio), folios follow each other per program and
+/// year, and coverage counts each person once. Chunks of two rows, which split the same
+/// person's rows, give the same report and the same tallies.
+#[tokio::test]
+async fn requests_written_together_take_their_folios_in_file_order() {
+    use angel_app::domain::folio::folio;
+    use angel_app::ssr::services::coverage;
+
+    let curp_maria = curp("PERM500305MDFXZR0");
+    let curp_rosa = curp("DILR751212MDFZNS0");
+    let curp_luis = curp("GOML800101HDFMMS0");
+    let text = format!(
+        "FOLIO;NOMBRE;PATERNO;FEC NAC;SEXO;CURP;DELEGACIÓN;COLONIA;CP;PROGRAMA;ESTATUS;FECHA SOLICITUD\n\
+         A1;María;Peña;05/03/1950;2;{curp_maria};Iztapalapa;Centro;09000;UTILES;Activo;15/01/2025\n\
+         A2;María;Peña;05/03/1950;2;{curp_maria};Iztapalapa;Centro;09000;UTILES;Activo;15/01/2025\n\
+         A3;Rosa;Díaz;12/12/1975;2;{curp_rosa};Coyoacán;Centro;04100;UTILES;Activo;20/01/2025\n\
+         A4;Luis;Gómez;01/01/1980;1;{curp_luis};Tlalpan;Centro;14000;UTILES;Baja;01/02/2024\n\
+         A5;Luis;Gómez;01/01/1980;1;{curp_luis};Tlalpan;Centro;14000;UNIFOR;Activo;01/02/2025\n"
+    );
+    let bytes = latin1(&text);
+    let mut seen = Vec::new();
+    for chunk in [500, 2] {
+        let test_db = angel_tests::TestDb::seeded().await;
+        let state = state(&test_db).await;
+        let options = Options {
+            chunk,
+            ..Options::default()
+        };
+        let (done, report) = run_with(&state, &bytes, REQUESTS_MAPPING, options).await;
+        assert_eq!(
+            (
+                done.requests_created,
+                done.requests_existing,
+                done.request_conflicts
+            ),
+            (4, 1, 0),
+            "chunks of {chunk}"
+        );
+        let requests: Vec<(String, String)> = (2..=6).map(|l| request_of(&report, l)).collect();
+        let created = |f: String| ("request_created".to_owned(), f);
+        assert_eq!(
+            requests,
+            [
+                created(folio("UTILES", 2025, 1)),
+                ("request_existing".to_owned(), folio("UTILES", 2025, 1)),
+                created(folio("UTILES", 2025, 2)),
+                created(folio("UTILES", 2024, 1)),
+                created(folio("UNIFOR", 2025, 1)),
+            ],
+            "chunks of {chunk}"
+        );
+        assert_eq!(test_db.count("enrollment").await, 4);
+        assert_eq!(test_db.count("enrollment_event").await, 4);
+        let kept = coverage::kept(&test_db.db).await.unwrap();
+        assert_eq!(
+            kept,
+            coverage::reference(&test_db.db).await.unwrap(),
+            "chunks of {chunk}: kept tallies differ from the GROUP BY"
+        );
+        // María and Rosa in UTILES, Luis in UNIFOR (his UTILES request ended).
+        assert_eq!(test_db.count("coverage_member").await, 3);
+        seen.push(outcomes(&report));
+    }
+    assert_eq!(seen[0], seen[1], "the same outcomes whatever the chunk");
 }

@@ -99,10 +99,16 @@ async fn engine(name: &str, rows: u64, fuzzy: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let checked = angel_server::legacy::check(&file, None)
         .map_err(|p| anyhow::anyhow!("the file was refused: {p:?}"))?;
-    let options = Options {
+    let mut options = Options {
         fuzzy,
         ..Options::default()
     };
+    if let Some(chunk) = std::env::var("ANGEL_BENCH_IMPORT_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.chunk = chunk;
+    }
     let mut report = csv::Writer::from_writer(std::io::sink());
     let summary =
         angel_server::legacy::import(&state, &checked, "SEDESO", options, &mut report, |_| {})

@@ -87,7 +87,7 @@ const AGE_BANDS: &[u32] = &[
 ];
 
 /// The columns of [`Generator::legacy_file`].
-pub const LEGACY_HEADER: [&str; 12] = [
+pub const LEGACY_HEADER: [&str; 15] = [
     "record_id",
     "given_names",
     "first_surname",
@@ -100,6 +100,9 @@ pub const LEGACY_HEADER: [&str; 12] = [
     "colonia",
     "postal_code",
     "street",
+    "program",
+    "status",
+    "requested_on",
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -379,14 +382,19 @@ impl Generator {
 
     /// A synthetic agency file for `angel import persons` (its benchmark and tests): the
     /// members of the next homes, `rows` of them, under [`LEGACY_HEADER`] (our field codes, so
-    /// no mapping), dates as `DD/MM/YYYY` and sexes as words, as agencies write them; UTF-8
-    /// with `,`. Record numbers run `R0000001`, `R0000002`…
+    /// no mapping), dates as `DD/MM/YYYY` and sexes and statuses as words, as agencies write
+    /// them; UTF-8 with `,`. Record numbers run `R0000001`, `R0000002`… Children of school age
+    /// (6 to 14) receive SEDESO's school supplies (`UTILES`, active, asked for 30 days ago);
+    /// the other rows name no program.
     ///
     /// # Errors
     /// Only if writing to memory fails.
     pub fn legacy_file(&mut self, rows: u64) -> csv::Result<Vec<u8>> {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(LEGACY_HEADER)?;
+        let asked = (self.today - chrono::Days::new(30))
+            .format("%d/%m/%Y")
+            .to_string();
         let mut written = 0u64;
         while written < rows {
             let home = self.home();
@@ -397,6 +405,12 @@ impl Generator {
                     Sex::Male => "hombre",
                     Sex::Female => "mujer",
                     Sex::NonBinary => "X",
+                };
+                let school_age = (6..=14).contains(&self.today.years_since(m.birth).unwrap_or(0));
+                let request = if school_age {
+                    ["UTILES", "activo", &asked]
+                } else {
+                    ["", "", ""]
                 };
                 out.write_record([
                     format!("R{written:07}"),
@@ -411,6 +425,9 @@ impl Generator {
                     home.colonia.to_owned(),
                     home.postal_code.clone(),
                     home.street.clone(),
+                    request[0].to_owned(),
+                    request[1].to_owned(),
+                    request[2].to_owned(),
                 ])?;
             }
         }

@@ -15,7 +15,7 @@
 //! bulk loads, or when an indicator's programs change); [`reference`] is the plain `GROUP BY`
 //! the tests and the benchmark compare the tallies with.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use angel_entity::{
     borough, coverage_member, enrollment, indicator, indicator_tally, person, program,
@@ -43,46 +43,98 @@ const ACTIVE_PERSON: &str = "active";
 /// # Errors
 /// Database errors (a tally driven below zero is one: the check constraint refuses it).
 pub async fn refresh_person(db: &impl ConnectionTrait, person_id: i32) -> Result<(), DbErr> {
-    let Some(p) = person::Entity::find_by_id(person_id)
+    refresh_people(db, &[person_id]).await
+}
+
+/// People per statement of [`refresh_people`].
+const PEOPLE_PER_STATEMENT: usize = 500;
+
+/// [`refresh_person`] for many people at once (a chunk of an import): a few statements per
+/// [`PEOPLE_PER_STATEMENT`] people, and one tally update per program or indicator and borough
+/// whose count changed. On PostgreSQL the people's rows are locked in id order.
+///
+/// # Errors
+/// As [`refresh_person`].
+pub async fn refresh_people(db: &impl ConnectionTrait, people: &[i32]) -> Result<(), DbErr> {
+    let ids: Vec<i32> = people
+        .iter()
+        .copied()
+        .collect::<BTreeSet<i32>>()
+        .into_iter()
+        .collect();
+    for part in ids.chunks(PEOPLE_PER_STATEMENT) {
+        refresh_part(db, part).await?;
+    }
+    Ok(())
+}
+
+/// Where a person is reached: (program, borough) pairs.
+type Pairs = BTreeSet<(i32, i32)>;
+
+/// Who is reached where, by person.
+type Reached = HashMap<i32, Pairs>;
+
+async fn refresh_part(db: &impl ConnectionTrait, ids: &[i32]) -> Result<(), DbErr> {
+    let people = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(person::Column::Id)
         .lock_exclusive()
-        .one(db)
-        .await?
-    else {
-        return Ok(());
-    };
-    let before: BTreeSet<(i32, i32)> = coverage_member::Entity::find()
-        .filter(coverage_member::Column::PersonId.eq(person_id))
+        .all(db)
+        .await?;
+    let mut before: Reached = HashMap::new();
+    for m in coverage_member::Entity::find()
+        .filter(coverage_member::Column::PersonId.is_in(people.iter().map(|p| p.id)))
         .all(db)
         .await?
-        .into_iter()
-        .map(|m| (m.program_id, m.borough_id))
+    {
+        before
+            .entry(m.person_id)
+            .or_default()
+            .insert((m.program_id, m.borough_id));
+    }
+    let borough_of: HashMap<i32, i32> = people
+        .iter()
+        .filter(|p| p.status == ACTIVE_PERSON)
+        .map(|p| (p.id, p.borough_id))
         .collect();
-    let after: BTreeSet<(i32, i32)> = if p.status == ACTIVE_PERSON {
-        enrollment::Entity::find()
-            .select_only()
-            .column(enrollment::Column::ProgramId)
-            .filter(enrollment::Column::PersonId.eq(person_id))
-            .filter(enrollment::Column::Status.eq(Status::Active.code()))
-            .into_tuple::<i32>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|program| (program, p.borough_id))
-            .collect()
-    } else {
-        BTreeSet::new()
-    };
-    if before == after {
+    let mut after: Reached = HashMap::new();
+    for (person, program) in enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::PersonId)
+        .column(enrollment::Column::ProgramId)
+        .filter(enrollment::Column::PersonId.is_in(borough_of.keys().copied()))
+        .filter(enrollment::Column::Status.eq(Status::Active.code()))
+        .into_tuple::<(i32, i32)>()
+        .all(db)
+        .await?
+    {
+        after
+            .entry(person)
+            .or_default()
+            .insert((program, borough_of[&person]));
+    }
+    let none = BTreeSet::new();
+    let changed: Vec<(i32, &Pairs, &Pairs)> = people
+        .iter()
+        .map(|p| {
+            (
+                p.id,
+                before.get(&p.id).unwrap_or(&none),
+                after.get(&p.id).unwrap_or(&none),
+            )
+        })
+        .filter(|(_, was, is)| was != is)
+        .collect();
+    if changed.is_empty() {
         return Ok(());
     }
 
-    for &(program, borough) in before.difference(&after) {
-        bump(db, Tally::Program, program, borough, -1).await?;
-    }
-    for &(program, borough) in after.difference(&before) {
-        bump(db, Tally::Program, program, borough, 1).await?;
-    }
-    let programs: Vec<i32> = before.iter().chain(&after).map(|&(p, _)| p).collect();
+    let programs: Vec<i32> = changed
+        .iter()
+        .flat_map(|(_, was, is)| was.iter().chain(is.iter()).map(|&(p, _)| p))
+        .collect::<BTreeSet<i32>>()
+        .into_iter()
+        .collect();
     let served = indicators_of(db, &programs).await?;
     let reach = |pairs: &BTreeSet<(i32, i32)>| -> BTreeSet<(i32, i32)> {
         pairs
@@ -96,28 +148,47 @@ pub async fn refresh_person(db: &impl ConnectionTrait, person_id: i32) -> Result
             })
             .collect()
     };
-    let (was, is) = (reach(&before), reach(&after));
-    for &(indicator, borough) in was.difference(&is) {
-        bump(db, Tally::Indicator, indicator, borough, -1).await?;
+    // Net changes per tally row: a person counts once per program (indicator) and borough.
+    let mut deltas: BTreeMap<(Tally, i32, i32), i64> = BTreeMap::new();
+    for (_, was, is) in &changed {
+        let (reached_was, reached_is) = (reach(was), reach(is));
+        for (tally, gone, came) in [
+            (Tally::Program, *was, *is),
+            (Tally::Indicator, &reached_was, &reached_is),
+        ] {
+            for &(key, borough) in gone.difference(came) {
+                *deltas.entry((tally, key, borough)).or_default() -= 1;
+            }
+            for &(key, borough) in came.difference(gone) {
+                *deltas.entry((tally, key, borough)).or_default() += 1;
+            }
+        }
     }
-    for &(indicator, borough) in is.difference(&was) {
-        bump(db, Tally::Indicator, indicator, borough, 1).await?;
+    for ((tally, key, borough), delta) in deltas {
+        if delta != 0 {
+            bump(db, tally, key, borough, delta).await?;
+        }
     }
 
     coverage_member::Entity::delete_many()
-        .filter(coverage_member::Column::PersonId.eq(person_id))
+        .filter(coverage_member::Column::PersonId.is_in(changed.iter().map(|c| c.0)))
         .exec(db)
         .await?;
-    if !after.is_empty() {
-        coverage_member::Entity::insert_many(after.iter().map(|&(program, borough)| {
-            coverage_member::ActiveModel {
-                person_id: Set(person_id),
-                program_id: Set(program),
-                borough_id: Set(borough),
-            }
-        }))
-        .exec_without_returning(db)
-        .await?;
+    let rows: Vec<coverage_member::ActiveModel> = changed
+        .iter()
+        .flat_map(|(person, _, is)| {
+            is.iter()
+                .map(move |&(program, borough)| coverage_member::ActiveModel {
+                    person_id: Set(*person),
+                    program_id: Set(program),
+                    borough_id: Set(borough),
+                })
+        })
+        .collect();
+    if !rows.is_empty() {
+        coverage_member::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
@@ -141,7 +212,7 @@ async fn indicators_of(
 }
 
 /// One of the two tallies: its table and the column of what it counts people for.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Tally {
     Program,
     Indicator,
@@ -163,7 +234,7 @@ impl Tally {
     }
 }
 
-/// Adds `delta` (±1) to the people of `key` (a program or an indicator) in a borough. A
+/// Adds `delta` (a net change in people) to the people of `key` (a program or an indicator) in a borough. A
 /// decrement updates the row in place (an insert of a negative count would break the check
 /// constraint before the upsert applies); a missing row to decrement means the tallies
 /// drifted, and the write fails.

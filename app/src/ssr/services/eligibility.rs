@@ -681,29 +681,52 @@ pub(crate) async fn next_folio(
     code: &str,
     year: i32,
 ) -> Result<String, ServiceError> {
+    reserve_folios(db, program_id, code, year, 1)
+        .await?
+        .pop()
+        .ok_or(ServiceError::Internal("no folio was reserved"))
+}
+
+/// The next `count` folios of a program for a year, in order: one upsert that moves the
+/// counter by `count`, serialized by the counter's row (an import's chunk takes its folios at
+/// once).
+pub(crate) async fn reserve_folios(
+    db: &impl ConnectionTrait,
+    program_id: i32,
+    code: &str,
+    year: i32,
+    count: u32,
+) -> Result<Vec<String>, ServiceError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
-            "INSERT INTO folio_counter (program_id, year, last) VALUES ($1, $2, 1) \
-             ON CONFLICT (program_id, year) DO UPDATE SET last = folio_counter.last + 1 \
+            "INSERT INTO folio_counter (program_id, year, last) VALUES ($1, $2, $3) \
+             ON CONFLICT (program_id, year) DO UPDATE SET last = folio_counter.last + EXCLUDED.last \
              RETURNING last"
         }
         _ => {
-            "INSERT INTO folio_counter (program_id, year, last) VALUES (?, ?, 1) \
-             ON CONFLICT (program_id, year) DO UPDATE SET last = folio_counter.last + 1 \
+            "INSERT INTO folio_counter (program_id, year, last) VALUES (?, ?, ?) \
+             ON CONFLICT (program_id, year) DO UPDATE SET last = folio_counter.last + excluded.last \
              RETURNING last"
         }
     };
+    let taken = i32::try_from(count)
+        .map_err(|_| ServiceError::Internal("too many folios asked for at once"))?;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [program_id.into(), year.into()],
+            [program_id.into(), year.into(), taken.into()],
         ))
         .await?
         .ok_or_else(|| ServiceError::Internal("the folio counter returned nothing"))?;
     let last: i32 = row.try_get("", "last")?;
-    Ok(folio::folio(code, year, last as u32))
+    Ok((last - taken + 1..=last)
+        .map(|n| folio::folio(code, year, n as u32))
+        .collect())
 }
 
 pub async fn holidays(db: &impl ConnectionTrait) -> Result<BTreeSet<Date>, ServiceError> {
