@@ -8,7 +8,8 @@
 //! `import_bench fuzzy` with it; one mode per process, so that the peak memory printed
 //! (`VmHWM`: the generated file, its decoded copy, the database's caches) is that mode's own.
 //! `ANGEL_BENCH_IMPORT_ROWS` rows (default 100,000), on SQLite and, with
-//! `ANGEL_BENCH_POSTGRES_URL`, on PostgreSQL (`ANGEL_BENCH_ENGINES` as for database_bench).
+//! `ANGEL_BENCH_POSTGRES_URL`, on PostgreSQL (`ANGEL_BENCH_ENGINES` as for database_bench);
+//! `ANGEL_BENCH_IMPORT_CHUNK` rows per chunk (default: the import's own).
 
 #[path = "common/mod.rs"]
 mod common;
