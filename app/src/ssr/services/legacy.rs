@@ -824,10 +824,10 @@ struct Held {
     new: Option<usize>,
 }
 
-/// A request the chunk writes.
-struct NewRequest {
+/// A request the chunk writes (`program`: one of the run's).
+struct NewRequest<'p> {
     person: i32,
-    program: program::Model,
+    program: &'p program::Model,
     wanted: Wanted,
 }
 
@@ -1559,7 +1559,7 @@ impl Run<'_> {
                     waiting.push((w.report, created.len()));
                     created.push(NewRequest {
                         person,
-                        program: program.clone(),
+                        program,
                         wanted: w.wanted,
                     });
                     RequestReport {
@@ -1588,7 +1588,7 @@ impl Run<'_> {
     async fn write_requests(
         &self,
         tx: &AuditTx,
-        created: &[NewRequest],
+        created: &[NewRequest<'_>],
     ) -> Result<Vec<String>, ServiceError> {
         if created.is_empty() {
             return Ok(Vec::new());
@@ -1658,7 +1658,7 @@ impl Run<'_> {
     /// The row of one imported request with its reserved folio.
     fn imported_row(
         &self,
-        r: &NewRequest,
+        r: &NewRequest<'_>,
         folio: String,
     ) -> Result<enrollment::ActiveModel, ServiceError> {
         let day = r.wanted.requested_on.unwrap_or(self.today);
