@@ -23,8 +23,11 @@ use angel_entity::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::NotSet,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Set,
+    TryIntoModel,
+    sea_query::{Alias, Expr, IntoColumnRef, Query},
 };
 use serde::Deserialize;
 
@@ -1073,66 +1076,46 @@ const STATEMENT_ROWS: usize = 500;
 /// A new person of the chunk, written when the chunk flushes.
 struct NewPerson {
     row: Row,
-    parts: NameParts,
-    name_key: String,
     key: Vec<u8>,
     borough_id: i32,
     /// Probable duplicates already in the registry, with their scores.
     found: Vec<(person::Model, f64)>,
-    /// Probable duplicates among the chunk's new people before this one (their positions).
+    /// Probable duplicates among the chunk's new people before this one (their positions among
+    /// the chunk's new people, written or not).
     earlier: Vec<(usize, f64)>,
 }
 
-/// The chunk's new people (positions among them) by birth date and by name key: the
-/// registry's blocking, so that a new person is compared with the earlier ones sharing either,
-/// not with the whole chunk.
-#[derive(Default)]
-struct Blocks {
-    by_date: BTreeMap<Date, Vec<usize>>,
-    by_key: HashMap<String, Vec<usize>>,
-}
+/// What a chunk's new person is compared by: names, birth date, name key.
+type Compared = (NameParts, Date, String);
 
-impl Blocks {
-    fn add(&mut self, position: usize, birth_date: Date, name_key: &str) {
-        self.by_date.entry(birth_date).or_default().push(position);
-        self.by_key
-            .entry(name_key.to_owned())
-            .or_default()
-            .push(position);
-    }
-
-    /// The positions sharing the birth date or the name key, in order.
-    fn sharing(&self, birth_date: Date, name_key: &str) -> BTreeSet<usize> {
-        self.by_date
-            .get(&birth_date)
-            .into_iter()
-            .chain(self.by_key.get(name_key))
-            .flatten()
-            .copied()
-            .collect()
-    }
-}
-
-/// Inserts rows with one statement per [`STATEMENT_ROWS`], returning them as written (in no
-/// promised order).
-async fn insert_returning<A>(
+/// Inserts rows with one statement per [`STATEMENT_ROWS`] and returns their new ids by `key`,
+/// a unique text column of theirs: only those two columns are read back (`RETURNING` promises
+/// no order).
+async fn insert_ids<A>(
     db: &impl ConnectionTrait,
     rows: Vec<A>,
-) -> Result<Vec<<A::Entity as EntityTrait>::Model>, ServiceError>
+    key: <A::Entity as EntityTrait>::Column,
+) -> Result<HashMap<String, i32>, ServiceError>
 where
     A: ActiveModelTrait + Send,
-    <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
 {
-    let mut written = Vec::with_capacity(rows.len());
+    let backend = db.get_database_backend();
+    let key_name = sea_orm::IdenStatic::as_str(&key);
+    let mut ids = HashMap::with_capacity(rows.len());
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        written.extend(
-            A::Entity::insert_many(rows.by_ref().take(STATEMENT_ROWS))
-                .exec_with_returning(db)
-                .await?,
+        let mut insert = A::Entity::insert_many(rows.by_ref().take(STATEMENT_ROWS)).into_query();
+        insert.returning(
+            Query::returning().columns([key.into_column_ref(), Alias::new("id").into_column_ref()]),
         );
+        for row in db.query_all_raw(backend.build(&insert)).await? {
+            ids.insert(
+                row.try_get::<String>("", key_name)?,
+                row.try_get::<i32>("", "id")?,
+            );
+        }
     }
-    Ok(written)
+    Ok(ids)
 }
 
 /// Inserts rows with one statement per [`STATEMENT_ROWS`].
@@ -1147,11 +1130,6 @@ where
             .await?;
     }
     Ok(())
-}
-
-/// The CURP a new person's row carries.
-fn curp_of(row: &Row) -> Option<String> {
-    row.valid.curp.as_ref().map(|c| c.as_str().to_owned())
 }
 
 /// A random card number already taken, or a profile edited meanwhile: the chunk is tried again.
@@ -1269,10 +1247,34 @@ impl Run<'_> {
             )
             .await?;
 
+        // The registry's people who may be the new ones, read for the whole chunk at once: the
+        // rows neither linked before nor holding a registered CURP.
+        let known = if self.options.fuzzy {
+            let new_rows = parsed.iter().zip(&keys).filter_map(|(r, k)| {
+                let row = r.as_ref().ok()?;
+                let held = row
+                    .valid
+                    .curp
+                    .as_ref()
+                    .is_some_and(|c| holders.contains_key(c.as_str()));
+                (!held && !k.as_ref().is_some_and(|k| linked.contains_key(k))).then_some(row)
+            });
+            let wanted: Vec<(Date, String)> = new_rows
+                .map(|r| (r.valid.birth_date, r.valid.name_key()))
+                .collect();
+            Some(registry::Blocked::read(conn, wanted.iter().map(|(d, k)| (*d, k.as_str()))).await?)
+        } else {
+            None
+        };
+
         let mut reports = Vec::with_capacity(rows.len());
+        // The chunk's new people: those not written yet, then all of them (written first,
+        // `pending` after) as they are compared.
         let mut pending: Vec<NewPerson> = Vec::new();
+        let mut written: Vec<person::Model> = Vec::new();
+        let mut compared: Vec<Compared> = Vec::new();
         let mut pending_curps: HashMap<String, usize> = HashMap::new();
-        let mut blocks = Blocks::default();
+        let mut blocks = registry::Blocks::default();
         let mut links: Vec<(Vec<u8>, i32)> = Vec::new();
         let mut chunk_keys: HashSet<Vec<u8>> = HashSet::new();
         let mut wishes: Vec<Wish> = Vec::new();
@@ -1333,13 +1335,11 @@ impl Run<'_> {
                     }
                     // Created earlier in this chunk: write it now, then match against it.
                     Some(tx) if earlier => {
-                        let written = self
-                            .flush(tx, std::mem::take(&mut pending), &mut links)
+                        let base = written.len();
+                        self.flush(tx, std::mem::take(&mut pending), &mut links, &mut written)
                             .await?;
-                        pending_curps.clear();
-                        blocks = Blocks::default();
-                        for p in written {
-                            holders.extend(curp_of(&p.1).map(|c| (c, p.0.clone())));
+                        for (c, i) in pending_curps.drain() {
+                            holders.insert(c, written[base + i].clone());
                         }
                     }
                     _ => {}
@@ -1367,18 +1367,16 @@ impl Run<'_> {
                 v.second_surname.as_deref().unwrap_or(""),
             );
             let name_key = v.name_key();
-            let (found, earlier) = if self.options.fuzzy {
-                let found =
-                    registry::probable_duplicates(conn, &parts, v.birth_date, &name_key, None)
-                        .await?;
+            let (found, earlier) = if let Some(known) = &known {
+                let found = known.probable(&parts, v.birth_date, &name_key);
                 let earlier: Vec<(usize, f64)> = blocks
                     .sharing(v.birth_date, &name_key)
                     .into_iter()
                     .filter_map(|i| {
-                        let n = &pending[i];
+                        let (their_parts, their_date, their_key) = &compared[i];
                         registry::likely_same(
                             (&parts, v.birth_date, &name_key),
-                            (&n.parts, n.row.valid.birth_date, &n.name_key),
+                            (their_parts, *their_date, their_key),
                         )
                         .map(|score| (i, score))
                     })
@@ -1399,10 +1397,11 @@ impl Run<'_> {
                 }
                 pending_curps.insert(curp, pending.len());
             }
-            blocks.add(pending.len(), row.valid.birth_date, &name_key);
+            if known.is_some() {
+                blocks.add(compared.len(), row.valid.birth_date, &name_key);
+                compared.push((parts, row.valid.birth_date, name_key));
+            }
             pending.push(NewPerson {
-                parts,
-                name_key,
                 row,
                 key,
                 borough_id,
@@ -1411,7 +1410,7 @@ impl Run<'_> {
             });
         }
         if let Some(tx) = tx {
-            self.flush(tx, pending, &mut links).await?;
+            self.flush(tx, pending, &mut links, &mut written).await?;
         }
         if !wishes.is_empty() {
             // Every row's person: linked before, matched, or created just now (a dry run's new
@@ -1613,11 +1612,7 @@ impl Run<'_> {
             .zip(&folios)
             .map(|(r, folio)| self.imported_row(r, folio.clone()))
             .collect::<Result<Vec<_>, _>>()?;
-        let id_of: HashMap<String, i32> = insert_returning(db, rows)
-            .await?
-            .into_iter()
-            .map(|e| (e.folio, e.id))
-            .collect();
+        let id_of = insert_ids(db, rows, enrollment::Column::Folio).await?;
         let mut events = Vec::with_capacity(created.len());
         let mut audited = Vec::with_capacity(created.len());
         for (r, folio) in created.iter().zip(&folios) {
@@ -1763,15 +1758,17 @@ impl Run<'_> {
 
     /// Writes the chunk's new people: their rows, contacts and ID numbers with one statement
     /// each per [`STATEMENT_ROWS`], their registration events, the duplicate pairs to review,
-    /// and queues their record links. Returns each person with the row it came from.
+    /// and queues their record links. The people are added to `written`, the chunk's new
+    /// people so far, where [`NewPerson::earlier`] points.
     async fn flush(
         &self,
         tx: &AuditTx,
         pending: Vec<NewPerson>,
         links: &mut Vec<(Vec<u8>, i32)>,
-    ) -> Result<Vec<(person::Model, Row)>, ServiceError> {
+        written: &mut Vec<person::Model>,
+    ) -> Result<(), ServiceError> {
         if pending.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let db: &sea_orm::DatabaseTransaction = tx;
         let origin = Origin {
@@ -1782,22 +1779,20 @@ impl Run<'_> {
             .iter()
             .map(|n| registry::person_row(&n.row.valid, n.borough_id, origin, None, self.now))
             .collect();
-        let cards: Vec<String> = rows
-            .iter()
-            .map(|r| r.card_number.clone().unwrap())
-            .collect();
-        let mut by_card: HashMap<String, person::Model> = insert_returning(db, rows)
-            .await?
+        // Only the new ids are read back: the rest is what was just written.
+        let mut id_of = insert_ids(db, rows.clone(), person::Column::CardNumber).await?;
+        let people: Vec<person::Model> = rows
             .into_iter()
-            .map(|p| (p.card_number.clone(), p))
-            .collect();
-        let people: Vec<person::Model> = cards
-            .iter()
-            .map(|c| by_card.remove(c))
-            .collect::<Option<_>>()
-            .ok_or(ServiceError::Internal(
-                "an inserted person was not returned",
-            ))?;
+            .map(|mut row| {
+                let id = id_of
+                    .remove(row.card_number.as_ref())
+                    .ok_or(ServiceError::Internal(
+                        "an inserted person was not returned",
+                    ))?;
+                row.id = Set(id);
+                Ok(row.try_into_model()?)
+            })
+            .collect::<Result<_, ServiceError>>()?;
 
         let mut contacts = Vec::new();
         let mut identifiers = Vec::new();
@@ -1819,12 +1814,15 @@ impl Run<'_> {
         insert_all::<person_contact::ActiveModel>(db, contacts).await?;
         insert_all::<person_identifier::ActiveModel>(db, identifiers).await?;
         tx.record_all(events).await?;
-        for (p, n) in people.iter().zip(&pending) {
+        let base = written.len();
+        written.extend(people);
+        for (k, n) in pending.iter().enumerate() {
+            let p = &written[base + k];
             let scored: Vec<(i32, u8, Vec<String>)> = n
                 .found
                 .iter()
                 .map(|(other, score)| (other, *score))
-                .chain(n.earlier.iter().map(|(i, score)| (&people[*i], *score)))
+                .chain(n.earlier.iter().map(|(i, score)| (&written[*i], *score)))
                 .map(|(other, score)| {
                     let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
                     (
@@ -1835,15 +1833,9 @@ impl Run<'_> {
                 })
                 .collect();
             merge::enqueue(db, p.id, &scored, self.now).await?;
+            links.push((n.key.clone(), p.id));
         }
-        Ok(people
-            .into_iter()
-            .zip(pending)
-            .map(|(p, n)| {
-                links.push((n.key, p.id));
-                (p, n.row)
-            })
-            .collect())
+        Ok(())
     }
 
     /// A refused row's ID for the report: its CURP cell masked when it has the CURP's shape.

@@ -4,11 +4,13 @@
 //! transaction.
 
 use angel_entity::{borough, person, person_contact, person_identifier};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rand::{Rng as _, RngCore as _};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, Set,
 };
 
 use super::super::{
@@ -32,7 +34,7 @@ use crate::registry::{
 /// Candidates below this name similarity (Jaro-Winkler, 0–1) are not shown.
 pub const THRESHOLD: f64 = 0.85;
 /// At most this many people are read from one blocking key.
-const BLOCK_LIMIT: u64 = 500;
+const BLOCK_LIMIT: usize = 500;
 /// At most this many candidates are shown.
 const SHOWN: usize = 10;
 
@@ -390,40 +392,131 @@ fn near_date(a: Date, b: Date) -> bool {
     two_parts || transposed || next_door
 }
 
-/// Probable duplicates of a person about to be registered (or of an existing one, `exclude`):
-/// blocking on the same birth date, and on the same normalized name with a birth date that
-/// differs in one part (a typo), by a day, or has day and month transposed, scored by
-/// [`similarity`].
+/// Probable duplicates of a person about to be registered: blocking on the same birth date, and
+/// on the same normalized name with a birth date that differs in one part (a typo), by a day, or
+/// has day and month transposed, scored by [`similarity`]. The one-person case of [`Blocked`].
 pub async fn probable_duplicates(
     db: &impl ConnectionTrait,
     parts: &NameParts,
     birth_date: Date,
     name_key: &str,
-    exclude: Option<i32>,
 ) -> Result<Vec<(person::Model, f64)>, ServiceError> {
-    let mut query = person::Entity::find()
-        .filter(person::Column::Status.eq("active"))
-        .filter(
-            Condition::any()
-                .add(person::Column::BirthDate.eq(to_naive(birth_date)))
-                .add(person::Column::NameKey.eq(name_key)),
-        );
-    if let Some(id) = exclude {
-        query = query.filter(person::Column::Id.ne(id));
+    Ok(Blocked::read(db, [(birth_date, name_key)])
+        .await?
+        .probable(parts, birth_date, name_key))
+}
+
+/// Positions of people by birth date and by name key: the registry's blocking, so that a person
+/// is compared only with those sharing either.
+#[derive(Default)]
+pub(crate) struct Blocks {
+    by_date: BTreeMap<Date, Vec<usize>>,
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+impl Blocks {
+    pub(crate) fn add(&mut self, position: usize, birth_date: Date, name_key: &str) {
+        self.by_date.entry(birth_date).or_default().push(position);
+        match self.by_key.get_mut(name_key) {
+            Some(list) => list.push(position),
+            None => {
+                self.by_key.insert(name_key.to_owned(), vec![position]);
+            }
+        }
     }
-    let block = query.limit(BLOCK_LIMIT).all(db).await?;
-    let mut scored: Vec<(person::Model, f64)> = block
-        .into_iter()
-        .filter_map(|p| {
-            let score = likely_same(
-                (parts, birth_date, name_key),
-                (&NameParts::of(&p), to_date(p.birth_date), &p.name_key),
-            )?;
-            Some((p, score))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
-    Ok(scored)
+
+    /// The positions sharing the birth date or the name key, in order, each once.
+    pub(crate) fn sharing(&self, birth_date: Date, name_key: &str) -> BTreeSet<usize> {
+        self.by_date
+            .get(&birth_date)
+            .into_iter()
+            .chain(self.by_key.get(name_key))
+            .flatten()
+            .copied()
+            .collect()
+    }
+}
+
+/// Bound values per blocking statement: far below both engines' limits.
+const BLOCK_VALUES: usize = 1_000;
+
+/// Active people who share a birth date or a name key with people about to be registered, read
+/// with one statement per blocking column and [`BLOCK_VALUES`] values, whatever their number:
+/// an import asks once for a whole chunk of new people. At most [`BLOCK_LIMIT`] people are read
+/// per birth date and per name key, the lowest ids first.
+pub struct Blocked {
+    people: Vec<(person::Model, NameParts)>,
+    blocks: Blocks,
+}
+
+impl Blocked {
+    pub async fn read<'k>(
+        db: &impl ConnectionTrait,
+        wanted: impl IntoIterator<Item = (Date, &'k str)>,
+    ) -> Result<Blocked, ServiceError> {
+        let mut dates = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for (date, key) in wanted {
+            dates.insert(date);
+            keys.insert(key);
+        }
+        let dates: Vec<sea_orm::Value> = dates.into_iter().map(|d| to_naive(d).into()).collect();
+        let keys: Vec<sea_orm::Value> = keys.into_iter().map(Into::into).collect();
+        let mut read = Blocked {
+            people: Vec::new(),
+            blocks: Blocks::default(),
+        };
+        let mut position: HashMap<i32, usize> = HashMap::new();
+        for (column, values) in [("birth_date", dates), ("name_key", keys)] {
+            for piece in values.chunks(BLOCK_VALUES) {
+                let marks = vec!["?"; piece.len()].join(", ");
+                // Ranked within each value so that one crowded date or name reads at most
+                // BLOCK_LIMIT people, as a per-person LIMIT would.
+                let text = format!(
+                    "SELECT * FROM (SELECT person.*, ROW_NUMBER() OVER \
+                     (PARTITION BY {column} ORDER BY id) AS block_rank FROM person \
+                     WHERE status = 'active' AND {column} IN ({marks})) AS blocked \
+                     WHERE block_rank <= {BLOCK_LIMIT}"
+                );
+                let statement = super::jobs::sql(db, &text, piece.to_vec());
+                for p in person::Model::find_by_statement(statement).all(db).await? {
+                    if position.contains_key(&p.id) {
+                        continue;
+                    }
+                    position.insert(p.id, read.people.len());
+                    read.blocks
+                        .add(read.people.len(), to_date(p.birth_date), &p.name_key);
+                    let parts = NameParts::of(&p);
+                    read.people.push((p, parts));
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    /// The people read who are probably the one described, best score first.
+    pub fn probable(
+        &self,
+        parts: &NameParts,
+        birth_date: Date,
+        name_key: &str,
+    ) -> Vec<(person::Model, f64)> {
+        let mut scored: Vec<(person::Model, f64)> = self
+            .blocks
+            .sharing(birth_date, name_key)
+            .into_iter()
+            .filter_map(|i| {
+                let (p, theirs) = &self.people[i];
+                let score = likely_same(
+                    (parts, birth_date, name_key),
+                    (theirs, to_date(p.birth_date), &p.name_key),
+                )?;
+                Some((p.clone(), score))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+        scored
+    }
 }
 
 /// The registry's duplicate rule for two people (names, birth date, name key): the same birth
@@ -545,7 +638,7 @@ pub async fn register(
         },
         requested_relation(&state.db, form),
         exact,
-        probable_duplicates(&state.db, &parts, valid.birth_date, &name_key, None),
+        probable_duplicates(&state.db, &parts, valid.birth_date, &name_key),
     )?;
     let Some(b) = b else {
         return Err(ServiceError::Invalid(vec![field(
@@ -872,7 +965,7 @@ pub async fn find(
         } => {
             let parts = NameParts::new(given_names, first_surname, second_surname);
             let key = names::name_key(given_names, first_surname, second_surname);
-            let found = probable_duplicates(&state.db, &parts, *birth_date, &key, None).await?;
+            let found = probable_duplicates(&state.db, &parts, *birth_date, &key).await?;
             (
                 "name",
                 found
