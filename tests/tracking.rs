@@ -802,8 +802,8 @@ async fn supervisors_see_open_work_by_age_and_heads_reassign_it() {
         ["Persona w.supervisor", "1", "0"]
     );
 
-    // Forty days old, ten days past due, escalated once.
-    let now = Utc::now();
+    // Forty days old, ten days past due, escalated once (on the app's clock).
+    let now = angel_app::ssr::clock::Clock::now(&app.clock);
     let mut old: enrollment::ActiveModel = e.clone().into();
     old.requested_at = sea_orm::Set(now - chrono::Duration::days(40));
     old.due_on = sea_orm::Set((now - chrono::Duration::days(10)).date_naive());

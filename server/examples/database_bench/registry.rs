@@ -282,7 +282,6 @@ pub async fn p3(state: &AppState) -> anyhow::Result<()> {
             &parts,
             to_date(dup.birth_date),
             &dup.name_key,
-            Some(dup.id),
         )
         .await?;
         blocking.push(start.elapsed());
