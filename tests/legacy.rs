@@ -314,12 +314,8 @@ async fn an_agency_file_is_standardized_matched_and_imported_once() {
 /// Rows of one chunk about the same people are decided in file order against what the rows
 /// before them wrote: an existing person filled twice (each fill a new version), a person
 /// created and then matched, and a probable duplicate of someone created two rows earlier.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_of_one_chunk_see_what_the_rows_before_them_did() {
-    let test_db = angel_tests::TestDb::seeded().await;
-    let state = state(&test_db).await;
-    let today = registry::today(state.clock.now());
-    let curp_eva = curp("SAGE700707MDFNRV0");
+/// Eva Sánchez Gómez, registered at the intake form before the import.
+async fn register_eva(state: &AppState, test_db: &angel_tests::TestDb, curp: &str) -> i32 {
     let eva = PersonForm {
         given_names: "Eva".into(),
         first_surname: "Sánchez".into(),
@@ -327,25 +323,33 @@ async fn rows_of_one_chunk_see_what_the_rows_before_them_did() {
         birth_date: "1970-07-07".into(),
         sex: "M".into(),
         birth_state: "DF".into(),
-        curp: curp_eva.clone(),
+        curp: curp.to_owned(),
         borough: "09007".into(),
         colonia: "Centro".into(),
         postal_code: "09000".into(),
         ..PersonForm::default()
     }
-    .validate(today)
+    .validate(registry::today(state.clock.now()))
     .expect("a valid person");
-    let eva_id = registry::insert(
-        &state,
+    registry::insert(
+        state,
         None,
         &eva,
-        borough_id(&test_db, "09007").await,
+        borough_id(test_db, "09007").await,
         Origin::default(),
         None,
         false,
     )
     .await
-    .expect("registered");
+    .expect("registered")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_one_chunk_see_what_the_rows_before_them_did() {
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let curp_eva = curp("SAGE700707MDFNRV0");
+    let eva_id = register_eva(&state, &test_db, &curp_eva).await;
     let curp_leo = curp("MOLL850505HDFRRN0");
     let mapping = MAPPING.replace(
         "OBSERVACIONES = \"ignore\"",
@@ -415,33 +419,7 @@ async fn new_people_are_compared_with_the_registry_and_everyone_new_before_them(
     for chunk in [2_000, 2] {
         let test_db = angel_tests::TestDb::seeded().await;
         let state = state(&test_db).await;
-        let today = registry::today(state.clock.now());
-        let eva = PersonForm {
-            given_names: "Eva".into(),
-            first_surname: "Sánchez".into(),
-            second_surname: "Gómez".into(),
-            birth_date: "1970-07-07".into(),
-            sex: "M".into(),
-            birth_state: "DF".into(),
-            curp: curp_eva.clone(),
-            borough: "09007".into(),
-            colonia: "Centro".into(),
-            postal_code: "09000".into(),
-            ..PersonForm::default()
-        }
-        .validate(today)
-        .expect("a valid person");
-        registry::insert(
-            &state,
-            None,
-            &eva,
-            borough_id(&test_db, "09007").await,
-            Origin::default(),
-            None,
-            false,
-        )
-        .await
-        .expect("registered");
+        register_eva(&state, &test_db, &curp_eva).await;
         let options = Options {
             chunk,
             ..Options::default()
