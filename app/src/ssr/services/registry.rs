@@ -3,9 +3,9 @@
 //! audit event; registration writes the person, their sealed data and the event in one
 //! transaction.
 
-use angel_entity::{borough, person, person_contact, person_identifier};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use angel_entity::{borough, person, person_contact, person_identifier};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rand::{Rng as _, RngCore as _};
 use sea_orm::{
