@@ -3,7 +3,7 @@
 //! audit event; registration writes the person, their sealed data and the event in one
 //! transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use angel_entity::{borough, person, person_contact, person_identifier};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -466,7 +466,7 @@ impl Blocked {
             people: Vec::new(),
             blocks: Blocks::default(),
         };
-        let mut position: HashMap<i32, usize> = HashMap::new();
+        let mut seen: HashSet<i32> = HashSet::new();
         for (column, values) in [("birth_date", dates), ("name_key", keys)] {
             for piece in values.chunks(BLOCK_VALUES) {
                 let marks = vec!["?"; piece.len()].join(", ");
@@ -480,10 +480,10 @@ impl Blocked {
                 );
                 let statement = super::jobs::sql(db, &text, piece.to_vec());
                 for p in person::Model::find_by_statement(statement).all(db).await? {
-                    if position.contains_key(&p.id) {
+                    // Read through both its birth date and its name key: kept once.
+                    if !seen.insert(p.id) {
                         continue;
                     }
-                    position.insert(p.id, read.people.len());
                     read.blocks
                         .add(read.people.len(), to_date(p.birth_date), &p.name_key);
                     let parts = NameParts::of(&p);
