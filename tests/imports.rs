@@ -407,3 +407,38 @@ async fn an_upload_of_several_megabytes_is_read_whole() {
         (1, 1)
     );
 }
+
+/// While the server works on an upload its page asks the browser to read it again in 2 s, in
+/// the HTTP answer itself (no JavaScript, nothing streamed); once the work is over it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_of_an_upload_being_worked_on_refreshes_itself() {
+    use angel_app::ssr::services::uploads::Work;
+
+    let app = TestApp::spawn().await;
+    let mut admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let sedeso = app.agency_id("SEDESO").await.to_string();
+    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
+    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
+    let done = wait_for(&mut admin, id, "previewed").await;
+    assert_eq!(done.header("refresh"), "", "nothing left to wait for");
+
+    // As while a preview or an import runs: this server holds the upload.
+    let work = Work::claim(&app.state, id).expect("no one works on it now");
+    let working = admin.get(&format!("/admin/importar/{id}")).await;
+    assert_eq!(working.status, StatusCode::OK);
+    assert_eq!(working.header("refresh"), "2");
+    assert!(working.body.contains("<progress"), "{}", working.body);
+    // Another upload's page, or the list, does not refresh.
+    assert_eq!(admin.get("/admin/importar").await.header("refresh"), "");
+    drop(work);
+    assert_eq!(
+        admin
+            .get(&format!("/admin/importar/{id}"))
+            .await
+            .header("refresh"),
+        ""
+    );
+}

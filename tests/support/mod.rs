@@ -122,6 +122,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub test_db: TestDb,
     pub clock: ManualClock,
+    /// The state the server runs on (what it is working on, its vault).
+    pub state: angel_app::ssr::AppState,
 }
 
 /// A fixed start for the manual clock.
@@ -151,13 +153,11 @@ impl TestApp {
             .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
         let clock = ManualClock::new(start_time());
-        let app = angel_server::http::router_with_clock(
-            test_db.db.clone(),
-            &settings,
-            Some(Arc::new(clock.clone())),
-        )
-        .await
-        .expect("the application starts");
+        let mut state = angel_server::http::app_state(test_db.db.clone(), &settings)
+            .await
+            .expect("the application starts");
+        state.clock = Arc::new(clock.clone());
+        let app = angel_server::http::router_for(state.clone(), &settings);
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -176,6 +176,7 @@ impl TestApp {
             client,
             test_db,
             clock,
+            state,
         }
     }
 

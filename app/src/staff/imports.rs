@@ -1,6 +1,8 @@
 //! `/admin/importar`: an agency's file uploaded, previewed, then imported or discarded (the
 //! services are in `ssr::services::uploads`; the upload and the decisions are form posts that
-//! work without JavaScript). While a preview or an import runs the page refreshes itself.
+//! work without JavaScript). While a preview or an import runs the page refreshes itself: the
+//! server's answer carries an HTTP `Refresh` header (`server::http::imports::refresh`), and the
+//! `<Meta>` here does the same after a navigation inside the hydrated app.
 
 use leptos::prelude::*;
 use leptos_meta::Meta;

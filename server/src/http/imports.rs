@@ -180,6 +180,34 @@ pub async fn upload(
     }
 }
 
+/// Seconds after which the page of an upload being worked on is read again.
+const REFRESH_SECONDS: &str = "2";
+
+/// Layer over the pages: the answer to `GET /admin/importar/{id}` while this server previews or
+/// imports that upload carries `Refresh: 2`, so the browser reads it again until the work is
+/// over. In the HTTP answer, the refresh needs neither JavaScript nor the page's `<head>`.
+pub async fn refresh(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let working = request.method() == http::Method::GET
+        && request
+            .uri()
+            .path()
+            .strip_prefix("/admin/importar/")
+            .and_then(|id| id.parse::<i32>().ok())
+            .is_some_and(|id| state.uploads.busy(id));
+    let mut response = next.run(request).await;
+    if working && response.status() == StatusCode::OK {
+        response.headers_mut().insert(
+            header::REFRESH,
+            http::HeaderValue::from_static(REFRESH_SECONDS),
+        );
+    }
+    response
+}
+
 /// The decision form of one upload.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,7 +15,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use angel_app::{
     App, shell,
-    ssr::{AppState, auth::AuthSettings, clock::Clock},
+    ssr::{AppState, auth::AuthSettings},
 };
 use axum::{
     Router,
@@ -57,8 +57,11 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 ///
 /// # Errors
 /// Missing or wrong vault keys (see [`app_state`]).
+///
+/// # Panics
+/// As [`router_for`].
 pub async fn router(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Router> {
-    router_with_clock(db, settings, None).await
+    Ok(router_for(app_state(db, settings).await?, settings))
 }
 
 /// The application state for these settings: the vault's keys are loaded and its canary
@@ -74,26 +77,6 @@ pub async fn app_state(db: DatabaseConnection, settings: &Settings) -> anyhow::R
         secure: settings.served_over_https(),
     };
     Ok(AppState::new(db, leptos_options(settings), auth, vault))
-}
-
-/// The router with an injected clock (tests of expiry and throttling).
-///
-/// # Errors
-/// Missing or wrong vault keys.
-///
-/// # Panics
-/// When a page or a server function has no entry in `angel_app::policy` (deny by default: the
-/// server does not start with an unlisted endpoint), or the rate limit settings are zero.
-pub async fn router_with_clock(
-    db: DatabaseConnection,
-    settings: &Settings,
-    clock: Option<Arc<dyn Clock>>,
-) -> anyhow::Result<Router> {
-    let mut state = app_state(db, settings).await?;
-    if let Some(clock) = clock {
-        state.clock = clock;
-    }
-    Ok(router_for(state, settings))
 }
 
 /// How often each server instance offers to run the background jobs. Whoever holds the
@@ -231,6 +214,11 @@ pub fn router_for(state: AppState, settings: &Settings) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::Extension(pages))
+        // Inside the access layer: only those who may read the page learn that work runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            imports::refresh,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::access,

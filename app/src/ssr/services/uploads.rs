@@ -73,7 +73,8 @@ impl Working {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn busy(&self, id: i32) -> bool {
+    /// Whether this server is previewing or importing the upload now.
+    pub fn busy(&self, id: i32) -> bool {
         self.lock().contains_key(&id)
     }
 
