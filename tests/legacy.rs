@@ -1092,3 +1092,52 @@ async fn requests_written_together_take_their_folios_in_file_order() {
     }
     assert_eq!(seen[0], seen[1], "the same outcomes whatever the chunk");
 }
+
+/// A chunk's new people get card numbers no one has: numbers taken in the registry, or drawn
+/// twice in the chunk, are drawn again before the insert (random numbers collide like
+/// birthdays: a 1,000,000-row import would otherwise meet hundreds of collisions, each failing
+/// its whole chunk).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_people_get_card_numbers_no_one_has() {
+    use sea_orm::{ActiveValue, IntoActiveModel};
+
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let eva = register_eva(&state, &test_db, &curp("SAGE700707MDFNMV0")).await;
+    let taken = person::Entity::find_by_id(eva)
+        .one(&test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let with_number = |n: &str| {
+        let mut row = taken.clone().into_active_model();
+        row.id = ActiveValue::NotSet;
+        row.card_number = ActiveValue::Set(n.to_owned());
+        row
+    };
+    let fresh = angel_app::domain::card::from_body([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let mut rows = vec![
+        with_number(&taken.card_number),
+        with_number(&fresh),
+        with_number(&fresh),
+        with_number(&taken.card_number),
+    ];
+    registry::free_card_numbers(&test_db.db, &mut rows)
+        .await
+        .expect("numbers drawn");
+    let numbers: Vec<String> = rows
+        .iter()
+        .map(|r| r.card_number.clone().unwrap())
+        .collect();
+    assert_eq!(numbers[1], fresh, "a free number is kept");
+    let distinct: std::collections::HashSet<&String> = numbers.iter().collect();
+    assert_eq!(distinct.len(), 4, "{numbers:?}");
+    assert!(!numbers.contains(&taken.card_number));
+    for n in &numbers {
+        assert_eq!(n.len(), 10);
+        assert!(
+            angel_app::domain::card::parse(n).is_ok(),
+            "{n} has its check digit"
+        );
+    }
+}

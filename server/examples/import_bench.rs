@@ -10,17 +10,99 @@
 //! `ANGEL_BENCH_IMPORT_ROWS` rows (default 100,000), on SQLite and, with
 //! `ANGEL_BENCH_POSTGRES_URL`, on PostgreSQL (`ANGEL_BENCH_ENGINES` as for database_bench);
 //! `ANGEL_BENCH_IMPORT_CHUNK` rows per chunk (default: the import's own).
+//!
+//! After each run it prints where the time went: the import's `import.*` spans (debug level,
+//! see `legacy::Run::decide`), each phase's own time (its nested phases' taken out), so the
+//! phases add up to the import's time less what no span covers.
 
 #[path = "common/mod.rs"]
 mod common;
 
-use std::time::Instant;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use angel_app::ssr::services::legacy::Options;
 use angel_migration::{Migrator, MigratorTrait};
 use angel_server::synthetic::{Generator, LEGACY_HEADER as HEADER};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement, TransactionTrait};
+
+/// A span's clock while it is open.
+struct Open {
+    started: Instant,
+    /// Time spent in spans opened inside it.
+    nested: Duration,
+}
+
+/// The time of each phase: `(calls, own time)` by span name.
+type Times = Arc<Mutex<BTreeMap<&'static str, (u64, Duration)>>>;
+
+/// Sums each `import.*` span's own time (its wall time less its nested spans').
+struct Phases(Times);
+
+impl<S> tracing_subscriber::Layer<S> for Phases
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        _: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(Open {
+                started: Instant::now(),
+                nested: Duration::ZERO,
+            });
+        }
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(open) = span.extensions_mut().remove::<Open>() else {
+            return;
+        };
+        let wall = open.started.elapsed();
+        if let Some(parent) = span.parent()
+            && let Some(p) = parent.extensions_mut().get_mut::<Open>()
+        {
+            p.nested += wall;
+        }
+        let mut times = self.0.lock().expect("not poisoned");
+        let entry = times.entry(span.name()).or_default();
+        entry.0 += 1;
+        entry.1 += wall.saturating_sub(open.nested);
+    }
+}
+
+/// Prints the phases of the import, longest first, against its whole time.
+fn print_phases(times: &Times, total: f64) {
+    let mut phases: Vec<(&'static str, (u64, Duration))> =
+        std::mem::take(&mut *times.lock().expect("not poisoned"))
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("import."))
+            .collect();
+    phases.sort_by(|a, b| b.1.1.cmp(&a.1.1));
+    let covered: f64 = phases.iter().map(|(_, (_, d))| d.as_secs_f64()).sum();
+    println!("  where the time went (own time of each phase):");
+    for (name, (calls, own)) in phases {
+        let own = own.as_secs_f64();
+        println!(
+            "    {name:<28} {own:>8.2} s {:>5.1} %   ({calls} calls)",
+            100.0 * own / total
+        );
+    }
+    println!(
+        "    {:<28} {:>8.2} s {:>5.1} %",
+        "(outside the phases)",
+        total - covered,
+        100.0 * (total - covered) / total
+    );
+}
 
 /// Rows per second of the engine's own bulk path for the file's rows.
 async fn baseline(db: &DatabaseConnection, engine: &str, file: &[u8]) -> anyhow::Result<f64> {
@@ -72,7 +154,7 @@ async fn baseline(db: &DatabaseConnection, engine: &str, file: &[u8]) -> anyhow:
     Ok(rows / started.elapsed().as_secs_f64())
 }
 
-async fn engine(name: &str, rows: u64, fuzzy: bool) -> anyhow::Result<()> {
+async fn engine(name: &str, rows: u64, fuzzy: bool, times: &Times) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let settings = common::settings_for(name, dir.path(), "angel_import_bench").await?;
     let db = angel_server::db::connect(&settings).await?;
@@ -97,6 +179,7 @@ async fn engine(name: &str, rows: u64, fuzzy: bool) -> anyhow::Result<()> {
         "== P6 legacy import {mode}, {name}: {rows} rows ({:.1} MiB synthetic agency file) ==",
         file.len() as f64 / 1_048_576.0
     );
+    times.lock().expect("not poisoned").clear();
     let started = Instant::now();
     let checked = angel_server::legacy::check(&file, None)
         .map_err(|p| anyhow::anyhow!("the file was refused: {p:?}"))?;
@@ -131,6 +214,7 @@ async fn engine(name: &str, rows: u64, fuzzy: bool) -> anyhow::Result<()> {
         if fuzzy { "20,000" } else { "200,000" },
         common::peak_memory_mib().unwrap_or(f64::NAN)
     );
+    print_phases(times, seconds);
     let _ = state.db.clone().close().await;
     Ok(())
 }
@@ -146,13 +230,24 @@ fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let engines = std::env::var("ANGEL_BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let times = Times::default();
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("angel_app::ssr::services::legacy", tracing::Level::DEBUG),
+            )
+            .with(Phases(times.clone()));
+        tracing::subscriber::set_global_default(subscriber)?;
+    }
     tokio::runtime::Runtime::new()?.block_on(async {
         if engines.contains("sqlite") {
-            engine("sqlite", rows, fuzzy).await?;
+            engine("sqlite", rows, fuzzy, &times).await?;
         }
         if engines.contains("postgres") {
             if std::env::var("ANGEL_BENCH_POSTGRES_URL").is_ok() {
-                engine("postgres", rows, fuzzy).await?;
+                engine("postgres", rows, fuzzy, &times).await?;
             } else {
                 println!("(PostgreSQL skipped: ANGEL_BENCH_POSTGRES_URL not set)");
             }

@@ -30,6 +30,7 @@ use sea_orm::{
     sea_query::{Alias, Expr, IntoColumnRef, Query},
 };
 use serde::Deserialize;
+use tracing::{Instrument, debug_span};
 
 use super::super::{
     AppState, ServiceError,
@@ -1139,7 +1140,8 @@ fn retryable(error: &ServiceError) -> bool {
 
 impl Run<'_> {
     /// One chunk: every row in one audited transaction with the checkpoint (a dry run reads
-    /// only). Tried again up to three times when a random card number collides.
+    /// only). Tried again up to three times when a card number is taken between its check and
+    /// the insert ([`registry::free_card_numbers`]) or a profile changes meanwhile.
     async fn chunk(
         &mut self,
         rows: &[(u64, Vec<String>)],
@@ -1175,7 +1177,12 @@ impl Run<'_> {
         summary: &mut Summary,
         done_before: u64,
     ) -> Result<Vec<RowReport>, ServiceError> {
-        let tx = self.state.audit.begin(&self.state.db).await?;
+        let tx = self
+            .state
+            .audit
+            .begin(&self.state.db)
+            .instrument(debug_span!("import.begin"))
+            .await?;
         if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
             // The chunk's lookups (`record_key IN (…)`, `blind_index IN (…)`) are prepared
             // statements run once per chunk: after five runs PostgreSQL may keep a generic plan
@@ -1190,8 +1197,10 @@ impl Run<'_> {
             summary.count_row(r);
         }
         let import = self.import.expect("a real run has its row");
-        checkpoint(&tx, import, done_before + rows.len() as u64, summary).await?;
-        tx.commit().await?;
+        checkpoint(&tx, import, done_before + rows.len() as u64, summary)
+            .instrument(debug_span!("import.checkpoint"))
+            .await?;
+        tx.commit().instrument(debug_span!("import.commit")).await?;
         Ok(reports)
     }
 
@@ -1224,6 +1233,9 @@ impl Run<'_> {
         tx: Option<&AuditTx>,
         rows: &[(u64, Vec<String>)],
     ) -> Result<Vec<RowReport>, ServiceError> {
+        // Where a chunk's time goes, for `import_bench` (spans at debug level: nothing is
+        // recorded unless a subscriber asks for them).
+        let parsing = debug_span!("import.parse").entered();
         let parsed: Vec<Result<Row, Vec<FieldError>>> = rows
             .iter()
             .map(|(_, cells)| {
@@ -1236,7 +1248,11 @@ impl Run<'_> {
             .iter()
             .map(|r| r.as_ref().ok().map(|row| self.record_key(row)))
             .collect();
-        let linked = self.linked(conn, keys.iter().flatten()).await?;
+        drop(parsing);
+        let linked = self
+            .linked(conn, keys.iter().flatten())
+            .instrument(debug_span!("import.linked"))
+            .await?;
         let mut holders = self
             .holders(
                 conn,
@@ -1245,6 +1261,7 @@ impl Run<'_> {
                     .flatten()
                     .filter_map(|r| r.valid.curp.as_ref()),
             )
+            .instrument(debug_span!("import.holders"))
             .await?;
 
         // The registry's people who may be the new ones, read for the whole chunk at once: the
@@ -1262,7 +1279,11 @@ impl Run<'_> {
             let wanted: Vec<(Date, String)> = new_rows
                 .map(|r| (r.valid.birth_date, r.valid.name_key()))
                 .collect();
-            Some(registry::Blocked::read(conn, wanted.iter().map(|(d, k)| (*d, k.as_str()))).await?)
+            Some(
+                registry::Blocked::read(conn, wanted.iter().map(|(d, k)| (*d, k.as_str())))
+                    .instrument(debug_span!("import.candidates"))
+                    .await?,
+            )
         } else {
             None
         };
@@ -1278,139 +1299,151 @@ impl Run<'_> {
         let mut links: Vec<(Vec<u8>, i32)> = Vec::new();
         let mut chunk_keys: HashSet<Vec<u8>> = HashSet::new();
         let mut wishes: Vec<Wish> = Vec::new();
-        for (((line, cells), parsed), key) in rows.iter().zip(parsed).zip(keys) {
-            let line = *line;
-            let row = match parsed {
-                Ok(row) => row,
-                Err(notes) => {
-                    reports.push(RowReport {
-                        line,
-                        outcome: Outcome::Refused,
-                        masked_id: self.masked_cell(cells),
-                        notes,
-                        request: None,
-                    });
-                    continue;
-                }
-            };
-            // Computed above for every row that parsed.
-            let key = key.unwrap_or_else(|| self.record_key(&row));
-            let masked_id = match (&row.valid.curp, &row.record_id) {
-                (Some(curp), _) => curp.masked(),
-                (None, Some(id)) => registry::masked_id("record", id),
-                (None, None) => String::new(),
-            };
-            let report = |outcome, notes| RowReport {
-                line,
-                outcome,
-                masked_id: masked_id.clone(),
-                notes,
-                request: None,
-            };
-            // Exactly one report is pushed for this row below: the request is decided once
-            // the chunk's people are written.
-            if let Some(wanted) = &row.enrollment {
-                wishes.push(Wish {
-                    report: reports.len(),
-                    key: key.clone(),
-                    wanted: wanted.clone(),
-                });
-            }
-            let first_time = chunk_keys.insert(key.clone())
-                && (tx.is_some() || self.seen_keys.insert(key.clone()));
-            if linked.contains_key(&key) || !first_time {
-                reports.push(report(Outcome::AlreadyImported, Vec::new()));
-                continue;
-            }
-            let curp = row.valid.curp.as_ref().map(|c| c.as_str().to_owned());
-            if let Some(curp) = &curp
-                && !holders.contains_key(curp)
-            {
-                let earlier = pending_curps.contains_key(curp) || self.seen_curps.contains(curp);
-                match tx {
-                    // Earlier in this file: the real run would match the profile it creates.
-                    None if earlier => {
-                        reports.push(report(Outcome::Matched, Vec::new()));
+        async {
+            for (((line, cells), parsed), key) in rows.iter().zip(parsed).zip(keys) {
+                let line = *line;
+                let row = match parsed {
+                    Ok(row) => row,
+                    Err(notes) => {
+                        reports.push(RowReport {
+                            line,
+                            outcome: Outcome::Refused,
+                            masked_id: self.masked_cell(cells),
+                            notes,
+                            request: None,
+                        });
                         continue;
                     }
-                    // Created earlier in this chunk: write it now, then match against it.
-                    Some(tx) if earlier => {
-                        let base = written.len();
-                        self.flush(tx, std::mem::take(&mut pending), &mut links, &mut written)
-                            .await?;
-                        for (c, i) in pending_curps.drain() {
-                            holders.insert(c, written[base + i].clone());
+                };
+                // Computed above for every row that parsed.
+                let key = key.unwrap_or_else(|| self.record_key(&row));
+                let masked_id = match (&row.valid.curp, &row.record_id) {
+                    (Some(curp), _) => curp.masked(),
+                    (None, Some(id)) => registry::masked_id("record", id),
+                    (None, None) => String::new(),
+                };
+                let report = |outcome, notes| RowReport {
+                    line,
+                    outcome,
+                    masked_id: masked_id.clone(),
+                    notes,
+                    request: None,
+                };
+                // Exactly one report is pushed for this row below: the request is decided once
+                // the chunk's people are written.
+                if let Some(wanted) = &row.enrollment {
+                    wishes.push(Wish {
+                        report: reports.len(),
+                        key: key.clone(),
+                        wanted: wanted.clone(),
+                    });
+                }
+                let first_time = chunk_keys.insert(key.clone())
+                    && (tx.is_some() || self.seen_keys.insert(key.clone()));
+                if linked.contains_key(&key) || !first_time {
+                    reports.push(report(Outcome::AlreadyImported, Vec::new()));
+                    continue;
+                }
+                let curp = row.valid.curp.as_ref().map(|c| c.as_str().to_owned());
+                if let Some(curp) = &curp
+                    && !holders.contains_key(curp)
+                {
+                    let earlier =
+                        pending_curps.contains_key(curp) || self.seen_curps.contains(curp);
+                    match tx {
+                        // Earlier in this file: the real run would match the profile it creates.
+                        None if earlier => {
+                            reports.push(report(Outcome::Matched, Vec::new()));
+                            continue;
                         }
+                        // Created earlier in this chunk: write it now, then match against it.
+                        Some(tx) if earlier => {
+                            let base = written.len();
+                            self.flush(tx, std::mem::take(&mut pending), &mut links, &mut written)
+                                .instrument(debug_span!("import.flush"))
+                                .await?;
+                            for (c, i) in pending_curps.drain() {
+                                holders.insert(c, written[base + i].clone());
+                            }
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
-            }
-            if let Some((curp, p)) = curp
-                .as_ref()
-                .and_then(|c| holders.get(c).map(|p| (c, p.clone())))
-            {
-                let (outcome, notes) = self.match_existing(conn, tx, &p, &row).await?;
-                if outcome == Outcome::Updated && tx.is_some() {
-                    // Filled: a later row of the chunk about this person sees its new version.
-                    let now = person::Entity::find_by_id(p.id).one(conn).await?;
-                    holders.extend(now.map(|n| (curp.clone(), n)));
+                if let Some((curp, p)) = curp
+                    .as_ref()
+                    .and_then(|c| holders.get(c).map(|p| (c, p.clone())))
+                {
+                    let (outcome, notes) = self
+                        .match_existing(conn, tx, &p, &row)
+                        .instrument(debug_span!("import.match"))
+                        .await?;
+                    if outcome == Outcome::Updated && tx.is_some() {
+                        // Filled: a later row of the chunk about this person sees its new version.
+                        let now = person::Entity::find_by_id(p.id).one(conn).await?;
+                        holders.extend(now.map(|n| (curp.clone(), n)));
+                    }
+                    links.push((key, p.id));
+                    reports.push(report(outcome, notes));
+                    continue;
                 }
-                links.push((key, p.id));
-                reports.push(report(outcome, notes));
-                continue;
-            }
-            let borough_id = self.borough_ids[row.valid.borough.as_str()];
-            let v = &row.valid;
-            let parts = NameParts::new(
-                &v.given_names,
-                &v.first_surname,
-                v.second_surname.as_deref().unwrap_or(""),
-            );
-            let name_key = v.name_key();
-            let (found, earlier) = if let Some(known) = &known {
-                let found = known.probable(&parts, v.birth_date, &name_key);
-                let earlier: Vec<(usize, f64)> = blocks
-                    .sharing(v.birth_date, &name_key)
-                    .into_iter()
-                    .filter_map(|i| {
-                        let (their_parts, their_date, their_key) = &compared[i];
-                        registry::likely_same(
-                            (&parts, v.birth_date, &name_key),
-                            (their_parts, *their_date, their_key),
-                        )
-                        .map(|score| (i, score))
-                    })
-                    .collect();
-                (found, earlier)
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            let outcome = if found.is_empty() && earlier.is_empty() {
-                Outcome::Created
-            } else {
-                Outcome::CreatedForReview
-            };
-            reports.push(report(outcome, Vec::new()));
-            if let Some(curp) = curp {
-                if tx.is_none() {
-                    self.seen_curps.insert(curp.clone());
+                let borough_id = self.borough_ids[row.valid.borough.as_str()];
+                let v = &row.valid;
+                let parts = NameParts::new(
+                    &v.given_names,
+                    &v.first_surname,
+                    v.second_surname.as_deref().unwrap_or(""),
+                );
+                let name_key = v.name_key();
+                let (found, earlier) = if let Some(known) = &known {
+                    let found = known.probable(&parts, v.birth_date, &name_key);
+                    let earlier: Vec<(usize, f64)> = blocks
+                        .sharing(v.birth_date, &name_key)
+                        .into_iter()
+                        .filter_map(|i| {
+                            let (their_parts, their_date, their_key) = &compared[i];
+                            registry::likely_same(
+                                (&parts, v.birth_date, &name_key),
+                                (their_parts, *their_date, their_key),
+                            )
+                            .map(|score| (i, score))
+                        })
+                        .collect();
+                    (found, earlier)
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let outcome = if found.is_empty() && earlier.is_empty() {
+                    Outcome::Created
+                } else {
+                    Outcome::CreatedForReview
+                };
+                reports.push(report(outcome, Vec::new()));
+                if let Some(curp) = curp {
+                    if tx.is_none() {
+                        self.seen_curps.insert(curp.clone());
+                    }
+                    pending_curps.insert(curp, pending.len());
                 }
-                pending_curps.insert(curp, pending.len());
+                if known.is_some() {
+                    blocks.add(compared.len(), row.valid.birth_date, &name_key);
+                    compared.push((parts, row.valid.birth_date, name_key));
+                }
+                pending.push(NewPerson {
+                    row,
+                    key,
+                    borough_id,
+                    found,
+                    earlier,
+                });
             }
-            if known.is_some() {
-                blocks.add(compared.len(), row.valid.birth_date, &name_key);
-                compared.push((parts, row.valid.birth_date, name_key));
-            }
-            pending.push(NewPerson {
-                row,
-                key,
-                borough_id,
-                found,
-                earlier,
-            });
+            Ok::<(), ServiceError>(())
         }
+        .instrument(debug_span!("import.rows"))
+        .await?;
         if let Some(tx) = tx {
-            self.flush(tx, pending, &mut links, &mut written).await?;
+            self.flush(tx, pending, &mut links, &mut written)
+                .instrument(debug_span!("import.flush"))
+                .await?;
         }
         if !wishes.is_empty() {
             // Every row's person: linked before, matched, or created just now (a dry run's new
@@ -1418,10 +1451,13 @@ impl Run<'_> {
             let mut person_of = linked;
             person_of.extend(links.iter().cloned());
             self.requests(conn, tx, wishes, &person_of, &mut reports)
+                .instrument(debug_span!("import.requests"))
                 .await?;
         }
         if let Some(tx) = tx {
-            self.link_all(tx, links).await?;
+            self.link_all(tx, links)
+                .instrument(debug_span!("import.links"))
+                .await?;
         }
         Ok(reports)
     }
@@ -1612,7 +1648,9 @@ impl Run<'_> {
             .zip(&folios)
             .map(|(r, folio)| self.imported_row(r, folio.clone()))
             .collect::<Result<Vec<_>, _>>()?;
-        let id_of = insert_ids(db, rows, enrollment::Column::Folio).await?;
+        let id_of = insert_ids(db, rows, enrollment::Column::Folio)
+            .instrument(debug_span!("import.requests.write"))
+            .await?;
         let mut events = Vec::with_capacity(created.len());
         let mut audited = Vec::with_capacity(created.len());
         for (r, folio) in created.iter().zip(&folios) {
@@ -1643,10 +1681,16 @@ impl Run<'_> {
                     })),
             );
         }
-        insert_all::<enrollment_event::ActiveModel>(db, events).await?;
-        tx.record_all(audited).await?;
+        insert_all::<enrollment_event::ActiveModel>(db, events)
+            .instrument(debug_span!("import.requests.write"))
+            .await?;
+        tx.record_all(audited)
+            .instrument(debug_span!("import.requests.audit"))
+            .await?;
         let people: Vec<i32> = created.iter().map(|r| r.person).collect();
-        coverage::refresh_people(db, &people).await?;
+        coverage::refresh_people(db, &people)
+            .instrument(debug_span!("import.requests.coverage"))
+            .await?;
         Ok(folios)
     }
 
@@ -1775,12 +1819,17 @@ impl Run<'_> {
             synthetic: false,
             import: self.import,
         };
-        let rows: Vec<person::ActiveModel> = pending
+        let mut rows: Vec<person::ActiveModel> = pending
             .iter()
             .map(|n| registry::person_row(&n.row.valid, n.borough_id, origin, None, self.now))
             .collect();
+        registry::free_card_numbers(db, &mut rows)
+            .instrument(debug_span!("import.flush.cards"))
+            .await?;
         // Only the new ids are read back: the rest is what was just written.
-        let mut id_of = insert_ids(db, rows.clone(), person::Column::CardNumber).await?;
+        let mut id_of = insert_ids(db, rows.clone(), person::Column::CardNumber)
+            .instrument(debug_span!("import.flush.people"))
+            .await?;
         let people: Vec<person::Model> = rows
             .into_iter()
             .map(|mut row| {
@@ -1794,6 +1843,7 @@ impl Run<'_> {
             })
             .collect::<Result<_, ServiceError>>()?;
 
+        let sealing = debug_span!("import.flush.seal").entered();
         let mut contacts = Vec::new();
         let mut identifiers = Vec::new();
         let mut events = Vec::with_capacity(people.len());
@@ -1811,9 +1861,16 @@ impl Run<'_> {
                 self.now,
             ));
         }
-        insert_all::<person_contact::ActiveModel>(db, contacts).await?;
-        insert_all::<person_identifier::ActiveModel>(db, identifiers).await?;
-        tx.record_all(events).await?;
+        drop(sealing);
+        async {
+            insert_all::<person_contact::ActiveModel>(db, contacts).await?;
+            insert_all::<person_identifier::ActiveModel>(db, identifiers).await
+        }
+        .instrument(debug_span!("import.flush.ids"))
+        .await?;
+        tx.record_all(events)
+            .instrument(debug_span!("import.flush.audit"))
+            .await?;
         let base = written.len();
         written.extend(people);
         for (k, n) in pending.iter().enumerate() {
@@ -1832,7 +1889,11 @@ impl Run<'_> {
                     )
                 })
                 .collect();
-            merge::enqueue(db, p.id, &scored, self.now).await?;
+            if !scored.is_empty() {
+                merge::enqueue(db, p.id, &scored, self.now)
+                    .instrument(debug_span!("import.flush.review"))
+                    .await?;
+            }
             links.push((n.key.clone(), p.id));
         }
         Ok(())
