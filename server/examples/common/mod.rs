@@ -36,6 +36,13 @@ pub async fn settings_for(
     Ok(settings)
 }
 
+/// Starts the peak of [`peak_memory_mib`] again from the memory resident now (Linux's
+/// `clear_refs` 5), so that a later reading is about what ran since; `false` when it cannot.
+#[allow(dead_code)] // not every benchmark reports it
+pub fn reset_peak_memory() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 /// The process's peak resident memory so far (`VmHWM`), in MiB; `None` off Linux.
 #[allow(dead_code)] // not every benchmark reports it
 pub fn peak_memory_mib() -> Option<f64> {
