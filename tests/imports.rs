@@ -55,6 +55,20 @@ async fn wait_for(browser: &mut Browser<'_>, id: i32, want: &str) -> Page {
     panic!("upload {id} never reached {want}");
 }
 
+/// An administrator's upload of a one-row file for SEDESO, previewed: the administrator, the
+/// upload's id and its previewed page.
+async fn previewed_one_row(app: &TestApp) -> (Browser<'_>, i32, Page) {
+    let mut admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    let sedeso = app.agency_id("SEDESO").await.to_string();
+    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
+    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
+    let page = wait_for(&mut admin, id, "previewed").await;
+    (admin, id, page)
+}
+
 fn count(page: &Page, key: &str) -> u64 {
     let marker = format!(r#"data-count="{key}">"#);
     let start = page.body.find(&marker).expect(key) + marker.len();
@@ -328,14 +342,7 @@ async fn an_interrupted_step_is_resumed_from_the_page() {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
-        .await;
-    let sedeso = app.agency_id("SEDESO").await.to_string();
-    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
-                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
-    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
-    wait_for(&mut admin, id, "previewed").await;
+    let (mut admin, id, _) = previewed_one_row(&app).await;
     let people = app.test_db.count("person").await;
 
     // As if the server had stopped during the preview: the status says previewing, no one works.
@@ -415,14 +422,7 @@ async fn the_page_of_an_upload_being_worked_on_refreshes_itself() {
     use angel_app::ssr::services::uploads::Work;
 
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
-        .await;
-    let sedeso = app.agency_id("SEDESO").await.to_string();
-    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
-                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
-    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
-    let done = wait_for(&mut admin, id, "previewed").await;
+    let (mut admin, id, done) = previewed_one_row(&app).await;
     assert_eq!(done.header("refresh"), "", "nothing left to wait for");
 
     // As while a preview or an import runs: this server holds the upload.
