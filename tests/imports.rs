@@ -55,16 +55,23 @@ async fn wait_for(browser: &mut Browser<'_>, id: i32, want: &str) -> Page {
     panic!("upload {id} never reached {want}");
 }
 
+/// A well-formed file of one person, in our own headers.
+const ONE_ROW: &str = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
+                       Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
+
+/// An administrator signed in, and SEDESO's id (the agency the tests upload for).
+async fn administrator(app: &TestApp) -> (Browser<'_>, String) {
+    let admin = app
+        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
+        .await;
+    (admin, app.agency_id("SEDESO").await.to_string())
+}
+
 /// An administrator's upload of a one-row file for SEDESO, previewed: the administrator, the
 /// upload's id and its previewed page.
 async fn previewed_one_row(app: &TestApp) -> (Browser<'_>, i32, Page) {
-    let mut admin = app
-        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
-        .await;
-    let sedeso = app.agency_id("SEDESO").await.to_string();
-    let file = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
-                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
-    let id = upload_id(&upload_file(&mut admin, &sedeso, file.as_bytes()).await);
+    let (mut admin, sedeso) = administrator(app).await;
+    let id = upload_id(&upload_file(&mut admin, &sedeso, ONE_ROW.as_bytes()).await);
     let page = wait_for(&mut admin, id, "previewed").await;
     (admin, id, page)
 }
@@ -96,10 +103,7 @@ async fn actions(app: &TestApp, action: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_uploads_previews_then_imports_a_file() {
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
-        .await;
-    let sedeso = app.agency_id("SEDESO").await.to_string();
+    let (mut admin, sedeso) = administrator(&app).await;
     let curp_maria = curp("PERM500305MDFXZR0");
     let file = format!(
         "given_names,first_surname,birth_date,sex,curp,birth_state,borough,colonia,postal_code,program,status\n\
@@ -232,12 +236,8 @@ async fn an_administrator_uploads_previews_then_imports_a_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_uploads_keep_nothing_and_only_administrators_upload() {
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
-        .await;
-    let sedeso = app.agency_id("SEDESO").await.to_string();
-    let good = "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code\n\
-                Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000\n";
+    let (mut admin, sedeso) = administrator(&app).await;
+    let good = ONE_ROW;
 
     // A header that is not ours and no mapping: refused whole, every problem listed.
     let page = upload_file(&mut admin, &sedeso, b"NOMBRE,PATERNO\nLuis,G\xf3mez\n").await;
@@ -396,10 +396,7 @@ async fn an_interrupted_step_is_resumed_from_the_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_of_several_megabytes_is_read_whole() {
     let app = TestApp::spawn().await;
-    let mut admin = app
-        .signed_in("i.admin", "administrator", Anchor::None, PASSWORD)
-        .await;
-    let sedeso = app.agency_id("SEDESO").await.to_string();
+    let (mut admin, sedeso) = administrator(&app).await;
     let file = format!(
         "given_names,first_surname,birth_date,sex,birth_state,borough,colonia,postal_code,street\n\
          Luis,Gómez,01/01/1980,H,DF,Tlalpan,Centro,14000,{}\n",
