@@ -186,19 +186,23 @@ const REFRESH_SECONDS: &str = "2";
 /// Layer over the pages: the answer to `GET /admin/importar/{id}` while this server previews or
 /// imports that upload carries `Refresh: 2`, so the browser reads it again until the work is
 /// over. In the HTTP answer, the refresh needs neither JavaScript nor the page's `<head>`.
+///
+/// The work may end (or start) while the page is rendered, so it is asked both before and
+/// after: a page that shows the work running always says to refresh, and at worst a page
+/// rendered just as the work ended is read once more.
 pub async fn refresh(
     State(state): State<AppState>,
     request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let working = request.method() == http::Method::GET
-        && request
-            .uri()
-            .path()
-            .strip_prefix("/admin/importar/")
-            .and_then(|id| id.parse::<i32>().ok())
-            .is_some_and(|id| state.uploads.busy(id));
+    let upload = (request.method() == http::Method::GET)
+        .then(|| request.uri().path().strip_prefix("/admin/importar/"))
+        .flatten()
+        .and_then(|id| id.parse::<i32>().ok());
+    let busy = || upload.is_some_and(|id| state.uploads.busy(id));
+    let before = busy();
     let mut response = next.run(request).await;
+    let working = before || busy();
     if working && response.status() == StatusCode::OK {
         response.headers_mut().insert(
             header::REFRESH,
