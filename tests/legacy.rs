@@ -316,11 +316,21 @@ async fn an_agency_file_is_standardized_matched_and_imported_once() {
 /// created and then matched, and a probable duplicate of someone created two rows earlier.
 /// Eva Sánchez Gómez, registered at the intake form before the import.
 async fn register_eva(state: &AppState, test_db: &angel_tests::TestDb, curp: &str) -> i32 {
+    register_eva_born(state, test_db, curp, "1970-07-07").await
+}
+
+/// Eva Sánchez Gómez, born on `birth_date` (as her CURP says).
+async fn register_eva_born(
+    state: &AppState,
+    test_db: &angel_tests::TestDb,
+    curp: &str,
+    birth_date: &str,
+) -> i32 {
     let eva = PersonForm {
         given_names: "Eva".into(),
         first_surname: "Sánchez".into(),
         second_surname: "Gómez".into(),
-        birth_date: "1970-07-07".into(),
+        birth_date: birth_date.into(),
         sex: "M".into(),
         birth_state: "DF".into(),
         curp: curp.to_owned(),
@@ -1140,4 +1150,54 @@ async fn new_people_get_card_numbers_no_one_has() {
             "{n} has its check digit"
         );
     }
+}
+
+/// The same name makes a probable duplicate only with a near birth date (`likely_same`): the
+/// same month and day in another year, two parts of the date the same, or a day apart (across
+/// the new year too); one part alone is not enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_name_is_a_probable_duplicate_only_with_a_near_birth_date() {
+    use angel_app::domain::{curp::Date, names::name_key};
+
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    // Eva Sánchez Gómez, born 1970-07-07.
+    let eva = register_eva(&state, &test_db, &curp("SAGE700707MDFNMV0")).await;
+    let parts = registry::NameParts::new("Eva", "Sánchez", "Gómez");
+    let key = name_key("Eva", "Sánchez", "Gómez");
+    let found = |y, m, d, who: i32| {
+        let (parts, key, db) = (&parts, &key, &test_db.db);
+        async move {
+            let date = Date::new(y, m, d).expect("a date");
+            registry::probable_duplicates(db, parts, date, key)
+                .await
+                .expect("read")
+                .iter()
+                .any(|(p, _)| p.id == who)
+        }
+    };
+    for (y, m, d, why) in [
+        (1971, 7, 7, "the same month and day, another year"),
+        (1960, 7, 7, "the same month and day, ten years apart"),
+        (1970, 12, 7, "the same year and day"),
+        (1970, 7, 20, "the same year and month"),
+        (1970, 7, 8, "a day later"),
+    ] {
+        assert!(found(y, m, d, eva).await, "{why}: {y}-{m}-{d}");
+    }
+    for (y, m, d, why) in [
+        (1970, 1, 20, "only the year is the same"),
+        (1971, 8, 7, "only the day is the same"),
+        (1969, 7, 6, "only the month is the same"),
+        (1980, 1, 1, "nothing is the same"),
+    ] {
+        assert!(!found(y, m, d, eva).await, "{why}: {y}-{m}-{d}");
+    }
+    // A day apart across the new year: no part of the date is the same.
+    let eve = register_eva_born(&state, &test_db, &curp("SAGE701231MDFNMV0"), "1970-12-31").await;
+    assert!(
+        found(1971, 1, 1, eve).await,
+        "a day later, in the next year"
+    );
+    assert!(!found(1971, 1, 2, eve).await, "two days later");
 }
