@@ -14,7 +14,9 @@
 //!
 //! After each run it prints where the time went: the import's `import.*` spans (debug level,
 //! see `legacy::Run::decide`), each phase's own time (its nested phases' taken out), so the
-//! phases add up to the import's time less what no span covers.
+//! phases add up to the import's time less what no span covers. With fuzzy matching it then
+//! prints how many people the duplicate blocking read (the `blocking` events of
+//! `registry::Blocked::read`): through birth dates, through name keys, and whole.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -41,8 +43,28 @@ struct Open {
 /// The time of each phase: `(calls, own time)` by span name.
 type Times = Arc<Mutex<BTreeMap<&'static str, (u64, Duration)>>>;
 
-/// Sums each `import.*` span's own time (its wall time less its nested spans').
-struct Phases(Times);
+/// The duplicate blocking's `blocking` events' fields, summed: people read through birth
+/// dates and through name keys, and those read whole as likely duplicates.
+type Counts = Arc<Mutex<BTreeMap<&'static str, u64>>>;
+
+/// Sums each `import.*` span's own time (its wall time less its nested spans'), and the
+/// `blocking` events' counts.
+struct Phases(Times, Counts);
+
+/// Adds an event's integer fields to [`Counts`].
+struct Summing<'c>(&'c mut BTreeMap<&'static str, u64>);
+
+impl tracing::field::Visit for Summing<'_> {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        *self.0.entry(field.name()).or_default() += value;
+    }
+
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.record_u64(field, value.unsigned_abs());
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
 
 impl<S> tracing_subscriber::Layer<S> for Phases
 where
@@ -59,6 +81,12 @@ where
                 started: Instant::now(),
                 nested: Duration::ZERO,
             });
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().name() == "blocking" {
+            event.record(&mut Summing(&mut self.1.lock().expect("not poisoned")));
         }
     }
 
@@ -80,8 +108,9 @@ where
     }
 }
 
-/// Prints the phases of the import, longest first, against its whole time.
-fn print_phases(times: &Times, total: f64) {
+/// Prints the phases of the import, longest first, against its whole time, then what the
+/// duplicate blocking read.
+fn print_phases(times: &Times, counts: &Counts, total: f64) {
     let mut phases: Vec<(&'static str, (u64, Duration))> =
         std::mem::take(&mut *times.lock().expect("not poisoned"))
             .into_iter()
@@ -103,6 +132,17 @@ fn print_phases(times: &Times, total: f64) {
         total - covered,
         100.0 * (total - covered) / total
     );
+    let counts = std::mem::take(&mut *counts.lock().expect("not poisoned"));
+    if !counts.is_empty() {
+        let count = |field: &str| counts.get(field).copied().unwrap_or(0);
+        println!(
+            "  duplicate blocking read the names of {} people through birth dates and {} through \
+             name keys; {} were read whole as likely duplicates",
+            count("by_date"),
+            count("by_key"),
+            count("likely")
+        );
+    }
 }
 
 /// Rows per second of the engine's own bulk path for the file's rows.
@@ -155,7 +195,13 @@ async fn baseline(db: &DatabaseConnection, engine: &str, file: &[u8]) -> anyhow:
     Ok(rows / started.elapsed().as_secs_f64())
 }
 
-async fn engine(name: &str, rows: u64, fuzzy: bool, times: &Times) -> anyhow::Result<()> {
+async fn engine(
+    name: &str,
+    rows: u64,
+    fuzzy: bool,
+    times: &Times,
+    counts: &Counts,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let settings = common::settings_for(name, dir.path(), "angel_import_bench").await?;
     let db = angel_server::db::connect(&settings).await?;
@@ -181,6 +227,7 @@ async fn engine(name: &str, rows: u64, fuzzy: bool, times: &Times) -> anyhow::Re
         file.len() as f64 / 1_048_576.0
     );
     times.lock().expect("not poisoned").clear();
+    counts.lock().expect("not poisoned").clear();
     // The peak printed is the import's: the baseline's copy of the rows is gone by now.
     let reset = common::reset_peak_memory();
     let started = Instant::now();
@@ -222,7 +269,7 @@ async fn engine(name: &str, rows: u64, fuzzy: bool, times: &Times) -> anyhow::Re
             "in the whole process so far"
         }
     );
-    print_phases(times, seconds);
+    print_phases(times, counts, seconds);
     let _ = state.db.clone().close().await;
     Ok(())
 }
@@ -239,23 +286,25 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(100_000);
     let engines = std::env::var("ANGEL_BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
     let times = Times::default();
+    let counts = Counts::default();
     {
         use tracing_subscriber::layer::SubscriberExt;
         let subscriber = tracing_subscriber::registry()
             .with(
                 tracing_subscriber::filter::Targets::new()
-                    .with_target("angel_app::ssr::services::legacy", tracing::Level::DEBUG),
+                    .with_target("angel_app::ssr::services::legacy", tracing::Level::DEBUG)
+                    .with_target("angel_app::ssr::services::registry", tracing::Level::DEBUG),
             )
-            .with(Phases(times.clone()));
+            .with(Phases(times.clone(), counts.clone()));
         tracing::subscriber::set_global_default(subscriber)?;
     }
     tokio::runtime::Runtime::new()?.block_on(async {
         if engines.contains("sqlite") {
-            engine("sqlite", rows, fuzzy, &times).await?;
+            engine("sqlite", rows, fuzzy, &times, &counts).await?;
         }
         if engines.contains("postgres") {
             if std::env::var("ANGEL_BENCH_POSTGRES_URL").is_ok() {
-                engine("postgres", rows, fuzzy, &times).await?;
+                engine("postgres", rows, fuzzy, &times, &counts).await?;
             } else {
                 println!("(PostgreSQL skipped: ANGEL_BENCH_POSTGRES_URL not set)");
             }

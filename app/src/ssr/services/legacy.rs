@@ -18,8 +18,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use angel_entity::{
-    agency, borough, enrollment, enrollment_event, legacy_import, legacy_link, person,
-    person_change, person_contact, person_identifier, program,
+    agency, borough, duplicate_review, enrollment, enrollment_event, legacy_import, legacy_link,
+    person, person_change, person_contact, person_identifier, program,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -1276,11 +1276,19 @@ impl Run<'_> {
                     .is_some_and(|c| holders.contains_key(c.as_str()));
                 (!held && !k.as_ref().is_some_and(|k| linked.contains_key(k))).then_some(row)
             });
-            let wanted: Vec<(Date, String)> = new_rows
-                .map(|r| (r.valid.birth_date, r.valid.name_key()))
+            let wanted: Vec<(NameParts, Date, String)> = new_rows
+                .map(|r| {
+                    let v = &r.valid;
+                    let parts = NameParts::new(
+                        &v.given_names,
+                        &v.first_surname,
+                        v.second_surname.as_deref().unwrap_or(""),
+                    );
+                    (parts, v.birth_date, v.name_key())
+                })
                 .collect();
             Some(
-                registry::Blocked::read(conn, wanted.iter().map(|(d, k)| (*d, k.as_str())))
+                registry::Blocked::read(conn, wanted.iter().map(|(p, d, k)| (p, *d, k.as_str())))
                     .instrument(debug_span!("import.candidates"))
                     .await?,
             )
@@ -1873,29 +1881,27 @@ impl Run<'_> {
             .await?;
         let base = written.len();
         written.extend(people);
+        // The pairs for review: the people are new, so none of theirs is known yet.
+        let mut pairs = Vec::new();
         for (k, n) in pending.iter().enumerate() {
             let p = &written[base + k];
-            let scored: Vec<(i32, u8, Vec<String>)> = n
+            let scored = n
                 .found
                 .iter()
                 .map(|(other, score)| (other, *score))
-                .chain(n.earlier.iter().map(|(i, score)| (&written[*i], *score)))
-                .map(|(other, score)| {
-                    let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
-                    (
-                        other.id,
-                        score,
-                        registry::agreeing(&n.row.valid, n.borough_id, other),
-                    )
-                })
-                .collect();
-            if !scored.is_empty() {
-                merge::enqueue(db, p.id, &scored, self.now)
-                    .instrument(debug_span!("import.flush.review"))
-                    .await?;
+                .chain(n.earlier.iter().map(|(i, score)| (&written[*i], *score)));
+            for (other, score) in scored {
+                let score = (score * 100.0).round().clamp(0.0, 100.0) as u8;
+                let agreeing = registry::agreeing(&n.row.valid, n.borough_id, other);
+                pairs.push(merge::pending_pair(
+                    p.id, other.id, score, &agreeing, self.now,
+                ));
             }
             links.push((n.key.clone(), p.id));
         }
+        insert_all::<duplicate_review::ActiveModel>(db, pairs)
+            .instrument(debug_span!("import.flush.review"))
+            .await?;
         Ok(())
     }
 

@@ -38,36 +38,48 @@ pub async fn enqueue(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ServiceError> {
     for (other, score, agreeing) in candidates {
-        let (a, b) = if person < *other {
-            (person, *other)
-        } else {
-            (*other, person)
-        };
+        let (a, b) = lower_first(person, *other);
         let known = duplicate_review::Entity::find()
             .filter(duplicate_review::Column::PersonA.eq(a))
             .filter(duplicate_review::Column::PersonB.eq(b))
             .count(db)
             .await?
             > 0;
-        if known {
-            continue;
+        if !known {
+            pending_pair(person, *other, *score, agreeing, now)
+                .insert(db)
+                .await?;
         }
-        duplicate_review::ActiveModel {
-            id: NotSet,
-            person_a: Set(a),
-            person_b: Set(b),
-            score: Set(i32::from(*score)),
-            agreeing: Set(agreeing.join(",")),
-            status: Set("pending".to_owned()),
-            found_at: Set(now),
-            decided_by: Set(None),
-            decided_at: Set(None),
-            reason: Set(None),
-        }
-        .insert(db)
-        .await?;
     }
     Ok(())
+}
+
+fn lower_first(x: i32, y: i32) -> (i32, i32) {
+    if x < y { (x, y) } else { (y, x) }
+}
+
+/// A pair waiting for review, the lower id first: `person` and `other` probably one person,
+/// with the name similarity (0–100) and the fields that agree.
+pub fn pending_pair(
+    person: i32,
+    other: i32,
+    score: u8,
+    agreeing: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> duplicate_review::ActiveModel {
+    let (a, b) = lower_first(person, other);
+    duplicate_review::ActiveModel {
+        id: NotSet,
+        person_a: Set(a),
+        person_b: Set(b),
+        score: Set(i32::from(score)),
+        agreeing: Set(agreeing.join(",")),
+        status: Set("pending".to_owned()),
+        found_at: Set(now),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        reason: Set(None),
+    }
 }
 
 /// The pending pairs, best scores first.

@@ -403,7 +403,7 @@ pub async fn probable_duplicates(
     birth_date: Date,
     name_key: &str,
 ) -> Result<Vec<(person::Model, f64)>, ServiceError> {
-    Ok(Blocked::read(db, [(birth_date, name_key)])
+    Ok(Blocked::read(db, [(parts, birth_date, name_key)])
         .await?
         .probable(parts, birth_date, name_key))
 }
@@ -442,61 +442,127 @@ impl Blocks {
 /// Bound values per blocking statement: far below both engines' limits.
 const BLOCK_VALUES: usize = 1_000;
 
-/// Active people who share a birth date or a name key with people about to be registered, read
-/// with one statement per blocking column and [`BLOCK_VALUES`] values, whatever their number:
-/// an import asks once for a whole chunk of new people. At most [`BLOCK_LIMIT`] people are read
-/// per birth date and per name key, the lowest ids first.
+/// What blocking reads of each person first: enough to score their names, six of the row's 23
+/// columns.
+#[derive(FromQueryResult)]
+struct Sketch {
+    id: i32,
+    birth_date: NaiveDate,
+    name_key: String,
+    given_names: String,
+    first_surname: String,
+    second_surname: Option<String>,
+}
+
+/// Active people who are probably one of people about to be registered (their names, birth date
+/// and name key), read with a few statements whatever their number: an import asks once for a
+/// whole chunk of new people.
+///
+/// Blocking reads, with one statement per blocking column and [`BLOCK_VALUES`] values, the names
+/// of those sharing a birth date or a name key, at most [`BLOCK_LIMIT`] per birth date and per name
+/// key, the lowest ids first. Only those [`likely_same`] as someone wanted are then read whole:
+/// when an import has written a million people, a chunk of 2,000 shares its birth dates with tens
+/// of thousands of them, and a few hundred at most are probable duplicates.
 pub struct Blocked {
     people: Vec<(person::Model, NameParts)>,
     blocks: Blocks,
 }
 
 impl Blocked {
+    /// Reads for `wanted`: the names, birth date and name key of each person about to be
+    /// registered. [`Blocked::probable`] then answers for any one of them.
+    ///
+    /// # Errors
+    /// Database errors.
     pub async fn read<'k>(
         db: &impl ConnectionTrait,
-        wanted: impl IntoIterator<Item = (Date, &'k str)>,
+        wanted: impl IntoIterator<Item = (&'k NameParts, Date, &'k str)>,
     ) -> Result<Blocked, ServiceError> {
-        let mut dates = BTreeSet::new();
-        let mut keys = BTreeSet::new();
-        for (date, key) in wanted {
-            dates.insert(date);
-            keys.insert(key);
-        }
+        let wanted: Vec<(&NameParts, Date, &str)> = wanted.into_iter().collect();
+        let dates: BTreeSet<Date> = wanted.iter().map(|w| w.1).collect();
+        let keys: BTreeSet<&str> = wanted.iter().map(|w| w.2).collect();
         let dates: Vec<sea_orm::Value> = dates.into_iter().map(|d| to_naive(d).into()).collect();
         let keys: Vec<sea_orm::Value> = keys.into_iter().map(Into::into).collect();
-        let mut read = Blocked {
-            people: Vec::new(),
-            blocks: Blocks::default(),
-        };
+
+        let mut sketches: Vec<(i32, NameParts, Date, String)> = Vec::new();
+        let mut blocks = Blocks::default();
         let mut seen: HashSet<i32> = HashSet::new();
-        for (column, values) in [("birth_date", dates), ("name_key", keys)] {
+        let mut read_through = [0usize; 2];
+        for (through, (column, values)) in [("birth_date", dates), ("name_key", keys)]
+            .into_iter()
+            .enumerate()
+        {
             for piece in values.chunks(BLOCK_VALUES) {
                 let marks = vec!["?"; piece.len()].join(", ");
                 // Ranked within each value so that one crowded date or name reads at most
                 // BLOCK_LIMIT people, as a per-person LIMIT would.
                 let text = format!(
-                    "SELECT * FROM (SELECT person.*, ROW_NUMBER() OVER \
-                     (PARTITION BY {column} ORDER BY id) AS block_rank FROM person \
-                     WHERE status = 'active' AND {column} IN ({marks})) AS blocked \
-                     WHERE block_rank <= {BLOCK_LIMIT}"
+                    "SELECT id, birth_date, name_key, given_names, first_surname, second_surname \
+                     FROM (SELECT id, birth_date, name_key, given_names, first_surname, \
+                     second_surname, ROW_NUMBER() OVER (PARTITION BY {column} ORDER BY id) \
+                     AS block_rank FROM person WHERE status = 'active' AND {column} IN ({marks})) \
+                     AS blocked WHERE block_rank <= {BLOCK_LIMIT}"
                 );
                 let statement = super::jobs::sql(db, &text, piece.to_vec());
-                for p in person::Model::find_by_statement(statement).all(db).await? {
+                for s in Sketch::find_by_statement(statement).all(db).await? {
+                    read_through[through] += 1;
                     // Read through both its birth date and its name key: kept once.
-                    if !seen.insert(p.id) {
+                    if !seen.insert(s.id) {
                         continue;
                     }
-                    read.blocks
-                        .add(read.people.len(), to_date(p.birth_date), &p.name_key);
-                    let parts = NameParts::of(&p);
-                    read.people.push((p, parts));
+                    let date = to_date(s.birth_date);
+                    blocks.add(sketches.len(), date, &s.name_key);
+                    let parts = NameParts::new(
+                        &s.given_names,
+                        &s.first_surname,
+                        s.second_surname.as_deref().unwrap_or(""),
+                    );
+                    sketches.push((s.id, parts, date, s.name_key));
                 }
+            }
+        }
+
+        let mut likely: BTreeSet<i32> = BTreeSet::new();
+        for &(parts, date, key) in &wanted {
+            for i in blocks.sharing(date, key) {
+                let (id, theirs, their_date, their_key) = &sketches[i];
+                if likely_same((parts, date, key), (theirs, *their_date, their_key)).is_some() {
+                    likely.insert(*id);
+                }
+            }
+        }
+        // How much blocking reads, for `import_bench` (a debug event: nothing is recorded
+        // unless a subscriber asks).
+        tracing::debug!(
+            name: "blocking",
+            by_date = read_through[0],
+            by_key = read_through[1],
+            likely = likely.len(),
+        );
+        let likely: Vec<i32> = likely.into_iter().collect();
+        let mut read = Blocked {
+            people: Vec::with_capacity(likely.len()),
+            blocks: Blocks::default(),
+        };
+        for piece in likely.chunks(BLOCK_VALUES) {
+            let people = person::Entity::find()
+                .filter(person::Column::Id.is_in(piece.iter().copied()))
+                .filter(person::Column::Status.eq("active"))
+                .order_by_asc(person::Column::Id)
+                .all(db)
+                .await?;
+            for p in people {
+                read.blocks
+                    .add(read.people.len(), to_date(p.birth_date), &p.name_key);
+                let parts = NameParts::of(&p);
+                read.people.push((p, parts));
             }
         }
         Ok(read)
     }
 
-    /// The people read who are probably the one described, best score first.
+    /// The people read who are probably the one described (one of those wanted), best score
+    /// first.
     pub fn probable(
         &self,
         parts: &NameParts,
