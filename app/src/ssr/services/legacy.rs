@@ -1279,12 +1279,7 @@ impl Run<'_> {
             let wanted: Vec<(NameParts, Date, String)> = new_rows
                 .map(|r| {
                     let v = &r.valid;
-                    let parts = NameParts::new(
-                        &v.given_names,
-                        &v.first_surname,
-                        v.second_surname.as_deref().unwrap_or(""),
-                    );
-                    (parts, v.birth_date, v.name_key())
+                    (NameParts::of_valid(v), v.birth_date, v.name_key())
                 })
                 .collect();
             Some(
@@ -1396,11 +1391,7 @@ impl Run<'_> {
                 }
                 let borough_id = self.borough_ids[row.valid.borough.as_str()];
                 let v = &row.valid;
-                let parts = NameParts::new(
-                    &v.given_names,
-                    &v.first_surname,
-                    v.second_surname.as_deref().unwrap_or(""),
-                );
+                let parts = NameParts::of_valid(v);
                 let name_key = v.name_key();
                 let (found, earlier) = if let Some(known) = &known {
                     let found = known.probable(&parts, v.birth_date, &name_key);
@@ -1952,16 +1943,8 @@ impl Run<'_> {
     ) -> Result<(Outcome, Vec<FieldError>), ServiceError> {
         let v = &row.valid;
         let mut conflicts: Vec<&'static str> = Vec::new();
-        let ours = NameParts::new(
-            &p.given_names,
-            &p.first_surname,
-            p.second_surname.as_deref().unwrap_or(""),
-        );
-        let theirs = NameParts::new(
-            &v.given_names,
-            &v.first_surname,
-            v.second_surname.as_deref().unwrap_or(""),
-        );
+        let ours = NameParts::of(p);
+        let theirs = NameParts::of_valid(v);
         if ours.given != theirs.given {
             conflicts.push("given_names");
         }

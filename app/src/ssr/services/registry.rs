@@ -84,11 +84,20 @@ impl NameParts {
         }
     }
 
-    fn of(p: &person::Model) -> NameParts {
+    pub(crate) fn of(p: &person::Model) -> NameParts {
         NameParts::new(
             &p.given_names,
             &p.first_surname,
             p.second_surname.as_deref().unwrap_or(""),
+        )
+    }
+
+    /// The parts of a validated person's names (an intake form's, an imported row's).
+    pub(crate) fn of_valid(v: &ValidPerson) -> NameParts {
+        NameParts::new(
+            &v.given_names,
+            &v.first_surname,
+            v.second_surname.as_deref().unwrap_or(""),
         )
     }
 }
@@ -600,11 +609,7 @@ pub(crate) fn likely_same(a: (&NameParts, Date, &str), b: (&NameParts, Date, &st
 }
 
 pub(crate) fn agreeing(valid: &ValidPerson, borough_id: i32, p: &person::Model) -> Vec<String> {
-    let a = NameParts::new(
-        &valid.given_names,
-        &valid.first_surname,
-        valid.second_surname.as_deref().unwrap_or(""),
-    );
+    let a = NameParts::of_valid(valid);
     let b = NameParts::of(p);
     let mut out = Vec::new();
     if to_date(p.birth_date) == valid.birth_date {
@@ -736,11 +741,7 @@ pub async fn register(
     let now = state.clock.now();
     let valid = form.validate(today(now)).map_err(ServiceError::Invalid)?;
     let name_key = valid.name_key();
-    let parts = NameParts::new(
-        &valid.given_names,
-        &valid.first_surname,
-        valid.second_surname.as_deref().unwrap_or(""),
-    );
+    let parts = NameParts::of_valid(&valid);
     // Independent reads, each on its own pooled connection: one round trip of latency instead
     // of four (it matters on PostgreSQL over a network).
     let exact = async {
