@@ -394,8 +394,9 @@ async fn a_supervisor_merges_a_duplicate_and_can_undo_it() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    // Registered again without accents nor CURP, as "someone else": the pair is queued.
-    let mut again = person_form("Ernesto", "Gomez", "Delgado", "1956-12-31");
+    // Registered again with a typo in the given name, without accents nor CURP, as "someone
+    // else": the pair is queued.
+    let mut again = person_form("Ernsto", "Gomez", "Delgado", "1956-12-31");
     again.retain(|(k, _)| *k != "colonia");
     again.push(("colonia", "Santa Catarina"));
     again.push(("confirm", "new"));
@@ -438,7 +439,7 @@ async fn a_supervisor_merges_a_duplicate_and_can_undo_it() {
                 ("survivor", "b"),
                 ("reason", "registered_twice"),
                 ("pick_colonia", "a"),
-                ("pick_given_names", "b"),
+                ("pick_given_names", "a"),
             ],
         )
         .await;
@@ -459,6 +460,12 @@ async fn a_supervisor_merges_a_duplicate_and_can_undo_it() {
     );
     assert!(kept.has_curp && !gone.has_curp);
     assert_eq!(kept.colonia, "Santa Cruz Meyehualco");
+    // The kept given names are the first profile's, and so is the name key duplicate search
+    // blocks and scores on.
+    assert_eq!(
+        (kept.given_names.as_str(), kept.name_key.as_str()),
+        ("Ernesto", "GOMEZ DELGADO ERNESTO")
+    );
     let curp_row = person_identifier::Entity::find()
         .filter(person_identifier::Column::Kind.eq("curp"))
         .one(&app.test_db.db)
@@ -517,6 +524,10 @@ async fn a_supervisor_merges_a_duplicate_and_can_undo_it() {
     assert_eq!(
         (kept.colonia.as_str(), kept.has_curp),
         ("Santa Catarina", false)
+    );
+    assert_eq!(
+        (kept.given_names.as_str(), kept.name_key.as_str()),
+        ("Ernsto", "GOMEZ DELGADO ERNSTO")
     );
     let found = b
         .submit(

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{AppState, ServiceError, audit::NewEvent, auth::SignedIn, vault::Slot};
 use super::registry::{IDENTIFIER, field, full_name, key_version, masked_id, open_identifier};
-use crate::domain::card;
+use crate::domain::{card, names};
 use crate::registry::{
     dto::{Pair, PairRow, PairSide},
     merge::{Decision, DecisionForm, MERGE_FIELDS, Side},
@@ -421,6 +421,18 @@ fn apply(p: &mut person::ActiveModel, field: &str, value: &str, boroughs: &HashM
     }
 }
 
+/// The name key follows the names: a merge, and its undo, may take either profile's (duplicate
+/// search blocks and scores on the key).
+fn rekey(p: &mut person::ActiveModel) {
+    let text = |v: &sea_orm::ActiveValue<String>| v.try_as_ref().cloned().unwrap_or_default();
+    let second = p.second_surname.try_as_ref().cloned().flatten();
+    p.name_key = Set(names::name_key(
+        &text(&p.given_names),
+        &text(&p.first_surname),
+        second.as_deref().unwrap_or(""),
+    ));
+}
+
 /// Decides a pair: merge, distinct, or undo its merge.
 ///
 /// # Errors
@@ -621,6 +633,7 @@ pub async fn decide(
                     apply(&mut update, field, &after, &boroughs);
                 }
             }
+            rekey(&mut update);
             let merged_has_curp = gone.has_curp && !kept_kinds.iter().any(|k| k == "curp");
             update.has_curp = Set(keep.has_curp || merged_has_curp);
             let survivor_version = keep.version + 1;
@@ -747,6 +760,7 @@ pub async fn decide(
             for (field, value) in &moved.survivor_before {
                 apply(&mut restore, field, value, &boroughs);
             }
+            rekey(&mut restore);
             let keep_curp = holds_curp(&*tx, keep.id).await?;
             let gone_curp = holds_curp(&*tx, gone.id).await?;
             restore.has_curp = Set(keep_curp);
