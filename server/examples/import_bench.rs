@@ -44,7 +44,7 @@ struct Open {
 type Times = Arc<Mutex<BTreeMap<&'static str, (u64, Duration)>>>;
 
 /// The duplicate blocking's `blocking` events' fields, summed: people read through birth
-/// dates and through name keys, and those read whole as likely duplicates.
+/// dates and through name keys, pairs scored, and people read whole as likely duplicates.
 type Counts = Arc<Mutex<BTreeMap<&'static str, u64>>>;
 
 /// Sums each `import.*` span's own time (its wall time less its nested spans'), and the
@@ -137,9 +137,11 @@ fn print_phases(times: &Times, counts: &Counts, total: f64) {
         let count = |field: &str| counts.get(field).copied().unwrap_or(0);
         println!(
             "  duplicate blocking read the names of {} people through birth dates and {} through \
-             name keys; {} were read whole as likely duplicates",
+             name keys; {} pairs were scored (the others ruled out by the letters of their name \
+             keys); {} people were read whole as likely duplicates",
             count("by_date"),
             count("by_key"),
+            count("scored"),
             count("likely")
         );
     }

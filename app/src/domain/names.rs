@@ -32,6 +32,17 @@ pub fn match_words(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether [`match_words`] keeps any word of a name: a second surname may be empty, or only
+/// particles. Without folding when the name is ASCII (folding changes only its case).
+pub fn has_match_words(name: &str) -> bool {
+    if name.is_ascii() {
+        name.split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| !w.is_empty() && !PARTICLES.iter().any(|p| p.eq_ignore_ascii_case(w)))
+    } else {
+        !match_words(name).is_empty()
+    }
+}
+
 /// The blocking and scoring key of a person's names: first surname, second surname and given
 /// names, each folded with particles removed, joined by single spaces in that order.
 pub fn name_key(given_names: &str, first_surname: &str, second_surname: &str) -> String {
@@ -234,6 +245,35 @@ mod tests {
             name_key("María José", "de la Peña", "Núñez-Ortiz")
         );
         assert_eq!(match_words("  Mc  Gregor "), vec!["GREGOR"]);
+    }
+
+    #[test]
+    fn a_name_has_match_words_when_match_words_keeps_one() {
+        for name in [
+            "",
+            " ",
+            "De la",
+            "de LOS",
+            "y",
+            "Mc-",
+            "Ortiz",
+            "de la Peña",
+            "Dé",
+            "DÉ LA",
+            "Ñ",
+            "O'Brien",
+            "van der Berg",
+            "Van",
+            "-.'",
+            "Da Silva",
+            "del  Río",
+        ] {
+            assert_eq!(
+                has_match_words(name),
+                !match_words(name).is_empty(),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! audit event; registration writes the person, their sealed data and the event in one
 //! transaction.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::Hash;
 
 use angel_entity::{borough, person, person_contact, person_identifier};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -418,14 +420,23 @@ pub async fn probable_duplicates(
 }
 
 /// Positions of people by birth date and by name key: the registry's blocking, so that a person
-/// is compared only with those sharing either.
-#[derive(Default)]
-pub(crate) struct Blocks {
+/// is compared only with those sharing either. Keys are owned, or borrowed from the text a
+/// blocking read returned.
+pub(crate) struct Blocks<K = String> {
     by_date: BTreeMap<Date, Vec<usize>>,
-    by_key: HashMap<String, Vec<usize>>,
+    by_key: HashMap<K, Vec<usize>>,
 }
 
-impl Blocks {
+impl<K> Default for Blocks<K> {
+    fn default() -> Self {
+        Blocks {
+            by_date: BTreeMap::new(),
+            by_key: HashMap::new(),
+        }
+    }
+}
+
+impl Blocks<String> {
     pub(crate) fn add(&mut self, position: usize, birth_date: Date, name_key: &str) {
         self.by_date.entry(birth_date).or_default().push(position);
         match self.by_key.get_mut(name_key) {
@@ -434,6 +445,13 @@ impl Blocks {
                 self.by_key.insert(name_key.to_owned(), vec![position]);
             }
         }
+    }
+}
+
+impl<K: Eq + Hash + Borrow<str>> Blocks<K> {
+    fn insert(&mut self, position: usize, birth_date: Date, name_key: K) {
+        self.by_date.entry(birth_date).or_default().push(position);
+        self.by_key.entry(name_key).or_default().push(position);
     }
 
     /// The positions sharing the birth date or the name key, in order, each once.
@@ -451,16 +469,176 @@ impl Blocks {
 /// Bound values per blocking statement: far below both engines' limits.
 const BLOCK_VALUES: usize = 1_000;
 
-/// What blocking reads of each person first: enough to score their names, six of the row's 23
-/// columns.
+/// Separators of the people of one blocking value, read as one text: between fields, between
+/// people. Control characters, which no stored name holds (`forms` refuses them in every name;
+/// name keys and dates are made of letters, digits, spaces and dashes).
+const FIELD: char = '\u{1f}';
+const PERSON: char = '\u{1e}';
+
+/// One blocking value's people as one text, `id, birth date, name key, given names, first
+/// surname, second surname` joined by [`FIELD`] and people by [`PERSON`]: a crowded birth date
+/// comes back as one row, not dozens.
 #[derive(FromQueryResult)]
-struct Sketch {
+struct Block {
+    people: String,
+}
+
+/// What blocking reads of each person first, borrowed from their [`Block`]'s text: enough to
+/// decide whether their names may be alike, six of the row's 23 columns.
+struct Sketch<'t> {
     id: i32,
-    birth_date: NaiveDate,
-    name_key: String,
-    given_names: String,
-    first_surname: String,
-    second_surname: Option<String>,
+    birth_date: Date,
+    name_key: &'t str,
+    given_names: &'t str,
+    first_surname: &'t str,
+    second_surname: &'t str,
+    letters: Letters,
+}
+
+impl<'t> Sketch<'t> {
+    fn parse(record: &'t str) -> Option<Sketch<'t>> {
+        let mut fields = record.split(FIELD);
+        let id = fields.next()?.parse().ok()?;
+        let birth_date = to_date(fields.next()?.parse::<NaiveDate>().ok()?);
+        let name_key = fields.next()?;
+        let given_names = fields.next()?;
+        let first_surname = fields.next()?;
+        let second_surname = fields.next()?;
+        fields.next().is_none().then(|| Sketch {
+            id,
+            birth_date,
+            name_key,
+            given_names,
+            first_surname,
+            second_surname,
+            letters: Letters::of(name_key),
+        })
+    }
+
+    fn parts(&self) -> NameParts {
+        NameParts::new(self.given_names, self.first_surname, self.second_surname)
+    }
+}
+
+/// The characters of a folded name counted (A to Z, the space, anything else together), for
+/// [`jaro_winkler_at_most`].
+struct Letters {
+    count: [u32; 28],
+    len: usize,
+}
+
+impl Letters {
+    fn of(text: &str) -> Letters {
+        let mut count = [0u32; 28];
+        let mut len = 0;
+        for c in text.chars() {
+            len += 1;
+            let slot = match c {
+                'A'..='Z' => c as usize - 'A' as usize,
+                ' ' => 26,
+                _ => 27,
+            };
+            count[slot] += 1;
+        }
+        Letters { count, len }
+    }
+
+    /// How many characters the two have in common, counted with repetition: at least the
+    /// matches Jaro can find between them (counting every other character as one only adds).
+    fn shared(&self, other: &Letters) -> usize {
+        self.count
+            .iter()
+            .zip(&other.count)
+            .map(|(a, b)| (*a).min(*b) as usize)
+            .sum()
+    }
+}
+
+/// At least `strsim::jaro_winkler(a, b)`, without comparing them position by position: Jaro
+/// finds at most the characters they share as matches, and at best no transpositions; the
+/// Winkler boost (0.1 per character of a common prefix of up to 4) grows with Jaro.
+fn jaro_winkler_at_most(a: &str, a_letters: &Letters, b: &str, b_letters: &Letters) -> f64 {
+    if a_letters.len == 0 || b_letters.len == 0 {
+        return 1.0;
+    }
+    let shared = a_letters.shared(b_letters) as f64;
+    let jaro = if shared == 0.0 {
+        0.0
+    } else {
+        (shared / a_letters.len as f64 + shared / b_letters.len as f64 + 1.0) / 3.0
+    };
+    let prefix = a
+        .chars()
+        .take(4)
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .count();
+    jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+}
+
+/// Below this bound, a score cannot reach [`THRESHOLD`] (the margin covers floating-point
+/// rounding between the bound and the score).
+const OUT_OF_REACH: f64 = THRESHOLD - 1e-9;
+
+/// A person about to be registered, ready to be compared with the many that blocking reads: the
+/// strings [`similarity`] compares of theirs, and their letters.
+struct Probe<'w> {
+    parts: &'w NameParts,
+    birth_date: Date,
+    name_key: &'w str,
+    direct: String,
+    swapped: String,
+    without_second: String,
+    /// The letters of `direct`, which `swapped` shares (the same words in another order).
+    letters: Letters,
+    without_second_letters: Letters,
+}
+
+impl<'w> Probe<'w> {
+    fn new(parts: &'w NameParts, birth_date: Date, name_key: &'w str) -> Probe<'w> {
+        let direct = joined(&[&parts.first, &parts.second, &parts.given]);
+        let swapped = joined(&[&parts.second, &parts.first, &parts.given]);
+        let without_second = joined(&[&parts.first, &parts.given]);
+        Probe {
+            parts,
+            birth_date,
+            name_key,
+            letters: Letters::of(&direct),
+            without_second_letters: Letters::of(&without_second),
+            direct,
+            swapped,
+            without_second,
+        }
+    }
+
+    /// False only when [`likely_same`] is sure to say no, judged without folding their names:
+    /// their name key is their names folded and joined as [`similarity`] joins them (first
+    /// surname, second surname, given names), so the bounds of [`jaro_winkler_at_most`] on it
+    /// hold for the scores.
+    fn may_match(&self, theirs: &Sketch) -> bool {
+        if self.birth_date != theirs.birth_date {
+            // Blocked by the name key alone: `likely_same` needs the same key. Rare; scored.
+            return self.name_key == theirs.name_key;
+        }
+        let reaches = |ours: &str, letters: &Letters| {
+            jaro_winkler_at_most(ours, letters, theirs.name_key, &theirs.letters) >= OUT_OF_REACH
+        };
+        if reaches(&self.direct, &self.letters) || reaches(&self.swapped, &self.letters) {
+            return true;
+        }
+        // The third score leaves both second surnames out.
+        match (
+            self.parts.second.is_empty(),
+            names::has_match_words(theirs.second_surname),
+        ) {
+            // Theirs without a second surname is their name key.
+            (_, false) => reaches(&self.without_second, &self.without_second_letters),
+            // Not bounded from their key: scored.
+            (true, true) => true,
+            // Not compared by `similarity`.
+            (false, true) => false,
+        }
+    }
 }
 
 /// Active people who are probably one of people about to be registered (their names, birth date
@@ -493,10 +671,7 @@ impl Blocked {
         let dates: Vec<sea_orm::Value> = dates.into_iter().map(|d| to_naive(d).into()).collect();
         let keys: Vec<sea_orm::Value> = keys.into_iter().map(Into::into).collect();
 
-        let mut sketches: Vec<(i32, NameParts, Date, String)> = Vec::new();
-        let mut blocks = Blocks::default();
-        let mut seen: HashSet<i32> = HashSet::new();
-        let mut read_through = [0usize; 2];
+        let mut texts: Vec<(usize, String)> = Vec::new();
         for (through, (column, values)) in [("birth_date", dates), ("name_key", keys)]
             .into_iter()
             .enumerate()
@@ -506,37 +681,58 @@ impl Blocked {
                 // Ranked within each value so that one crowded date or name reads at most
                 // BLOCK_LIMIT people, as a per-person LIMIT would.
                 let text = format!(
-                    "SELECT id, birth_date, name_key, given_names, first_surname, second_surname \
-                     FROM (SELECT id, birth_date, name_key, given_names, first_surname, \
-                     second_surname, ROW_NUMBER() OVER (PARTITION BY {column} ORDER BY id) \
-                     AS block_rank FROM person WHERE status = 'active' AND {column} IN ({marks})) \
-                     AS blocked WHERE block_rank <= {BLOCK_LIMIT}"
+                    "SELECT STRING_AGG(CAST(id AS TEXT) || '{FIELD}' || CAST(birth_date AS TEXT) \
+                     || '{FIELD}' || name_key || '{FIELD}' || given_names || '{FIELD}' || \
+                     first_surname || '{FIELD}' || COALESCE(second_surname, ''), '{PERSON}') \
+                     AS people FROM (SELECT id, birth_date, name_key, given_names, \
+                     first_surname, second_surname, ROW_NUMBER() OVER (PARTITION BY {column} \
+                     ORDER BY id) AS block_rank FROM person WHERE status = 'active' AND \
+                     {column} IN ({marks})) AS blocked WHERE block_rank <= {BLOCK_LIMIT} \
+                     GROUP BY {column}"
                 );
                 let statement = super::jobs::sql(db, &text, piece.to_vec());
-                for s in Sketch::find_by_statement(statement).all(db).await? {
-                    read_through[through] += 1;
-                    // Read through both its birth date and its name key: kept once.
-                    if !seen.insert(s.id) {
-                        continue;
-                    }
-                    let date = to_date(s.birth_date);
-                    blocks.add(sketches.len(), date, &s.name_key);
-                    let parts = NameParts::new(
-                        &s.given_names,
-                        &s.first_surname,
-                        s.second_surname.as_deref().unwrap_or(""),
-                    );
-                    sketches.push((s.id, parts, date, s.name_key));
+                for block in Block::find_by_statement(statement).all(db).await? {
+                    texts.push((through, block.people));
                 }
             }
         }
 
+        let mut sketches: Vec<Sketch> = Vec::new();
+        let mut blocks: Blocks<&str> = Blocks::default();
+        let mut seen: HashSet<i32> = HashSet::new();
+        let mut read_through = [0usize; 2];
+        for (through, text) in &texts {
+            for record in text.split(PERSON) {
+                let sketch = Sketch::parse(record).ok_or(ServiceError::Internal(
+                    "a blocked person's row did not parse",
+                ))?;
+                read_through[*through] += 1;
+                // Read through both its birth date and its name key: kept once.
+                if !seen.insert(sketch.id) {
+                    continue;
+                }
+                blocks.insert(sketches.len(), sketch.birth_date, sketch.name_key);
+                sketches.push(sketch);
+            }
+        }
+
         let mut likely: BTreeSet<i32> = BTreeSet::new();
-        for &(parts, date, key) in &wanted {
-            for i in blocks.sharing(date, key) {
-                let (id, theirs, their_date, their_key) = &sketches[i];
-                if likely_same((parts, date, key), (theirs, *their_date, their_key)).is_some() {
-                    likely.insert(*id);
+        let mut scored = 0usize;
+        for probe in wanted
+            .iter()
+            .map(|&(p, date, key)| Probe::new(p, date, key))
+        {
+            for i in blocks.sharing(probe.birth_date, probe.name_key) {
+                let theirs = &sketches[i];
+                if !probe.may_match(theirs) {
+                    continue;
+                }
+                scored += 1;
+                let ours = (probe.parts, probe.birth_date, probe.name_key);
+                if likely_same(ours, (&theirs.parts(), theirs.birth_date, theirs.name_key))
+                    .is_some()
+                {
+                    likely.insert(theirs.id);
                 }
             }
         }
@@ -546,6 +742,7 @@ impl Blocked {
             name: "blocking",
             by_date = read_through[0],
             by_key = read_through[1],
+            scored,
             likely = likely.len(),
         );
         let likely: Vec<i32> = likely.into_iter().collect();
@@ -1353,6 +1550,154 @@ mod tests {
         }
         let stranger = NameParts::new("Juan Carlos", "Ramírez", "Ortega");
         assert!(similarity(&base, &stranger) < THRESHOLD);
+    }
+
+    /// People as registries hold them, and as a second registration types them again: a typo,
+    /// the surnames swapped, the second one left out. `(given names, first and second surname)`.
+    fn people_and_variants(n: usize) -> Vec<(String, String, String)> {
+        use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+        const GIVEN: [&str; 12] = [
+            "María Fernanda",
+            "José Luis",
+            "Juan",
+            "Ana",
+            "Guadalupe",
+            "Ma. del Carmen",
+            "Luis Ángel",
+            "Sofía",
+            "Ximena",
+            "Ernesto",
+            "Rosa María",
+            "Iñaki",
+        ];
+        const SURNAMES: [&str; 14] = [
+            "López",
+            "Hernández",
+            "García",
+            "Martínez",
+            "de la Cruz",
+            "Pérez",
+            "Sánchez",
+            "Ramírez",
+            "Núñez",
+            "Ortega",
+            "Del Río",
+            "Gómez",
+            "Díaz",
+            "Ruiz",
+        ];
+        let mut rng = StdRng::seed_from_u64(7);
+        let typo = |text: &str, rng: &mut StdRng| {
+            let mut chars: Vec<char> = text.chars().collect();
+            let at = rng.random_range(0..chars.len());
+            match rng.random_range(0..3) {
+                0 => {
+                    chars.remove(at);
+                }
+                1 => chars[at] = *['A', 'E', 'S', 'N', 'R'].choose(rng).expect("letters"),
+                _ => chars.insert(at, 'H'),
+            }
+            chars.into_iter().collect::<String>()
+        };
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let given = (*GIVEN.choose(&mut rng).expect("names")).to_owned();
+            let first = (*SURNAMES.choose(&mut rng).expect("names")).to_owned();
+            let second = if rng.random_bool(0.1) {
+                String::new()
+            } else {
+                (*SURNAMES.choose(&mut rng).expect("names")).to_owned()
+            };
+            let variant = match rng.random_range(0..4) {
+                0 => (typo(&given, &mut rng), first.clone(), second.clone()),
+                1 => (given.clone(), second.clone(), first.clone()),
+                2 => (given.clone(), first.clone(), String::new()),
+                _ => (given.clone(), typo(&first, &mut rng), second.clone()),
+            };
+            out.push((given, first, second));
+            if !variant.1.is_empty() {
+                out.push(variant);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_jaro_winkler_bound_is_never_below_the_score() {
+        let people = people_and_variants(150);
+        let keys: Vec<String> = people
+            .iter()
+            .map(|(g, f, s)| names::name_key(g, f, s))
+            .collect();
+        for a in &keys {
+            for b in &keys {
+                let bound = jaro_winkler_at_most(a, &Letters::of(a), b, &Letters::of(b));
+                let score = strsim::jaro_winkler(a, b);
+                assert!(bound >= score - 1e-12, "{a} / {b}: {bound} < {score}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_probe_skips_no_likely_pair_and_most_others() {
+        let people = people_and_variants(200);
+        let date = Date::new(1980, 5, 10).expect("a date");
+        let near = Date::new(1980, 10, 5).expect("a date");
+        let records: Vec<String> = people
+            .iter()
+            .enumerate()
+            .map(|(id, (g, f, s))| {
+                // Every third person a typo away in the birth date: blocked by name key only.
+                let born = if id % 3 == 0 { near } else { date };
+                let key = names::name_key(g, f, s);
+                format!("{id}{FIELD}{born}{FIELD}{key}{FIELD}{g}{FIELD}{f}{FIELD}{s}")
+            })
+            .collect();
+        let sketches: Vec<Sketch> = records
+            .iter()
+            .map(|r| Sketch::parse(r).expect("a record"))
+            .collect();
+        let (mut likely, mut skipped, mut unlikely) = (0, 0, 0);
+        for (g, f, s) in &people {
+            let parts = NameParts::new(g, f, s);
+            let key = names::name_key(g, f, s);
+            let probe = Probe::new(&parts, date, &key);
+            for theirs in &sketches {
+                // The key a sketch carries is its names folded and joined as `similarity`
+                // joins them: what the bounds rely on.
+                let their_parts = theirs.parts();
+                assert_eq!(
+                    theirs.name_key,
+                    joined(&[&their_parts.first, &their_parts.second, &their_parts.given])
+                );
+                let same = likely_same(
+                    (&parts, date, &key),
+                    (&their_parts, theirs.birth_date, theirs.name_key),
+                );
+                let may = probe.may_match(theirs);
+                if same.is_some() {
+                    likely += 1;
+                    assert!(may, "{key} / {}", theirs.name_key);
+                } else {
+                    unlikely += 1;
+                    skipped += usize::from(!may);
+                }
+            }
+        }
+        assert!(likely > 400, "{likely}");
+        // Most unlikely pairs are skipped without folding their names nor scoring them.
+        assert!(skipped * 4 > unlikely * 3, "{skipped} of {unlikely}");
+    }
+
+    #[test]
+    fn a_blocked_row_that_does_not_parse_is_refused() {
+        assert!(Sketch::parse("12\u{1f}1980-05-10\u{1f}LOPEZ ANA\u{1f}Ana\u{1f}López").is_none());
+        assert!(
+            Sketch::parse("x\u{1f}1980-05-10\u{1f}LOPEZ ANA\u{1f}Ana\u{1f}López\u{1f}").is_none()
+        );
+        let s = Sketch::parse("12\u{1f}1980-05-10\u{1f}LOPEZ ANA\u{1f}Ana\u{1f}López\u{1f}")
+            .expect("a record");
+        assert_eq!((s.id, s.second_surname), (12, ""));
     }
 
     #[test]
