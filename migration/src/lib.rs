@@ -35,6 +35,7 @@ mod m20261123_000024_api_clients;
 mod m20261123_000025_feedback_from_agencies;
 mod m20261123_000026_import_enrollments;
 mod m20261123_000027_legacy_upload;
+mod m20261207_000028_person_blocking_index;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000025_feedback_from_agencies::Migration),
             Box::new(m20261123_000026_import_enrollments::Migration),
             Box::new(m20261123_000027_legacy_upload::Migration),
+            Box::new(m20261207_000028_person_blocking_index::Migration),
         ]
     }
 }
