@@ -679,7 +679,9 @@ impl Blocked {
             for piece in values.chunks(BLOCK_VALUES) {
                 let marks = vec!["?"; piece.len()].join(", ");
                 // Ranked within each value so that one crowded date or name reads at most
-                // BLOCK_LIMIT people, as a per-person LIMIT would.
+                // BLOCK_LIMIT people, as a per-person LIMIT would. A date cast to text is ISO
+                // on both engines (SQLite stores it so; sqlx sets PostgreSQL's DateStyle to
+                // ISO); any other form fails `Sketch::parse`, never misreads.
                 let text = format!(
                     "SELECT STRING_AGG(CAST(id AS TEXT) || '{FIELD}' || CAST(birth_date AS TEXT) \
                      || '{FIELD}' || name_key || '{FIELD}' || given_names || '{FIELD}' || \
