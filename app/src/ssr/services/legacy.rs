@@ -1424,7 +1424,7 @@ impl Run<'_> {
                     pending_curps.insert(curp, pending.len());
                 }
                 if known.is_some() {
-                    blocks.add(compared.len(), row.valid.birth_date, &name_key);
+                    blocks.add(compared.len(), row.valid.birth_date, name_key.clone());
                     compared.push((parts, row.valid.birth_date, name_key));
                 }
                 pending.push(NewPerson {

@@ -113,23 +113,34 @@ fn joined(parts: &[&str]) -> String {
         .join(" ")
 }
 
+/// The strings [`similarity`] compares of a name: the full name in the name key's order (first
+/// surname, second surname, given names), the surnames swapped, and the second surname left
+/// out.
+struct Compared {
+    direct: String,
+    swapped: String,
+    without_second: String,
+}
+
+impl Compared {
+    fn of(parts: &NameParts) -> Compared {
+        Compared {
+            direct: joined(&[&parts.first, &parts.second, &parts.given]),
+            swapped: joined(&[&parts.second, &parts.first, &parts.given]),
+            without_second: joined(&[&parts.first, &parts.given]),
+        }
+    }
+}
+
 /// How alike two names are, 0–1: Jaro-Winkler over the normalized full names, also trying the
 /// surnames swapped and the second surname left out (the common ways one person is registered
 /// twice).
 pub fn similarity(a: &NameParts, b: &NameParts) -> f64 {
-    let direct = strsim::jaro_winkler(
-        &joined(&[&a.first, &a.second, &a.given]),
-        &joined(&[&b.first, &b.second, &b.given]),
-    );
-    let swapped = strsim::jaro_winkler(
-        &joined(&[&a.second, &a.first, &a.given]),
-        &joined(&[&b.first, &b.second, &b.given]),
-    );
+    let (ours, theirs) = (Compared::of(a), Compared::of(b));
+    let direct = strsim::jaro_winkler(&ours.direct, &theirs.direct);
+    let swapped = strsim::jaro_winkler(&ours.swapped, &theirs.direct);
     let without_second = if a.second.is_empty() || b.second.is_empty() {
-        strsim::jaro_winkler(
-            &joined(&[&a.first, &a.given]),
-            &joined(&[&b.first, &b.given]),
-        )
+        strsim::jaro_winkler(&ours.without_second, &theirs.without_second)
     } else {
         0.0
     };
@@ -436,20 +447,8 @@ impl<K> Default for Blocks<K> {
     }
 }
 
-impl Blocks<String> {
-    pub(crate) fn add(&mut self, position: usize, birth_date: Date, name_key: &str) {
-        self.by_date.entry(birth_date).or_default().push(position);
-        match self.by_key.get_mut(name_key) {
-            Some(list) => list.push(position),
-            None => {
-                self.by_key.insert(name_key.to_owned(), vec![position]);
-            }
-        }
-    }
-}
-
 impl<K: Eq + Hash + Borrow<str>> Blocks<K> {
-    fn insert(&mut self, position: usize, birth_date: Date, name_key: K) {
+    pub(crate) fn add(&mut self, position: usize, birth_date: Date, name_key: K) {
         self.by_date.entry(birth_date).or_default().push(position);
         self.by_key.entry(name_key).or_default().push(position);
     }
@@ -586,28 +585,23 @@ struct Probe<'w> {
     parts: &'w NameParts,
     birth_date: Date,
     name_key: &'w str,
-    direct: String,
-    swapped: String,
-    without_second: String,
-    /// The letters of `direct`, which `swapped` shares (the same words in another order).
+    compared: Compared,
+    /// The letters of `compared.direct`, which `compared.swapped` shares (the same words in
+    /// another order).
     letters: Letters,
     without_second_letters: Letters,
 }
 
 impl<'w> Probe<'w> {
     fn new(parts: &'w NameParts, birth_date: Date, name_key: &'w str) -> Probe<'w> {
-        let direct = joined(&[&parts.first, &parts.second, &parts.given]);
-        let swapped = joined(&[&parts.second, &parts.first, &parts.given]);
-        let without_second = joined(&[&parts.first, &parts.given]);
+        let compared = Compared::of(parts);
         Probe {
             parts,
             birth_date,
             name_key,
-            letters: Letters::of(&direct),
-            without_second_letters: Letters::of(&without_second),
-            direct,
-            swapped,
-            without_second,
+            letters: Letters::of(&compared.direct),
+            without_second_letters: Letters::of(&compared.without_second),
+            compared,
         }
     }
 
@@ -623,7 +617,9 @@ impl<'w> Probe<'w> {
         let reaches = |ours: &str, letters: &Letters| {
             jaro_winkler_at_most(ours, letters, theirs.name_key, &theirs.letters) >= OUT_OF_REACH
         };
-        if reaches(&self.direct, &self.letters) || reaches(&self.swapped, &self.letters) {
+        if reaches(&self.compared.direct, &self.letters)
+            || reaches(&self.compared.swapped, &self.letters)
+        {
             return true;
         }
         // The third score leaves both second surnames out.
@@ -632,7 +628,7 @@ impl<'w> Probe<'w> {
             names::has_match_words(theirs.second_surname),
         ) {
             // Theirs without a second surname is their name key.
-            (_, false) => reaches(&self.without_second, &self.without_second_letters),
+            (_, false) => reaches(&self.compared.without_second, &self.without_second_letters),
             // Not bounded from their key: scored.
             (true, true) => true,
             // Not compared by `similarity`.
@@ -713,7 +709,7 @@ impl Blocked {
                 if !seen.insert(sketch.id) {
                     continue;
                 }
-                blocks.insert(sketches.len(), sketch.birth_date, sketch.name_key);
+                blocks.add(sketches.len(), sketch.birth_date, sketch.name_key);
                 sketches.push(sketch);
             }
         }
@@ -761,7 +757,7 @@ impl Blocked {
                 .await?;
             for p in people {
                 read.blocks
-                    .add(read.people.len(), to_date(p.birth_date), &p.name_key);
+                    .add(read.people.len(), to_date(p.birth_date), p.name_key.clone());
                 let parts = NameParts::of(&p);
                 read.people.push((p, parts));
             }
@@ -1668,10 +1664,7 @@ mod tests {
                 // The key a sketch carries is its names folded and joined as `similarity`
                 // joins them: what the bounds rely on.
                 let their_parts = theirs.parts();
-                assert_eq!(
-                    theirs.name_key,
-                    joined(&[&their_parts.first, &their_parts.second, &their_parts.given])
-                );
+                assert_eq!(theirs.name_key, Compared::of(&their_parts).direct);
                 let same = likely_same(
                     (&parts, date, &key),
                     (&their_parts, theirs.birth_date, theirs.name_key),
