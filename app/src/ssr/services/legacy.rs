@@ -779,10 +779,10 @@ pub struct Options {
 
 /// Rows per committed chunk by default. A chunk holds the audit chain's single writer (on
 /// SQLite the database's) while it is written: about 0.3 s for 2,000 new people here, 0.7 s
-/// on average with fuzzy matching on the way to a million. Larger chunks import faster, because on SQLite each
-/// commit writes every index page its rows touched and the same pages serve more rows (chunks
-/// of 10,000: +25–40 % plain at 100,000 rows, +15 % fuzzy at a million, README P6), and make
-/// the other audited writes wait longer.
+/// on average with fuzzy matching on the way to a million. Larger chunks import faster,
+/// because on SQLite each commit writes every index page its rows touched and the same pages
+/// serve more rows (chunks of 10,000: +25–40 % plain at 100,000 rows, +15 % fuzzy at a
+/// million, README P6), and make the other audited writes wait longer.
 pub const CHUNK: usize = 2_000;
 
 /// The largest chunk `angel import persons --chunk` accepts: a fuzzy chunk of 10,000 on the
