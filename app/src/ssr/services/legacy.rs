@@ -787,9 +787,9 @@ pub const CHUNK: usize = 2_000;
 
 /// The largest chunk `angel import persons --chunk` accepts: a fuzzy chunk of 10,000 on the
 /// way to a million people holds the audit chain's writer 3.2 s on average (SQLite's write
-/// lock about 1.9 s of it, from its first write to its commit), within the 5 s a SQLite write
-/// waits for a busy database (`db::connect`); a larger one could make a caseworker's save fail
-/// while it runs.
+/// lock at least 1.7 s of it: its inserts and commit), within the 5 s a SQLite write waits
+/// for a busy database (`db::connect`); a larger one could make a caseworker's save fail while
+/// it runs.
 pub const MAX_CHUNK: usize = 10_000;
 
 impl Default for Options {
