@@ -179,6 +179,48 @@ async fn one_profile_per_curp_however_it_is_typed() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
 
+/// The database itself holds a CURP once, whatever the screens do (the index of migration 29);
+/// other ID numbers may repeat, and share bytes with a CURP's blind index without colliding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_holds_a_curp_once_and_lets_other_ids_repeat() {
+    let app = TestApp::spawn().await;
+    let mut b = caseworker(&app).await;
+    let first = b
+        .register(&with(
+            person_form("Ernesto", "Gómez", "Delgado", "1956-12-31"),
+            &[("curp", CURP)],
+        ))
+        .await;
+    let second = b
+        .register(&person_form("Lucía", "Ramírez", "Soto", "1990-03-04"))
+        .await;
+    assert_ne!(first, second);
+    let db = &app.test_db.db;
+    let copy = |to: i32, kind: &str| {
+        format!(
+            "INSERT INTO person_identifier              (person_id, kind, envelope, blind_index, key_version, created_at)              SELECT {to}, '{kind}', envelope, blind_index, key_version, created_at              FROM person_identifier WHERE person_id = {first} AND kind = 'curp'"
+        )
+    };
+    let err = db
+        .execute_unprepared(&copy(second, "curp"))
+        .await
+        .expect_err("a second person with the first one's CURP");
+    assert!(
+        matches!(
+            err.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ),
+        "{err}"
+    );
+    assert_eq!(app.test_db.count("person_identifier").await, 1);
+    for to in [first, second] {
+        db.execute_unprepared(&copy(to, "nss"))
+            .await
+            .expect("another kind's number may repeat, even with those bytes");
+    }
+    assert_eq!(app.test_db.count("person_identifier").await, 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probable_duplicates_are_shown_before_a_second_profile() {
     let app = TestApp::spawn().await;

@@ -36,6 +36,7 @@ mod m20261123_000025_feedback_from_agencies;
 mod m20261123_000026_import_enrollments;
 mod m20261123_000027_legacy_upload;
 mod m20261207_000028_person_blocking_index;
+mod m20261207_000029_one_blind_index;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000026_import_enrollments::Migration),
             Box::new(m20261123_000027_legacy_upload::Migration),
             Box::new(m20261207_000028_person_blocking_index::Migration),
+            Box::new(m20261207_000029_one_blind_index::Migration),
         ]
     }
 }
