@@ -198,7 +198,10 @@ async fn the_database_holds_a_curp_once_and_lets_other_ids_repeat() {
     let db = &app.test_db.db;
     let copy = |to: i32, kind: &str| {
         format!(
-            "INSERT INTO person_identifier              (person_id, kind, envelope, blind_index, key_version, created_at)              SELECT {to}, '{kind}', envelope, blind_index, key_version, created_at              FROM person_identifier WHERE person_id = {first} AND kind = 'curp'"
+            "INSERT INTO person_identifier \
+             (person_id, kind, envelope, blind_index, key_version, created_at) \
+             SELECT {to}, '{kind}', envelope, blind_index, key_version, created_at \
+             FROM person_identifier WHERE person_id = {first} AND kind = 'curp'"
         )
     };
     let err = db
