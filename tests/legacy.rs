@@ -87,11 +87,14 @@ async fn run_with(
     (summary, records)
 }
 
+/// Each row's outcome by line, in file order (the report follows the import's order, by birth
+/// date).
 fn outcomes(report: &[csv::StringRecord]) -> Vec<(u64, String)> {
     let mut seen: Vec<(u64, String)> = report
         .iter()
         .map(|r| (r[0].parse().expect("a line number"), r[1].to_owned()))
         .collect();
+    seen.sort_by_key(|(line, _)| *line);
     seen.dedup();
     seen
 }
@@ -1038,10 +1041,11 @@ async fn program_requests_are_imported_with_their_people_once() {
 
 /// Requests of one chunk are written together: a later row for the same person and program is
 /// the request an earlier row created (same folio), folios follow each other per program and
-/// year, and coverage counts each person once. Chunks of two rows, which split the same
+/// year in the order the rows are imported (by birth date: here the file's), and coverage
+/// counts each person once. Chunks of two rows, which split the same
 /// person's rows, give the same report and the same tallies.
 #[tokio::test]
-async fn requests_written_together_take_their_folios_in_file_order() {
+async fn requests_written_together_take_their_folios_in_the_order_imported() {
     use angel_app::domain::folio::folio;
     use angel_app::ssr::services::coverage;
 
@@ -1200,4 +1204,61 @@ async fn the_same_name_is_a_probable_duplicate_only_with_a_near_birth_date() {
         "a day later, in the next year"
     );
     assert!(!found(1971, 1, 2, eve).await, "two days later");
+}
+
+/// Rows are imported by birth date (those whose date does not read first), in file order within
+/// a date, so that a chunk holds a few birth dates (the duplicate search's cost, README P6); the
+/// report names each row by its line in the file, and the same file again finds it all done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_imported_by_birth_date_and_reported_by_their_lines() {
+    use sea_orm::QueryOrder;
+
+    let test_db = angel_tests::TestDb::seeded().await;
+    let state = state(&test_db).await;
+    let text = "FOLIO;NOMBRE;PATERNO;MATERNO;FEC NAC;SEXO;CURP;ENTIDAD;DELEGACIÓN;COLONIA;CP;TEL;OBSERVACIONES\n\
+         B1;Elena;Ruiz;;03/03/1990;2;;DF;Tlalpan;Centro;14000;;\n\
+         B2;Diana;Ruiz;;02/02/1980;2;;DF;Tlalpan;Centro;14000;;\n\
+         B3;Carmen;Ruiz;;31/02/1970;2;;DF;Tlalpan;Centro;14000;;\n\
+         B4;Beatriz;Ruiz;;1980-02-02;2;;DF;Tlalpan;Centro;14000;;\n\
+         B5;Ana;Ruiz;;01-01-60;2;;DF;Tlalpan;Centro;14000;;\n";
+    let options = Options {
+        chunk: 2,
+        fuzzy: false,
+        ..Options::default()
+    };
+    let (summary, report) = run(&state, &latin1(text), options).await;
+    let mut order: Vec<(u64, String)> = report
+        .iter()
+        .map(|r| (r[0].parse().expect("a line number"), r[1].to_owned()))
+        .collect();
+    order.dedup();
+    let expected = [
+        (4, "refused"),
+        (6, "created"),
+        (3, "created"),
+        (5, "created"),
+        (2, "created"),
+    ]
+    .map(|(l, o)| (l, o.to_owned()));
+    assert_eq!(order, expected);
+    assert_eq!((summary.created, summary.refused), (4, 1));
+    let born: Vec<String> = person::Entity::find()
+        .order_by_asc(person::Column::Id)
+        .all(&test_db.db)
+        .await
+        .expect("read")
+        .iter()
+        .map(|p| p.birth_date.to_string())
+        .collect();
+    assert_eq!(
+        born,
+        ["1960-01-01", "1980-02-02", "1980-02-02", "1990-03-03"]
+    );
+
+    let (again, _) = run(&state, &latin1(text), options).await;
+    assert_eq!(
+        (again.already_imported, again.new_people(), again.refused),
+        (4, 0, 1)
+    );
+    assert_eq!(test_db.count("person").await, 4);
 }

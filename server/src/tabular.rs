@@ -28,13 +28,23 @@ pub fn delimiter(text: &str) -> Option<u8> {
 /// A CSV reader over decoded text with its separator detected, fields trimmed, the first line
 /// the header. `None` for an empty text.
 pub fn reader(text: &str) -> Option<csv::Reader<&[u8]>> {
-    let delimiter = delimiter(text)?;
+    Some(builder(text)?.from_reader(text.as_bytes()))
+}
+
+/// [`reader`] for reading records out of order (`csv::Reader::seek`): a seek drops the
+/// reader's buffer, so it is small, about a record's size.
+pub fn seekable_reader(text: &str) -> Option<csv::Reader<std::io::Cursor<&[u8]>>> {
     Some(
-        csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes()),
+        builder(text)?
+            .buffer_capacity(1024)
+            .from_reader(std::io::Cursor::new(text.as_bytes())),
     )
+}
+
+fn builder(text: &str) -> Option<csv::ReaderBuilder> {
+    let mut builder = csv::ReaderBuilder::new();
+    builder.delimiter(delimiter(text)?).trim(csv::Trim::All);
+    Some(builder)
 }
 
 #[cfg(test)]

@@ -318,6 +318,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The column holding a field, if the file has it.
+    pub fn column_of(&self, field: Field) -> Option<usize> {
+        self.columns.iter().position(|c| *c == Some(field))
+    }
+
     /// Reads the header against the mapping (or against our field codes without one).
     ///
     /// # Errors
@@ -850,9 +855,10 @@ struct NewRequest<'p> {
 }
 
 /// Imports the rows of one file for an agency. `rows` yields each data row's line number and
-/// cells, in file order, as many as `total`; a read error stops the run after its last
-/// committed chunk (run the same file again to resume). `report` gets every row's line after
-/// its chunk commits; `progress` the rows done so far.
+/// cells, as many as `total`, in the order they are to be imported (always the same for the
+/// same `file_sha256`: a resumed run skips the rows done); a read error stops the run after its
+/// last committed chunk (run the same file again to resume). `report` gets every row's line
+/// after its chunk commits; `progress` the rows done so far.
 ///
 /// # Errors
 /// `Invalid` for an unknown agency; database errors and `rows`' errors (what was committed
