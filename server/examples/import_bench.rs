@@ -11,8 +11,7 @@
 //! the same database, so that nothing it freed is still resident when the peak starts again.
 //! `ANGEL_BENCH_IMPORT_ROWS` rows (default 100,000), on SQLite and, with
 //! `ANGEL_BENCH_POSTGRES_URL`, on PostgreSQL (`ANGEL_BENCH_ENGINES` as for database_bench);
-//! `ANGEL_BENCH_IMPORT_CHUNK` rows per chunk (default: the import's own);
-//! `ANGEL_BENCH_IMPORT_ORDER=birth_date` imports the file's rows sorted by birth date.
+//! `ANGEL_BENCH_IMPORT_CHUNK` rows per chunk (default: the import's own).
 //!
 //! After each run it prints where the time went: the import's `import.*` spans (debug level,
 //! see `legacy::Run::decide`), each phase's own time (its nested phases' taken out), so the
@@ -149,30 +148,6 @@ fn print_phases(times: &Times, counts: &Counts, total: f64) {
     }
 }
 
-/// The file's rows sorted by birth date, in file order within a date
-/// (`ANGEL_BENCH_IMPORT_ORDER=birth_date`): each chunk then holds a few dates, and the
-/// duplicate blocking reads each date's people once instead of once per chunk that meets it.
-fn by_birth_date(file: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let at = HEADER
-        .iter()
-        .position(|h| *h == "birth_date")
-        .ok_or_else(|| anyhow::anyhow!("no birth_date column"))?;
-    let mut records = csv::Reader::from_reader(file)
-        .records()
-        .collect::<Result<Vec<csv::StringRecord>, _>>()?;
-    // `DD/MM/YYYY` as `YYYYMMDD`; a stable sort keeps the file's order within a date.
-    records.sort_by_cached_key(|r| {
-        let d = r.get(at).unwrap_or_default();
-        d.split('/').rev().collect::<String>()
-    });
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(file.len()));
-    out.write_record(HEADER)?;
-    for r in &records {
-        out.write_record(r)?;
-    }
-    Ok(out.into_inner()?)
-}
-
 /// Rows per second of the engine's own bulk path for the file's rows.
 async fn baseline(db: &DatabaseConnection, engine: &str, file: &[u8]) -> anyhow::Result<f64> {
     let columns = HEADER
@@ -241,11 +216,7 @@ async fn engine(
         .into_iter()
         .map(|b| (b.inegi_code, u64::try_from(b.population_2020).unwrap_or(0)))
         .collect();
-    let mut file = Generator::new(7, boroughs, Utc::now().date_naive()).legacy_file(rows)?;
-    let sorted = std::env::var("ANGEL_BENCH_IMPORT_ORDER").as_deref() == Ok("birth_date");
-    if sorted {
-        file = by_birth_date(&file)?;
-    }
+    let file = Generator::new(7, boroughs, Utc::now().date_naive()).legacy_file(rows)?;
     let state = angel_server::http::app_state(db, &settings).await?;
 
     let mode = if fuzzy {
@@ -254,9 +225,8 @@ async fn engine(
         "without fuzzy matching"
     };
     println!(
-        "== P6 legacy import {mode}, {name}: {rows} rows ({:.1} MiB synthetic agency file{}) ==",
-        file.len() as f64 / 1_048_576.0,
-        if sorted { ", sorted by birth date" } else { "" }
+        "== P6 legacy import {mode}, {name}: {rows} rows ({:.1} MiB synthetic agency file) ==",
+        file.len() as f64 / 1_048_576.0
     );
     times.lock().expect("not poisoned").clear();
     counts.lock().expect("not poisoned").clear();
