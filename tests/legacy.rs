@@ -1042,8 +1042,8 @@ async fn program_requests_are_imported_with_their_people_once() {
 /// Requests of one chunk are written together: a later row for the same person and program is
 /// the request an earlier row created (same folio), folios follow each other per program and
 /// year in the order the rows are imported (by birth date: here the file's), and coverage
-/// counts each person once. Chunks of two rows, which split the same
-/// person's rows, give the same report and the same tallies.
+/// counts each person once. Chunks of two rows, which split the same person's rows, give the
+/// same report and the same tallies.
 #[tokio::test]
 async fn requests_written_together_take_their_folios_in_the_order_imported() {
     use angel_app::domain::folio::folio;
