@@ -1,5 +1,5 @@
-//! One run of the legacy import for an agency: the file's SHA-256, the checkpoint (data rows
-//! committed, in file order) and what the committed rows did.
+//! One run of the legacy import for an agency: the run's digest, the checkpoint (data rows
+//! committed, in the run's order) and what the committed rows did.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub agency_id: i32,
+    /// SHA-256, hex, of the file's digest and the order its rows are imported in (by birth
+    /// date): a run resumes only with the same file in the same order.
     pub file_sha256: String,
     pub rows_total: i64,
     pub rows_done: i64,

@@ -144,7 +144,6 @@ pub async fn import(
         run.update(line.to_le_bytes());
     }
     let run = hex::encode(run.finalize());
-    let unreadable = || ServiceError::Internal("a checked file failed to read");
     let mut reader = crate::tabular::seekable_reader(&checked.text).ok_or_else(unreadable)?;
     let mut record = csv::StringRecord::new();
     let rows = order.into_iter().map(move |(byte, line)| {
@@ -182,6 +181,11 @@ pub async fn import(
     }
 }
 
+/// A file that passed [`check`] and still fails to read.
+fn unreadable() -> ServiceError {
+    ServiceError::Internal("a checked file failed to read")
+}
+
 /// Where each data row starts (byte, line), in the order the rows are imported: by birth date,
 /// rows without one that reads first, in file order within a date. A chunk then holds a few
 /// birth dates, so the duplicate search reads each date's people about once in a run, not
@@ -191,14 +195,10 @@ pub async fn import(
 /// `Internal` if the checked file fails to read.
 fn birth_date_order(checked: &Checked, today: Date) -> Result<Vec<(u64, u64)>, ServiceError> {
     let column = checked.layout.column_of(Field::BirthDate);
-    let mut reader = crate::tabular::reader(&checked.text)
-        .ok_or(ServiceError::Internal("a checked file failed to read"))?;
+    let mut reader = crate::tabular::reader(&checked.text).ok_or_else(unreadable)?;
     let mut record = csv::StringRecord::new();
     let mut keyed = Vec::with_capacity(usize::try_from(checked.rows).unwrap_or(0));
-    while reader
-        .read_record(&mut record)
-        .map_err(|_| ServiceError::Internal("a checked file failed to read"))?
-    {
+    while reader.read_record(&mut record).map_err(|_| unreadable())? {
         let at = record
             .position()
             .ok_or(ServiceError::Internal("a record without its position"))?;

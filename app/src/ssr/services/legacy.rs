@@ -855,10 +855,10 @@ struct NewRequest<'p> {
 }
 
 /// Imports the rows of one file for an agency. `rows` yields each data row's line number and
-/// cells, as many as `total`, in the order they are to be imported (always the same for the
-/// same `file_sha256`: a resumed run skips the rows done); a read error stops the run after its
-/// last committed chunk (run the same file again to resume). `report` gets every row's line
-/// after its chunk commits; `progress` the rows done so far.
+/// cells, as many as `total`, in the order they are to be imported; `run_digest` names that
+/// file in that order (`legacy_import.file_sha256`: a resumed run skips the rows done). A read
+/// error stops the run after its last committed chunk (run the same file again to resume).
+/// `report` gets every row's line after its chunk commits; `progress` the rows done so far.
 ///
 /// # Errors
 /// `Invalid` for an unknown agency; database errors and `rows`' errors (what was committed
@@ -867,7 +867,7 @@ struct NewRequest<'p> {
 pub async fn import_persons<I>(
     state: &AppState,
     agency_code: &str,
-    file_sha256: &str,
+    run_digest: &str,
     total: u64,
     layout: &Layout,
     rows: I,
@@ -900,7 +900,7 @@ where
     let import = if options.dry_run {
         None
     } else {
-        Some(start_or_resume(db, agency.id, file_sha256, total, now, &mut summary).await?)
+        Some(start_or_resume(db, agency.id, run_digest, total, now, &mut summary).await?)
     };
     summary.import = import;
     let mut run = Run {
@@ -949,14 +949,14 @@ where
 async fn start_or_resume(
     db: &impl ConnectionTrait,
     agency_id: i32,
-    file_sha256: &str,
+    run_digest: &str,
     total: u64,
     now: DateTime<Utc>,
     summary: &mut Summary,
 ) -> Result<i32, ServiceError> {
     let unfinished = legacy_import::Entity::find()
         .filter(legacy_import::Column::AgencyId.eq(agency_id))
-        .filter(legacy_import::Column::FileSha256.eq(file_sha256))
+        .filter(legacy_import::Column::FileSha256.eq(run_digest))
         .filter(legacy_import::Column::FinishedAt.is_null())
         .order_by_desc(legacy_import::Column::Id)
         .one(db)
@@ -979,7 +979,7 @@ async fn start_or_resume(
     let created = legacy_import::ActiveModel {
         id: NotSet,
         agency_id: Set(agency_id),
-        file_sha256: Set(file_sha256.to_owned()),
+        file_sha256: Set(run_digest.to_owned()),
         rows_total: Set(i64::try_from(total).unwrap_or(i64::MAX)),
         rows_done: Set(0),
         created: Set(0),
